@@ -79,6 +79,25 @@ stop_distro_service() {
   fi
 }
 
+# service_dir SVC USER: the folder holding SVC's data, owned by USER. It is
+# $DATA_DIR/SVC unless USER cannot reach $DATA_DIR (a clone under a private folder, as
+# root): then it lives in USER's home, keyed by $DATA_DIR, with a symlink at $DATA_DIR/SVC.
+service_dir() {
+  local svc=$1 user=$2 dir=$DATA_DIR/$1
+  if is_root && [ "$user" != root ] && ! runuser -u "$user" -- test -x "$DATA_DIR"; then
+    local home key
+    home=$(getent passwd "$user" | cut -d: -f6)
+    key=$(printf '%s' "$DATA_DIR" | cksum | cut -d' ' -f1)
+    dir=$home/order-reporting-stacks/$key/$svc
+    mkdir -p "$dir"
+    chown "$user" "$home/order-reporting-stacks" "$home/order-reporting-stacks/$key" "$dir"
+    [ -L "$DATA_DIR/$svc" ] || ln -sfn "$dir" "$DATA_DIR/$svc"
+  fi
+  mkdir -p "$dir"
+  is_root && chown "$user" "$dir"
+  echo "$dir"
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -115,31 +134,31 @@ pg_up() {
     wait_for postgres "(external)" pg_ready
     return
   fi
-  local bindir data=$DATA_DIR/postgres sock=$RUN_DIR/postgres
+  local bindir base data sock pglog
   bindir=$(pg_bindir) || true
   if [ -z "$bindir" ]; then
     apt_install postgresql
     stop_distro_service postgresql
     bindir=$(pg_bindir)
   fi
+  base=$(service_dir postgres "$(pg_user)")
+  data=$base/data sock=$base/run pglog=$base/postgres.log
   if [ -f "$data/postmaster.pid" ] && as_service_user "$(pg_user)" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    wait_for postgres "$LOG_DIR/postgres.log" pg_ready
+    wait_for postgres "$pglog" pg_ready
     return
   fi
   port_in_use $PG_PORT && die "port $PG_PORT is taken by a PostgreSQL the stack did not start; stop it, or set DATABASE_URL to use it"
-  mkdir -p "$data" "$sock"
-  is_root && chown "$(pg_user)" "$data" "$sock" && chmod 700 "$data"
-  touch "$LOG_DIR/postgres.log"
-  is_root && chown "$(pg_user)" "$LOG_DIR/postgres.log"
+  as_service_user "$(pg_user)" mkdir -p "$data" "$sock"
+  chmod 700 "$data"
   if [ ! -f "$data/PG_VERSION" ]; then
     log "postgres: initdb $data"
     as_service_user "$(pg_user)" "$bindir/initdb" -D "$data" -U postgres --auth-local=trust \
-      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >>"$LOG_DIR/postgres.log"
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   log "postgres: starting on 127.0.0.1:$PG_PORT"
-  as_service_user "$(pg_user)" "$bindir/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 \
+  as_service_user "$(pg_user)" "$bindir/pg_ctl" -D "$data" -l "$pglog" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$sock -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
-    start >/dev/null || die "postgres failed to start. Log: $LOG_DIR/postgres.log"
+    start >/dev/null || die "postgres failed to start. Log: $pglog"
   # Roles and databases are created over the local socket, where the superuser is trusted.
   local psql_su=(as_service_user "$(pg_user)" psql -h "$sock" -p $PG_PORT -U postgres -d postgres -Atq -v ON_ERROR_STOP=1)
   "${psql_su[@]}" -c "do \$\$ begin if not exists (select from pg_roles where rolname = 'orders') then create role orders login password 'orders' createdb; end if; end \$\$;"
@@ -149,12 +168,12 @@ pg_up() {
       "${psql_su[@]}" -c "create database $db owner orders"
     fi
   done
-  wait_for postgres "$LOG_DIR/postgres.log" pg_ready
+  wait_for postgres "$pglog" pg_ready
 }
 
 pg_down() {
   [ -n "${DATABASE_URL:-}" ] && return
-  local bindir data=$DATA_DIR/postgres
+  local bindir data=$DATA_DIR/postgres/data
   bindir=$(pg_bindir) || return 0
   if [ -f "$data/postmaster.pid" ]; then
     log "postgres: stopping"
@@ -275,7 +294,7 @@ es_up() {
     wait_for elasticsearch "(external)" es_ready
     return
   fi
-  local dir=$DATA_DIR/elasticsearch pidfile=$DATA_DIR/elasticsearch/es.pid
+  local dir pidfile=$DATA_DIR/elasticsearch/es.pid
   if pid_alive "$pidfile"; then
     wait_for elasticsearch "$LOG_DIR/elasticsearch.log" es_ready
     return
@@ -285,13 +304,11 @@ es_up() {
   local home jhome
   home=$(es_home)
   jhome=$(java_home)
+  dir=$(service_dir elasticsearch "$(es_user)")
   mkdir -p "$dir/data" "$dir/logs"
   # A private config dir keeps the cached distribution pristine and shareable.
   [ -d "$dir/config" ] || cp -r "$home/config" "$dir/config"
   is_root && chown -R "$(es_user)" "$dir"
-  if ! as_service_user "$(es_user)" test -w "$dir/data"; then
-    die "user $(es_user) cannot write $dir; set STACK_DATA_DIR to a folder it can reach"
-  fi
   log "elasticsearch: starting $ES_VERSION on 127.0.0.1:$ES_PORT (heap $ES_HEAP)"
   as_service_user "$(es_user)" env ES_JAVA_HOME="$jhome" ES_PATH_CONF="$dir/config" \
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
@@ -443,9 +460,10 @@ cmd_logs() {
   [ "${2:-}" = -f ] && follow=(-f)
   local files=()
   case $svc in
-    "") files=("$LOG_DIR"/*.log "$DATA_DIR/elasticsearch/logs/order-reporting.log") ;;
+    "") files=("$LOG_DIR"/*.log "$DATA_DIR/postgres/postgres.log" "$DATA_DIR/elasticsearch/logs/order-reporting.log") ;;
     elasticsearch) files=("$DATA_DIR/elasticsearch/logs/order-reporting.log" "$LOG_DIR/elasticsearch.log") ;;
-    postgres | redis | temporal) files=("$LOG_DIR/$svc.log") ;;
+    postgres) files=("$DATA_DIR/postgres/postgres.log") ;;
+    redis | temporal) files=("$LOG_DIR/$svc.log") ;;
     *) die "unknown service: $svc (one of: ${SERVICES[*]})" ;;
   esac
   tail -n 100 "${follow[@]}" "${files[@]}"
