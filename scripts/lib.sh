@@ -11,7 +11,9 @@ die() {
 ensure_node_modules() {
   local root=$1
   if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
-    log "installing npm dependencies (npm ci)"
-    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+    log "installing npm dependencies"
+    # Not `npm ci`: registries that serve only this platform's optional packages leave
+    # the others out of the lock file, and `npm ci` then refuses it as out of sync.
+    (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
   fi
 }
