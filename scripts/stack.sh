@@ -54,7 +54,8 @@ as_root() {
 as_service_user() {
   local user=$1
   shift
-  if is_root; then runuser -u "$user" -- "$@"; else "$@"; fi
+  # From /: the clone may sit in a folder the service user cannot enter.
+  if is_root; then (cd / && runuser -u "$user" -- "$@"); else "$@"; fi
 }
 
 APT_UPDATED=0
@@ -294,17 +295,18 @@ es_up() {
     wait_for elasticsearch "(external)" es_ready
     return
   fi
-  local dir pidfile=$DATA_DIR/elasticsearch/es.pid
+  local dir pidfile
+  es_install
+  dir=$(service_dir elasticsearch "$(es_user)")
+  pidfile=$dir/es.pid
   if pid_alive "$pidfile"; then
     wait_for elasticsearch "$LOG_DIR/elasticsearch.log" es_ready
     return
   fi
   port_in_use $ES_PORT && die "port $ES_PORT is taken by an Elasticsearch the stack did not start; stop it, or set ELASTICSEARCH_URL to use it"
-  es_install
   local home jhome
   home=$(es_home)
   jhome=$(java_home)
-  dir=$(service_dir elasticsearch "$(es_user)")
   mkdir -p "$dir/data" "$dir/logs"
   # A private config dir keeps the cached distribution pristine and shareable.
   [ -d "$dir/config" ] || cp -r "$home/config" "$dir/config"
