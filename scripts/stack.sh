@@ -174,7 +174,8 @@ pg_up() {
 
 pg_down() {
   [ -n "${DATABASE_URL:-}" ] && return
-  local bindir data=$DATA_DIR/postgres/data
+  local bindir data
+  data=$(readlink -f "$DATA_DIR/postgres")/data
   bindir=$(pg_bindir) || return 0
   if [ -f "$data/postmaster.pid" ]; then
     log "postgres: stopping"
