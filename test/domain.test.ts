@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  createUpcaster,
+  decide,
+  evolve,
+  fold,
+  LIMITS,
+  type Order,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+  type PlaceOrder,
+  upcast,
+} from '../domain';
+
+const T0 = '2025-10-01T10:00:00.000Z';
+const place = (over: Partial<PlaceOrder> = {}): PlaceOrder => ({
+  type: 'PlaceOrder',
+  orderId: 'o-1',
+  customerId: 'c-1',
+  region: 'eu',
+  currency: 'EUR',
+  items: [
+    { productId: 'p-1', quantity: 2, unitPriceMinor: 1999 },
+    { productId: 'p-2', quantity: 1, unitPriceMinor: 500 },
+  ],
+  at: T0,
+  ...over,
+});
+
+function run(commands: OrderCommand[]): { state: OrderState; events: OrderEvent[] } {
+  let state: OrderState = { status: 'none' };
+  const events: OrderEvent[] = [];
+  for (const c of commands) {
+    const d = decide(c, state);
+    if (!d.ok) throw new Error(d.error.message);
+    for (const e of d.events) {
+      state = evolve(state, e);
+      events.push(e);
+    }
+  }
+  return { state, events };
+}
+
+describe('decide and evolve', () => {
+  it('places an order with exact integer totals', () => {
+    const { state, events } = run([place()]);
+    expect(events).toHaveLength(1);
+    expect(state).toMatchObject({ status: 'placed', totalMinor: 4498, totalQuantity: 3 });
+    expect((state as Order).items.map((i) => i.lineTotalMinor)).toEqual([3998, 500]);
+  });
+
+  it('walks placed -> completed -> refunded', () => {
+    const { state } = run([
+      place(),
+      { type: 'CompleteOrder', orderId: 'o-1', at: '2025-10-02T00:00:00.000Z' },
+      { type: 'RefundOrder', orderId: 'o-1', reason: 'damaged', at: '2025-10-03T00:00:00.000Z' },
+    ]);
+    expect(state).toMatchObject({ status: 'refunded', refundReason: 'damaged' });
+  });
+
+  it('refuses transitions the order does not allow', () => {
+    const { state } = run([place(), { type: 'CancelOrder', orderId: 'o-1', reason: 'x', at: T0 }]);
+    for (const c of [
+      { type: 'CompleteOrder', orderId: 'o-1', at: T0 },
+      { type: 'RefundOrder', orderId: 'o-1', reason: 'r', at: T0 },
+      { type: 'CancelOrder', orderId: 'o-1', reason: 'r', at: T0 },
+    ] as OrderCommand[]) {
+      const d = decide(c, state);
+      expect(d.ok).toBe(false);
+      if (!d.ok) expect(d.error).toMatchObject({ code: 'InvalidTransition', status: 'cancelled' });
+    }
+    const refundPlaced = decide(
+      { type: 'RefundOrder', orderId: 'o-1', reason: 'r', at: T0 },
+      run([place()]).state,
+    );
+    expect(refundPlaced).toMatchObject({ ok: false, error: { code: 'InvalidTransition' } });
+  });
+
+  it('reports a missing order and a duplicate place', () => {
+    expect(
+      decide({ type: 'CompleteOrder', orderId: 'nope', at: T0 }, { status: 'none' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'OrderNotFound', orderId: 'nope' },
+    });
+    expect(decide(place(), run([place()]).state)).toMatchObject({
+      ok: false,
+      error: { code: 'OrderAlreadyExists' },
+    });
+  });
+
+  it('rejects data outside the rules with the paths of every problem', () => {
+    const d = decide(
+      place({
+        currency: 'eur',
+        items: [
+          { productId: 'p 1', quantity: 0, unitPriceMinor: 1.5 },
+          { productId: 'p2', quantity: LIMITS.maxQuantity + 1, unitPriceMinor: -1 },
+        ],
+      }),
+      { status: 'none' },
+    );
+    expect(d.ok).toBe(false);
+    if (d.ok || d.error.code !== 'InvalidCommand') throw new Error('expected InvalidCommand');
+    expect(d.error.issues.map((i) => i.path)).toEqual([
+      'currency',
+      'items.0.productId',
+      'items.0.quantity',
+      'items.0.unitPriceMinor',
+      'items.1.quantity',
+      'items.1.unitPriceMinor',
+    ]);
+    expect(decide(place({ items: [] }), { status: 'none' })).toMatchObject({
+      ok: false,
+      error: { issues: [{ path: 'items' }] },
+    });
+  });
+
+  it('refuses a change dated before the order last changed', () => {
+    const d = decide(
+      { type: 'CompleteOrder', orderId: 'o-1', at: '2025-09-30T00:00:00.000Z' },
+      run([place()]).state,
+    );
+    expect(d).toMatchObject({
+      ok: false,
+      error: { code: 'InvalidCommand', issues: [{ path: 'at' }] },
+    });
+  });
+});
+
+describe('upcasting', () => {
+  const v1: OrderEvent = { type: 'OrderCompleted', data: { orderId: 'o-1', completedAt: T0 } };
+
+  it('reads a v1 event through the current upcaster', () => {
+    expect(upcast({ type: 'OrderCompleted', schemaVersion: 1, data: v1.data })).toEqual(v1);
+  });
+
+  it('applies the steps from the stored version to the current one', () => {
+    const read = createUpcaster(
+      { OrderCompleted: { 1: (d) => ({ ...d, channel: 'web' }) } },
+      { OrderPlaced: 1, OrderCompleted: 2, OrderCancelled: 1, OrderRefunded: 1 },
+    );
+    expect(read({ type: 'OrderCompleted', schemaVersion: 1, data: v1.data }).data).toEqual({
+      ...v1.data,
+      channel: 'web',
+    });
+  });
+
+  it('refuses versions and types it does not know', () => {
+    expect(() => upcast({ type: 'OrderCompleted', schemaVersion: 2, data: {} })).toThrow(/newer/);
+    expect(() => upcast({ type: 'OrderShipped', schemaVersion: 1, data: {} })).toThrow(/unknown/);
+  });
+});
+
+const id = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+const item = fc.record({
+  productId: id,
+  quantity: fc.integer({ min: LIMITS.minQuantity, max: LIMITS.maxQuantity }),
+  unitPriceMinor: fc.integer({ min: LIMITS.minUnitPriceMinor, max: LIMITS.maxUnitPriceMinor }),
+});
+const placeCmd = fc.record({
+  type: fc.constant('PlaceOrder' as const),
+  orderId: fc.constant('o-prop'),
+  customerId: id,
+  region: id,
+  currency: fc.stringMatching(/^[A-Z]{3}$/),
+  items: fc.array(item, { minLength: 1, maxLength: LIMITS.maxItems }),
+  at: fc.constant(T0),
+});
+const followUp = fc.constantFrom<OrderCommand['type']>(
+  'CompleteOrder',
+  'CancelOrder',
+  'RefundOrder',
+  'PlaceOrder',
+);
+
+function assertValid(state: OrderState): void {
+  if (state.status === 'none') return;
+  expect(state.items.length).toBeGreaterThanOrEqual(1);
+  expect(state.totalMinor).toBe(state.items.reduce((s, i) => s + i.quantity * i.unitPriceMinor, 0));
+  expect(state.totalQuantity).toBe(state.items.reduce((s, i) => s + i.quantity, 0));
+  expect(Number.isSafeInteger(state.totalMinor)).toBe(true);
+  for (const i of state.items) expect(i.lineTotalMinor).toBe(i.quantity * i.unitPriceMinor);
+  expect(state.completedAt !== undefined).toBe(
+    state.status === 'completed' || state.status === 'refunded',
+  );
+  expect(state.cancelledAt !== undefined).toBe(state.status === 'cancelled');
+  expect(state.refundedAt !== undefined).toBe(state.status === 'refunded');
+}
+
+describe('properties', () => {
+  it('evolve never produces an invalid state from events decide emitted', () => {
+    fc.assert(
+      fc.property(placeCmd, fc.array(followUp, { maxLength: 6 }), (first, next) => {
+        let state: OrderState = { status: 'none' };
+        const commands: OrderCommand[] = [
+          first,
+          ...next.map((type, n): OrderCommand => {
+            const at = new Date(Date.parse(T0) + (n + 1) * 60_000).toISOString();
+            if (type === 'PlaceOrder') return { ...first, at };
+            if (type === 'CompleteOrder') return { type, orderId: first.orderId, at };
+            return { type, orderId: first.orderId, reason: 'because', at };
+          }),
+        ];
+        for (const c of commands) {
+          const d = decide(c, state);
+          if (!d.ok) continue;
+          for (const e of d.events) state = evolve(state, e);
+          assertValid(state);
+        }
+      }),
+    );
+  });
+
+  it('order totals equal the sum of line totals, exactly', () => {
+    fc.assert(
+      fc.property(placeCmd, (cmd) => {
+        const d = decide(cmd, { status: 'none' });
+        if (!d.ok) throw new Error(d.error.message);
+        const state = fold(d.events);
+        if (state.status === 'none') throw new Error('no order');
+        const expected = cmd.items.reduce(
+          (s, i) => s + BigInt(i.quantity) * BigInt(i.unitPriceMinor),
+          0n,
+        );
+        expect(BigInt(state.totalMinor)).toBe(expected);
+      }),
+    );
+  });
+});
