@@ -2,20 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 // Tests share the real local stack with `npm start`, so they use their own database,
 // Redis db, index prefix and task queues unless the caller points them elsewhere.
+const testEnv = {
+  DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/orders_test',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+  ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? 'test-orders',
+  TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? 'test',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+};
+// The global setup (migrations) runs in this process, the tests in forks: both see these.
+Object.assign(process.env, testEnv);
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    env: {
-      DATABASE_URL:
-        process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/orders_test',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
-      ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? 'test-orders',
-      TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? 'test',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    },
+    env: testEnv,
   },
 });

@@ -10,4 +10,5 @@ ensure_node_modules "$ROOT"
 bash scripts/stack.sh up
 npx biome check .
 npx tsc --noEmit
+npx tsx scripts/migrate.ts
 npx vitest run "$@"
