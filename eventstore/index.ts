@@ -1,5 +1,5 @@
 export * from './errors';
 export * from './event-store';
 export * from './migrate';
-export * from './types';
 export * from './pool';
+export * from './types';

@@ -1,0 +1,89 @@
+import { CURRENT_SCHEMA_VERSION, fold, type OrderEvent, type OrderState, upcast } from '../domain';
+import { CommandIdConflictError, ConcurrencyError, type EventStore } from '../eventstore';
+import {
+  type CommandReply,
+  type OrderCommandInput,
+  orderStreamId,
+} from '../workflows/order-command-contract';
+
+export type LoadOrderResult =
+  | { kind: 'processed'; reply: CommandReply }
+  | { kind: 'commandIdConflict' }
+  | { kind: 'state'; state: OrderState; version: number };
+
+export type AppendOrderEventsResult =
+  | { kind: 'appended'; reply: CommandReply }
+  | { kind: 'concurrencyConflict' }
+  | { kind: 'commandIdConflict' };
+
+export interface AppendOrderEventsInput {
+  input: OrderCommandInput;
+  expectedVersion: number;
+  events: OrderEvent[];
+}
+
+/** The event store I/O of the command workflow. Expected outcomes are results, not throws. */
+export function createCommandActivities(store: EventStore) {
+  return {
+    /** The order's current state, unless this command id already produced events. */
+    async loadOrder(input: OrderCommandInput): Promise<LoadOrderResult> {
+      const previous = await store.findCommand(input.commandId);
+      if (previous) {
+        if (previous.payloadHash !== input.payloadHash) return { kind: 'commandIdConflict' };
+        return {
+          kind: 'processed',
+          reply: {
+            orderId: input.command.orderId,
+            version: previous.version,
+            position: previous.position,
+          },
+        };
+      }
+      const stored = await store.readStream(orderStreamId(input.command.orderId));
+      return { kind: 'state', state: fold(stored.map(upcast)), version: stored.length };
+    },
+
+    async appendOrderEvents({
+      input,
+      expectedVersion,
+      events,
+    }: AppendOrderEventsInput): Promise<AppendOrderEventsResult> {
+      try {
+        const result = await store.append(
+          orderStreamId(input.command.orderId),
+          expectedVersion,
+          events.map((e) => ({
+            type: e.type,
+            schemaVersion: CURRENT_SCHEMA_VERSION[e.type],
+            data: e.data,
+          })),
+          {
+            commandId: input.commandId,
+            commandType: input.command.type,
+            payloadHash: input.payloadHash,
+            metadata: {
+              correlationId: input.correlationId,
+              causationId: input.commandId,
+              actor: input.actor,
+              occurredAt: input.command.at,
+            },
+          },
+        );
+        return {
+          kind: 'appended',
+          reply: {
+            orderId: input.command.orderId,
+            version: result.version,
+            position: result.position,
+          },
+        };
+      } catch (err) {
+        if (err instanceof ConcurrencyError) return { kind: 'concurrencyConflict' };
+        if (err instanceof CommandIdConflictError) return { kind: 'commandIdConflict' };
+        throw err;
+      }
+    },
+  };
+}
+
+export type CommandActivities = ReturnType<typeof createCommandActivities>;

@@ -1,0 +1,97 @@
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { COMMAND_TYPE, ORDER_ID } from '../temporal/search-attributes';
+import { taskQueue } from '../temporal/task-queues';
+import type { orderCommandWorkflow } from '../workflows/order-command';
+import {
+  type CommandErrorCode,
+  type CommandReply,
+  commandResultUpdate,
+  type OrderCommandInput,
+  orderCommandWorkflowId,
+} from '../workflows/order-command-contract';
+
+/** A command refused by the domain or by idempotency/concurrency rules. */
+export class CommandRejectedError extends Error {
+  override name = 'CommandRejectedError';
+  constructor(
+    readonly code: CommandErrorCode | 'Unavailable',
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Sends a command to its workflow and returns once its events are committed.
+ *
+ * Update-with-start: one call starts the command's workflow (or attaches to it when the
+ * same command id is in flight) and waits for the update that completes at commit, while
+ * the workflow goes on with the read models. A finished duplicate answers from the first
+ * run's result.
+ */
+export async function submitCommand(
+  client: Client,
+  input: OrderCommandInput,
+): Promise<CommandReply> {
+  const workflowId = orderCommandWorkflowId(input.commandId);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderCommandWorkflow>(
+    'orderCommandWorkflow',
+    {
+      workflowId,
+      taskQueue: taskQueue('commands'),
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      // A failed run (event store down) may be retried under the same id; a finished one may not.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: [
+        { key: ORDER_ID, value: input.command.orderId },
+        { key: COMMAND_TYPE, value: input.command.type },
+      ],
+    },
+  );
+  try {
+    return await client.workflow.executeUpdateWithStart(commandResultUpdate, {
+      args: [input.payloadHash],
+      updateId: `${input.commandId}:${input.payloadHash.slice(0, 16)}`,
+      startWorkflowOperation,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      return await firstRunReply(client, input);
+    throw toRejection(err);
+  }
+}
+
+async function firstRunReply(client: Client, input: OrderCommandInput): Promise<CommandReply> {
+  const result = await client.workflow
+    .getHandle<typeof orderCommandWorkflow>(orderCommandWorkflowId(input.commandId))
+    .result();
+  if (result.payloadHash !== input.payloadHash) {
+    throw new CommandRejectedError(
+      'CommandIdConflict',
+      `command id ${input.commandId} was already used for a different command`,
+    );
+  }
+  if (!result.ok)
+    throw new CommandRejectedError(result.error.code, result.error.message, result.error);
+  return result.reply;
+}
+
+function toRejection(err: unknown): unknown {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type) {
+    return new CommandRejectedError(
+      cause.type as CommandErrorCode,
+      cause.message,
+      cause.details?.[0],
+    );
+  }
+  return err;
+}

@@ -1,0 +1,31 @@
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import { logger } from '../config/logger';
+import { CommandRejectedError } from './command-bus';
+
+const CODE_FOR: Record<CommandRejectedError['code'], TRPC_ERROR_CODE_KEY> = {
+  InvalidCommand: 'BAD_REQUEST',
+  OrderNotFound: 'NOT_FOUND',
+  OrderAlreadyExists: 'CONFLICT',
+  InvalidTransition: 'CONFLICT',
+  ConcurrencyConflict: 'CONFLICT',
+  CommandIdConflict: 'CONFLICT',
+  Unavailable: 'SERVICE_UNAVAILABLE',
+};
+
+/** Maps what a command path threw to the tRPC error a caller can act on. */
+export function toTRPCError(err: unknown, correlationId: string): TRPCError {
+  if (err instanceof TRPCError) return err;
+  if (err instanceof CommandRejectedError) {
+    return new TRPCError({
+      code: CODE_FOR[err.code] ?? 'INTERNAL_SERVER_ERROR',
+      message: err.message,
+      cause: err,
+    });
+  }
+  logger.error({ err, correlationId }, 'command failed');
+  return new TRPCError({
+    code: 'INTERNAL_SERVER_ERROR',
+    message: `internal error (correlation id ${correlationId}); retrying with the same commandId is safe`,
+  });
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { TRPCError } from '@trpc/server';
+import type { OrderCommand } from '../../domain';
+import type { CommandReply } from '../../workflows/order-command-contract';
+import { hasRole, type Principal } from '../auth';
+import { submitCommand } from '../command-bus';
+import { payloadHash } from '../command-hash';
+import { toTRPCError } from '../errors';
+import {
+  cancelOrderInput,
+  commandReplyOutput,
+  completeOrderInput,
+  placeOrderInput,
+  refundOrderInput,
+} from '../inputs';
+import { router, writerProcedure } from '../trpc';
+
+export interface OrdersDeps {
+  temporal: Client;
+}
+
+interface CommandContext {
+  principal: Principal;
+  correlationId: string;
+}
+
+/** `at` back-dates a command; only an admin may do that (importing history). */
+function effectiveTime(principal: Principal, at: string | undefined): string {
+  if (at === undefined) return new Date().toISOString();
+  if (!hasRole(principal, 'admin')) {
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      message: '`at` is only accepted from the admin role',
+    });
+  }
+  return at;
+}
+
+export function ordersRouter(deps: OrdersDeps) {
+  async function run(
+    procedure: string,
+    ctx: CommandContext,
+    input: { commandId?: string | undefined } & Record<string, unknown>,
+    build: (commandId: string) => OrderCommand,
+  ): Promise<CommandReply> {
+    const commandId = input.commandId ?? randomUUID();
+    const command = build(commandId);
+    try {
+      return await submitCommand(deps.temporal, {
+        commandId,
+        payloadHash: payloadHash(procedure, input),
+        command,
+        actor: ctx.principal.actor,
+        correlationId: ctx.correlationId,
+      });
+    } catch (err) {
+      throw toTRPCError(err, ctx.correlationId);
+    }
+  }
+
+  return router({
+    place: writerProcedure
+      .input(placeOrderInput)
+      .output(commandReplyOutput)
+      .mutation(({ ctx, input }) =>
+        run('orders.place', ctx, input, (commandId) => ({
+          type: 'PlaceOrder',
+          // Derived from the command id, so a retried place names the same order.
+          orderId: `o-${commandId}`,
+          customerId: input.customerId,
+          region: input.region,
+          currency: input.currency,
+          items: input.items,
+          at: effectiveTime(ctx.principal, input.at),
+        })),
+      ),
+    complete: writerProcedure
+      .input(completeOrderInput)
+      .output(commandReplyOutput)
+      .mutation(({ ctx, input }) =>
+        run('orders.complete', ctx, input, () => ({
+          type: 'CompleteOrder',
+          orderId: input.orderId,
+          at: effectiveTime(ctx.principal, input.at),
+        })),
+      ),
+    cancel: writerProcedure
+      .input(cancelOrderInput)
+      .output(commandReplyOutput)
+      .mutation(({ ctx, input }) =>
+        run('orders.cancel', ctx, input, () => ({
+          type: 'CancelOrder',
+          orderId: input.orderId,
+          reason: input.reason,
+          at: new Date().toISOString(),
+        })),
+      ),
+    refund: writerProcedure
+      .input(refundOrderInput)
+      .output(commandReplyOutput)
+      .mutation(({ ctx, input }) =>
+        run('orders.refund', ctx, input, () => ({
+          type: 'RefundOrder',
+          orderId: input.orderId,
+          reason: input.reason,
+          at: effectiveTime(ctx.principal, input.at),
+        })),
+      ),
+  });
+}

@@ -1,0 +1,25 @@
+import { openConnections } from '../config/connections';
+import { config } from '../config/env';
+import { createApiServer, listen } from './server';
+import { loadTokens } from './tokens';
+
+export interface RunningApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Opens the connections and serves the API on API_HOST:API_PORT. */
+export async function startApi(print: (line: string) => void): Promise<RunningApi> {
+  const c = config();
+  const tokens = loadTokens(print);
+  const connections = await openConnections();
+  const server = createApiServer({ deps: connections, tokens, maxBodyBytes: c.API_MAX_BODY_BYTES });
+  const address = await listen(server, c.API_PORT, c.API_HOST);
+  return {
+    url: `http://${address.address}:${address.port}`,
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      await connections.close();
+    },
+  };
+}

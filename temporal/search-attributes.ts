@@ -1,0 +1,11 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// Registered on the dev server by scripts/stack.sh (TEMPORAL_SEARCH_ATTRIBUTES); keep in sync.
+export const ORDER_ID = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+export const COMMAND_TYPE = defineSearchAttributeKey('CommandType', SearchAttributeType.KEYWORD);
+export const PROJECTION_STATUS = defineSearchAttributeKey(
+  'ProjectionStatus',
+  SearchAttributeType.KEYWORD,
+);
+
+export const ALL_SEARCH_ATTRIBUTES = [ORDER_ID, COMMAND_TYPE, PROJECTION_STATUS];

@@ -1,0 +1,83 @@
+import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import type pg from 'pg';
+import { createCommandActivities } from '../activities/command-activities';
+import { config } from '../config/env';
+import { logger } from '../config/logger';
+import { EventStore } from '../eventstore';
+import { taskQueue } from './task-queues';
+
+export type QueueName = 'commands' | 'projections';
+export const ALL_QUEUES: QueueName[] = ['commands', 'projections'];
+
+const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow code bundled once per process, as production runs it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message, meta) => logger.warn(meta ?? {}, message),
+      error: (message, meta) => logger.error(meta ?? {}, message),
+    },
+  });
+  return bundle;
+}
+
+export interface WorkerDeps {
+  pool: pg.Pool;
+}
+
+export interface RunningWorkers {
+  /** Resolves when every worker has stopped. */
+  run(): Promise<void>;
+  /** Stops polling, lets running tasks finish, closes the connection. */
+  shutdown(): Promise<void>;
+}
+
+/** One worker per task queue asked for, sharing one connection to Temporal. */
+export async function createWorkers(
+  queues: QueueName[],
+  deps: WorkerDeps,
+): Promise<RunningWorkers> {
+  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = config();
+  const connection = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
+  const store = new EventStore(deps.pool);
+  const workers: Worker[] = [];
+  if (queues.includes('commands')) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: TEMPORAL_NAMESPACE,
+        taskQueue: taskQueue('commands'),
+        workflowBundle: await workflowBundle(),
+        activities: createCommandActivities(store),
+      }),
+    );
+  }
+  // The projections queue gets its activities with the read models.
+  let running: Promise<void> | undefined;
+  return {
+    run() {
+      running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
+        await connection.close();
+      });
+      return running;
+    },
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../api/client';
+import { EventStore } from '../eventstore';
+import { orderCommandWorkflowId, orderStreamId } from '../workflows/order-command-contract';
+import { startTestApp, type TestApp, TOKENS } from './support/app';
+
+let app: TestApp;
+let store: EventStore;
+beforeAll(async () => {
+  app = await startTestApp(['commands']);
+  store = new EventStore(app.connections.pool);
+});
+afterAll(() => app?.stop());
+
+const placeInput = () => ({
+  customerId: 'c-1',
+  region: 'eu',
+  currency: 'EUR',
+  items: [
+    { productId: 'p-1', quantity: 2, unitPriceMinor: 1999 },
+    { productId: 'p-2', quantity: 1, unitPriceMinor: 500 },
+  ],
+});
+
+interface HttpBody {
+  result: { data: { orderId: string; version: number; position: number } };
+  error: { message: string; data: { code: string; issues?: { path: string }[] } };
+}
+
+async function post(path: string, body: unknown, token: string | null = TOKENS.writer) {
+  const res = await fetch(`${app.url}/trpc/${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as HttpBody };
+}
+
+async function trpcCode(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    if (err instanceof TRPCClientError) return (err as TRPCClientError<AppRouter>).data?.code;
+    throw err;
+  }
+}
+
+async function eventCount(orderId: string): Promise<number> {
+  return (await store.readStream(orderStreamId(orderId))).length;
+}
+
+describe('orders command API over plain JSON HTTP', () => {
+  it('places, completes and refunds an order; replies carry version and position', async () => {
+    const placed = await post('orders.place', placeInput());
+    expect(placed.status).toBe(200);
+    const reply = placed.body.result.data;
+    expect(reply).toMatchObject({ orderId: expect.stringMatching(/^o-/), version: 1 });
+    expect(reply.position).toBeGreaterThan(0);
+
+    const completed = await post('orders.complete', { orderId: reply.orderId });
+    expect(completed.body.result.data).toMatchObject({ orderId: reply.orderId, version: 2 });
+    expect(completed.body.result.data.position).toBeGreaterThan(reply.position);
+
+    const refunded = await post('orders.refund', { orderId: reply.orderId, reason: 'broken' });
+    expect(refunded.body.result.data.version).toBe(3);
+
+    const events = await store.readStream(orderStreamId(reply.orderId));
+    expect(events.map((e) => e.type)).toEqual(['OrderPlaced', 'OrderCompleted', 'OrderRefunded']);
+    expect(events[0]?.data).toMatchObject({ totalMinor: 4498, currency: 'EUR' });
+    expect(events[0]?.metadata.actor).toMatch(/^writer:[0-9a-f]{8}$/);
+  });
+
+  it('cancels a placed order', async () => {
+    const { orderId } = await app.client('writer').orders.place.mutate(placeInput());
+    const cancelled = await app
+      .client('writer')
+      .orders.cancel.mutate({ orderId, reason: 'changed mind' });
+    expect(cancelled.version).toBe(2);
+  });
+
+  it('the same commandId twice yields one order and the same reply', async () => {
+    const commandId = randomUUID();
+    const first = await post('orders.place', { ...placeInput(), commandId });
+    const second = await post('orders.place', { ...placeInput(), commandId });
+    expect(second.body).toEqual(first.body);
+    expect(await eventCount(first.body.result.data.orderId)).toBe(1);
+  });
+
+  it('a repeat after the first run finished answers from that run, refusals included', async () => {
+    const commandId = randomUUID();
+    const first = await app.client('writer').orders.place.mutate({ ...placeInput(), commandId });
+    await app.connections.temporal.workflow.getHandle(orderCommandWorkflowId(commandId)).result();
+    const again = await app.client('writer').orders.place.mutate({ ...placeInput(), commandId });
+    expect(again).toEqual(first);
+
+    const missing = { orderId: `missing-${randomUUID()}`, commandId: randomUUID() };
+    expect(await trpcCode(app.client('writer').orders.complete.mutate(missing))).toBe('NOT_FOUND');
+    await app.connections.temporal.workflow
+      .getHandle(orderCommandWorkflowId(missing.commandId))
+      .result();
+    expect(await trpcCode(app.client('writer').orders.complete.mutate(missing))).toBe('NOT_FOUND');
+    expect(
+      await trpcCode(
+        app.client('writer').orders.complete.mutate({ ...missing, orderId: 'other-order' }),
+      ),
+    ).toBe('CONFLICT');
+  });
+
+  it('the same commandId submitted 5 times concurrently yields one set of events', async () => {
+    const commandId = randomUUID();
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        app.client('writer').orders.place.mutate({ ...placeInput(), commandId }),
+      ),
+    );
+    expect(new Set(replies.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(await eventCount(replies[0]?.orderId ?? '')).toBe(1);
+  });
+
+  it('the same commandId with a different payload is a CONFLICT', async () => {
+    const commandId = randomUUID();
+    await post('orders.place', { ...placeInput(), commandId });
+    const other = await post('orders.place', { ...placeInput(), currency: 'USD', commandId });
+    expect(other.status).toBe(409);
+    expect(other.body.error.data.code).toBe('CONFLICT');
+    expect(other.body.error.message).toMatch(/already used for a different command/);
+  });
+
+  it('concurrent completes of one order yield exactly one OrderCompleted', async () => {
+    const { orderId } = await app.client('writer').orders.place.mutate(placeInput());
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => app.client('writer').orders.complete.mutate({ orderId })),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    expect(ok).toHaveLength(1);
+    for (const r of results) {
+      if (r.status === 'rejected')
+        expect(await trpcCode(Promise.reject(r.reason))).toBe('CONFLICT');
+    }
+    const events = await store.readStream(orderStreamId(orderId));
+    expect(events.filter((e) => e.type === 'OrderCompleted')).toHaveLength(1);
+  });
+
+  it('BAD_REQUEST with the zod issue paths, and nothing persisted', async () => {
+    const commandId = randomUUID();
+    const bad = await post('orders.place', {
+      ...placeInput(),
+      commandId,
+      currency: 'euro',
+      items: [{ productId: 'p 1', quantity: 1.5, unitPriceMinor: -1 }],
+      extra: true,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.data.code).toBe('BAD_REQUEST');
+    const paths = bad.body.error.data.issues?.map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'currency',
+        'items.0.productId',
+        'items.0.quantity',
+        'items.0.unitPriceMinor',
+      ]),
+    );
+    expect(bad.body.error.message).toMatch(/^Invalid input: /);
+    expect(await store.findCommand(commandId)).toBeNull();
+
+    const malformed = await post('orders.place', '{"customerId": ');
+    expect(malformed.status).toBe(400);
+  });
+
+  it('NOT_FOUND for an unknown order, CONFLICT for a transition not allowed', async () => {
+    expect(
+      await trpcCode(app.client('writer').orders.complete.mutate({ orderId: 'no-such-order' })),
+    ).toBe('NOT_FOUND');
+    expect(await eventCount('no-such-order')).toBe(0);
+    const { orderId } = await app.client('writer').orders.place.mutate(placeInput());
+    const refund = await post('orders.refund', { orderId, reason: 'x' });
+    expect(refund.status).toBe(409);
+    expect(refund.body.error.message).toMatch(/cannot refund order .* it is placed/);
+    expect(await eventCount(orderId)).toBe(1);
+  });
+
+  it('UNAUTHORIZED without or with an unknown token, FORBIDDEN for a reader', async () => {
+    expect((await post('orders.place', placeInput(), null)).body.error.data.code).toBe(
+      'UNAUTHORIZED',
+    );
+    expect((await post('orders.place', placeInput(), 'not-a-real-token-at-all')).status).toBe(401);
+    const reader = await post('orders.place', placeInput(), TOKENS.reader);
+    expect(reader.status).toBe(403);
+    expect(reader.body.error.message).toMatch(/needs the writer role/);
+  });
+
+  it('`at` is accepted from an admin only', async () => {
+    const at = '2025-10-31T23:30:00+00:00';
+    expect(await trpcCode(app.client('writer').orders.place.mutate({ ...placeInput(), at }))).toBe(
+      'FORBIDDEN',
+    );
+    const { orderId } = await app.client('admin').orders.place.mutate({ ...placeInput(), at });
+    await app.client('admin').orders.complete.mutate({ orderId, at: '2025-11-01T08:00:00+08:00' });
+    const events = await store.readStream(orderStreamId(orderId));
+    expect(events[0]?.data).toMatchObject({ placedAt: '2025-10-31T23:30:00.000Z' });
+    expect(events[1]?.data).toMatchObject({ completedAt: '2025-11-01T00:00:00.000Z' });
+  });
+
+  it('GET /healthz reports each dependency', async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    const body = (await res.json()) as {
+      status: string;
+      dependencies: Record<string, { ok: boolean }>;
+    };
+    expect(res.status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(Object.keys(body.dependencies).sort()).toEqual([
+      'elasticsearch',
+      'postgres',
+      'redis',
+      'temporal',
+    ]);
+  });
+});

@@ -1,0 +1,2 @@
+// Everything the worker bundles as workflow code. Deterministic code only.
+export { orderCommandWorkflow } from './order-command';
