@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Client,
   WithStartWorkflowOperation,
@@ -59,7 +60,10 @@ export async function submitCommand(
   try {
     return await client.workflow.executeUpdateWithStart(commandResultUpdate, {
       args: [input.payloadHash],
-      updateId: `${input.commandId}:${input.payloadHash.slice(0, 16)}`,
+      // One update per request: a stable id would replay a failed run's stored outcome
+      // to the run that retries it. Duplicates in flight are harmless: every handler
+      // waits for the same single outcome.
+      updateId: randomUUID(),
       startWorkflowOperation,
     });
   } catch (err) {

@@ -1,4 +1,5 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type pg from 'pg';
 import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
 import { createApiServer, listen } from '../../api/server';
@@ -27,13 +28,16 @@ export interface TestApp {
 }
 
 /** The real API on an ephemeral port plus real workers, against the real stack. */
-export async function startTestApp(queues: QueueName[] = ALL_QUEUES): Promise<TestApp> {
+export async function startTestApp(
+  queues: QueueName[] = ALL_QUEUES,
+  options: { workerPool?: pg.Pool } = {},
+): Promise<TestApp> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
   const connections = await openConnections();
-  const workers = await createWorkers(queues, { pool: connections.pool });
+  const workers = await createWorkers(queues, { pool: options.workerPool ?? connections.pool });
   const running = workers.run();
   const server = createApiServer({
     deps: connections,
