@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 const testEnv = {
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/orders_test',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
-  ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? 'test-orders',
+  ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? 'test-',
   TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? 'test',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 };

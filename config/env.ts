@@ -6,10 +6,11 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   ELASTICSEARCH_URL: z.string().url().default('http://127.0.0.1:9200'),
+  /** Prepended to every index and alias name, e.g. `test-` gives `test-orders`. */
   ES_INDEX_PREFIX: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, _ and -')
-    .default('orders'),
+    .regex(/^([a-z0-9][a-z0-9_-]*)?$/, 'lower-case letters, digits, _ and -')
+    .default(''),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE_PREFIX: z

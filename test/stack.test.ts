@@ -46,7 +46,7 @@ describe('local stack round trips', () => {
 
   it('Elasticsearch 8: creates an index with a mapping, indexes and searches', async () => {
     const es = new EsClient({ node: config().ELASTICSEARCH_URL });
-    const index = `${config().ES_INDEX_PREFIX}-probe-${randomUUID()}`;
+    const index = `${config().ES_INDEX_PREFIX}probe-${randomUUID()}`;
     try {
       const info = await es.nodes.info({ node_id: '_local', filter_path: 'nodes.*.version' });
       const version = Object.values(info.nodes ?? {})[0]?.version ?? '';
