@@ -2,11 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 // Tests share the real local stack with `npm start`, so they use their own database,
 // Redis db, index prefix and task queues unless the caller points them elsewhere.
+// Each run gets its own read models and task queues: indices, Redis keys and queues of
+// earlier runs never leak into this one (the global setup also empties the test database).
+const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const testEnv = {
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/orders_test',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
-  ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? 'test-',
-  TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? 'test',
+  ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? `test-${runId}-`,
+  REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? `test-${runId}:`,
+  TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? `test-${runId}`,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 };
 // The global setup (migrations) runs in this process, the tests in forks: both see these.

@@ -1,10 +1,20 @@
-import { type OrdersDeps, ordersRouter } from './routers/orders';
+import type { Client } from '@temporalio/client';
+import type { ReadModelDeps } from './order-queries';
+import { adminRouter } from './routers/admin';
+import { ordersRouter } from './routers/orders';
+import { reportsRouter } from './routers/queries';
 import { router } from './trpc';
 
-export type AppDeps = OrdersDeps;
+export interface AppDeps extends ReadModelDeps {
+  temporal: Client;
+}
 
 export function createAppRouter(deps: AppDeps) {
-  return router({ orders: ordersRouter(deps) });
+  return router({
+    orders: ordersRouter(deps),
+    reports: reportsRouter(deps),
+    admin: adminRouter(deps),
+  });
 }
 
 /** The API's type, for typed clients. */

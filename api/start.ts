@@ -1,4 +1,4 @@
-import { openConnections } from '../config/connections';
+import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { createApiServer, listen } from './server';
 import { loadTokens } from './tokens';
@@ -9,17 +9,24 @@ export interface RunningApi {
 }
 
 /** Opens the connections and serves the API on API_HOST:API_PORT. */
-export async function startApi(print: (line: string) => void): Promise<RunningApi> {
+export async function startApi(
+  print: (line: string) => void,
+  shared?: Connections,
+): Promise<RunningApi> {
   const c = config();
   const tokens = loadTokens(print);
-  const connections = await openConnections();
-  const server = createApiServer({ deps: connections, tokens, maxBodyBytes: c.API_MAX_BODY_BYTES });
+  const connections = shared ?? (await openConnections());
+  const server = createApiServer({
+    deps: { ...connections, esPrefix: c.ES_INDEX_PREFIX, redisPrefix: c.REDIS_KEY_PREFIX },
+    tokens,
+    maxBodyBytes: c.API_MAX_BODY_BYTES,
+  });
   const address = await listen(server, c.API_PORT, c.API_HOST);
   return {
     url: `http://${address.address}:${address.port}`,
     async stop() {
       await new Promise((resolve) => server.close(resolve));
-      await connections.close();
+      if (!shared) await connections.close();
     },
   };
 }

@@ -11,6 +11,8 @@ const envSchema = z.object({
     .string()
     .regex(/^([a-z0-9][a-z0-9_-]*)?$/, 'lower-case letters, digits, _ and -')
     .default(''),
+  /** Prepended to every Redis key the read side writes. */
+  REDIS_KEY_PREFIX: z.string().max(64).default(''),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE_PREFIX: z

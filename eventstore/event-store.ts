@@ -103,6 +103,22 @@ export class EventStore {
     return rows.map(toStored);
   }
 
+  /** All events of several streams, grouped by stream in stream order (one query). */
+  async readStreams(streamIds: string[]): Promise<Map<string, StoredEvent[]>> {
+    const { rows } = await this.pool.query<EventRow>(
+      `select ${EVENT_COLUMNS} from events where stream_id = any($1::text[]) order by stream_id, stream_version`,
+      [streamIds],
+    );
+    const byStream = new Map<string, StoredEvent[]>();
+    for (const row of rows) {
+      const event = toStored(row);
+      const list = byStream.get(event.streamId);
+      if (list) list.push(event);
+      else byStream.set(event.streamId, [event]);
+    }
+    return byStream;
+  }
+
   /** The result a command id produced, if it produced events. */
   async findCommand(
     commandId: string,
@@ -127,21 +143,35 @@ export class EventStore {
    * (transaction id, position), so an event committed late is never skipped.
    */
   async readAll(after: GlobalCheckpoint, limit: number): Promise<ReadAllResult> {
-    const { rows } = await this.pool.query<EventRow>(
-      `select ${EVENT_COLUMNS} from events
-       where (transaction_id, global_position) > ($1::xid8, $2::bigint)
-         and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by transaction_id, global_position
+    const { rows } = await this.pool.query<EventRow & { horizon: string }>(
+      `with h as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
+       select ${EVENT_COLUMNS}, h.xmin::text as horizon
+       from h left join events e
+         on (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) and e.transaction_id < h.xmin
+       order by e.transaction_id, e.global_position
        limit $3`,
       [after.transactionId, after.position, limit],
     );
-    const events = rows.map(toStored);
+    const horizon = rows[0]?.horizon ?? after.transactionId;
+    const events = rows.filter((r) => r.event_id !== null).map(toStored);
     const last = events[events.length - 1];
     return {
       events,
       checkpoint: last
         ? { transactionId: last.transactionId, position: last.globalPosition }
         : after,
+      horizon,
     };
+  }
+
+  /**
+   * The id the next transaction will get. Once a reader's horizon reaches it, every
+   * transaction that was running or done when this was taken has been read.
+   */
+  async watermark(): Promise<string> {
+    const { rows } = await this.pool.query<{ xmax: string }>(
+      'select pg_snapshot_xmax(pg_current_snapshot())::text as xmax',
+    );
+    return rows[0]?.xmax ?? '0';
   }
 }

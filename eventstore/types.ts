@@ -63,4 +63,6 @@ export interface ReadAllResult {
   events: StoredEvent[];
   /** Pass back to continue; unchanged when nothing new was visible. */
   checkpoint: GlobalCheckpoint;
+  /** Transactions below this id had all finished when this page was read (xid8, decimal). */
+  horizon: string;
 }

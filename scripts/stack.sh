@@ -37,7 +37,7 @@ TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1
 TEMPORAL_SEARCH_ATTRIBUTES=(
   OrderId=Keyword
   CommandType=Keyword
-  ProjectionStatus=Keyword
+  ProjectionStatus=KeywordList
 )
 
 PG_URL_LOCAL="postgresql://orders:orders@127.0.0.1:$PG_PORT/orders"
@@ -312,6 +312,8 @@ es_up() {
   # A private config dir keeps the cached distribution pristine and shareable.
   [ -d "$dir/config" ] || cp -r "$home/config" "$dir/config"
   is_root && chown -R "$(es_user)" "$dir"
+  # auto_create_index=false: a write to a missing alias must fail (and be retried), not
+  # silently create an index with guessed mappings.
   log "elasticsearch: starting $ES_VERSION on 127.0.0.1:$ES_PORT (heap $ES_HEAP)"
   as_service_user "$(es_user)" env ES_JAVA_HOME="$jhome" ES_PATH_CONF="$dir/config" \
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
@@ -321,6 +323,7 @@ es_up() {
     -E path.data="$dir/data" -E path.logs="$dir/logs" \
     -E xpack.security.enabled=false \
     -E cluster.routing.allocation.disk.threshold_enabled=false \
+    -E action.auto_create_index=false \
     >"$LOG_DIR/elasticsearch.log" 2>&1 || {
     tail -n 30 "$LOG_DIR/elasticsearch.log" >&2
     die "elasticsearch failed to start. Logs: $LOG_DIR/elasticsearch.log, $dir/logs/order-reporting.log"

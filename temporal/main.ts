@@ -1,8 +1,8 @@
 // `npm run worker [-- --queues commands,projections]`: Temporal workers for the given queues.
 import { parseArgs } from 'node:util';
-import { config } from '../config/env';
+import { openConnections } from '../config/connections';
 import { logger } from '../config/logger';
-import { createPool, migrate } from '../eventstore';
+import { migrate } from '../eventstore';
 import { installTemporalLogging } from './logging';
 import { ALL_QUEUES, createWorkers, type QueueName } from './worker';
 
@@ -17,12 +17,12 @@ if (unknown.length > 0) {
 }
 
 installTemporalLogging();
-const pool = createPool(config().DATABASE_URL, config().DATABASE_POOL_SIZE);
-await migrate(pool);
-const workers = await createWorkers(queues as QueueName[], { pool });
+const connections = await openConnections();
+await migrate(connections.pool);
+const workers = await createWorkers(queues as QueueName[], connections);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void workers.shutdown());
 logger.info({ queues }, 'worker started');
 await workers.run();
-await pool.end();
+await connections.close();
 logger.info('worker stopped');

@@ -3,9 +3,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 // Registered on the dev server by scripts/stack.sh (TEMPORAL_SEARCH_ATTRIBUTES); keep in sync.
 export const ORDER_ID = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const COMMAND_TYPE = defineSearchAttributeKey('CommandType', SearchAttributeType.KEYWORD);
+/** e.g. ['elasticsearch:retrying']; absent while every projection is fine. */
 export const PROJECTION_STATUS = defineSearchAttributeKey(
   'ProjectionStatus',
-  SearchAttributeType.KEYWORD,
+  SearchAttributeType.KEYWORD_LIST,
 );
 
 export const ALL_SEARCH_ATTRIBUTES = [ORDER_ID, COMMAND_TYPE, PROJECTION_STATUS];

@@ -1,15 +1,20 @@
 import { fileURLToPath } from 'node:url';
+import type { Client as EsClient } from '@elastic/elasticsearch';
 import {
   bundleWorkflowCode,
   NativeConnection,
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
+import { createProjectionActivities } from '../activities/projection-activities';
+import { createRebuildActivities } from '../activities/rebuild-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
 import { EventStore } from '../eventstore';
+import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { taskQueue } from './task-queues';
 
 export type QueueName = 'commands' | 'projections';
@@ -37,6 +42,8 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export interface WorkerDeps {
   pool: pg.Pool;
+  es: EsClient;
+  redis: Redis;
 }
 
 export interface RunningWorkers {
@@ -66,7 +73,29 @@ export async function createWorkers(
       }),
     );
   }
-  // The projections queue gets its activities with the read models.
+  if (queues.includes('projections')) {
+    const { ES_INDEX_PREFIX, REDIS_KEY_PREFIX, REPORT_TIMEZONE } = config();
+    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
+    const readModelDeps = {
+      store,
+      es: deps.es,
+      redis: deps.redis,
+      esPrefix: ES_INDEX_PREFIX,
+      redisPrefix: REDIS_KEY_PREFIX,
+      reportTimeZone: REPORT_TIMEZONE,
+    };
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: TEMPORAL_NAMESPACE,
+        taskQueue: taskQueue('projections'),
+        activities: {
+          ...createProjectionActivities(readModelDeps),
+          ...createRebuildActivities(readModelDeps),
+        },
+      }),
+    );
+  }
   let running: Promise<void> | undefined;
   return {
     run() {

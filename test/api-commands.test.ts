@@ -9,7 +9,7 @@ import { startTestApp, type TestApp, TOKENS } from './support/app';
 let app: TestApp;
 let store: EventStore;
 beforeAll(async () => {
-  app = await startTestApp(['commands']);
+  app = await startTestApp();
   store = new EventStore(app.connections.pool);
 });
 afterAll(() => app?.stop());

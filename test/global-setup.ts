@@ -1,13 +1,62 @@
+import { Client as EsClient } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
 import { createPool, migrate } from '../eventstore';
 
-// The test database gets the same migrations as `npm start` applies.
-export default async function setup(): Promise<void> {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('DATABASE_URL is not set (vitest.config.ts sets a default)');
-  const pool = createPool(url, 1);
+// The test database gets the same migrations as `npm start`, and starts empty: tests that
+// read the whole store (rebuild) must not depend on what earlier runs left.
+export default async function setup(): Promise<() => Promise<void>> {
+  const { DATABASE_URL, ELASTICSEARCH_URL, REDIS_URL, ES_INDEX_PREFIX, REDIS_KEY_PREFIX } =
+    process.env;
+  if (!DATABASE_URL) throw new Error('DATABASE_URL is not set (vitest.config.ts sets a default)');
+  if (!/_test\b/.test(DATABASE_URL) && !process.env.TEST_DATABASE_IS_DISPOSABLE) {
+    throw new Error(
+      `refusing to empty ${DATABASE_URL}: the tests need a disposable *_test database`,
+    );
+  }
+  const pool = createPool(DATABASE_URL, 1);
   try {
     await migrate(pool);
+    await pool.query('truncate events, streams, commands');
   } finally {
     await pool.end();
   }
+
+  return async () => {
+    const es = new EsClient({ node: ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' });
+    const redis = new Redis(REDIS_URL ?? 'redis://127.0.0.1:6379/1');
+    try {
+      if (ES_INDEX_PREFIX) {
+        // By name: ES refuses wildcard deletes (action.destructive_requires_name).
+        const indices = Object.keys(
+          await es.indices.get({ index: `${ES_INDEX_PREFIX}*`, allow_no_indices: true }),
+        );
+        if (indices.length > 0)
+          await es.indices.delete({ index: indices, ignore_unavailable: true });
+        const templates = await es.indices.getIndexTemplate(
+          { name: `${ES_INDEX_PREFIX}*` },
+          { ignore: [404] },
+        );
+        for (const t of templates.index_templates ?? []) {
+          await es.indices.deleteIndexTemplate({ name: t.name }, { ignore: [404] });
+        }
+      }
+      if (REDIS_KEY_PREFIX) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(
+            cursor,
+            'MATCH',
+            `${REDIS_KEY_PREFIX}*`,
+            'COUNT',
+            1000,
+          );
+          cursor = next;
+          if (keys.length > 0) await redis.unlink(...keys);
+        } while (cursor !== '0');
+      }
+    } finally {
+      await es.close();
+      redis.disconnect();
+    }
+  };
 }

@@ -3,14 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client as EsClient } from '@elastic/elasticsearch';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { createTemporalClient } from '../temporal/client';
+import { ALL_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 
 const run = promisify(execFile);
+const { IndexedValueType } = temporal.api.enums.v1;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 describe('local stack round trips', () => {
@@ -107,6 +110,26 @@ describe('local stack round trips', () => {
     } finally {
       await client.connection.close();
       await connection.close();
+    }
+  });
+
+  it('Temporal: every search attribute the workers use is registered with its type', async () => {
+    const client = await createTemporalClient();
+    try {
+      const { customAttributes } = await client.connection.operatorService.listSearchAttributes({
+        namespace: config().TEMPORAL_NAMESPACE,
+      });
+      const registered = Object.fromEntries(
+        Object.entries(customAttributes ?? {}).map(([name, type]) => [
+          name,
+          IndexedValueType[type],
+        ]),
+      );
+      for (const key of ALL_SEARCH_ATTRIBUTES) {
+        expect(registered[key.name], key.name).toBe(`INDEXED_VALUE_TYPE_${key.type}`);
+      }
+    } finally {
+      await client.connection.close();
     }
   });
 

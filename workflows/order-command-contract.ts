@@ -1,6 +1,6 @@
 // The contract between the API and the command workflow: plain data, no I/O, safe to import
 // from both sides.
-import { defineUpdate } from '@temporalio/workflow';
+import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DomainError, OrderCommand } from '../domain';
 
 export interface OrderCommandInput {
@@ -41,3 +41,14 @@ export const commandResultUpdate = defineUpdate<CommandReply, [string]>('command
 export const orderCommandWorkflowId = (commandId: string): string => `order-command-${commandId}`;
 
 export const orderStreamId = (orderId: string): string => `order-${orderId}`;
+
+export type ReadModel = 'elasticsearch' | 'redis';
+export const READ_MODELS: ReadModel[] = ['elasticsearch', 'redis'];
+
+/** Values of the ProjectionStatus search attribute while a projection is in trouble. */
+export const projectionStatusValue = (model: ReadModel, state: 'retrying' | 'failed'): string =>
+  `${model}:${state}`;
+
+/** Operator controls for a projection that failed for good (see README, "Find a failed projection"). */
+export const retryProjectionSignal = defineSignal('retryProjection');
+export const skipProjectionSignal = defineSignal('skipProjection');

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  patched,
   proxyLocalActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -13,7 +14,9 @@ import {
   type CommandRunResult,
   commandResultUpdate,
   type OrderCommandInput,
+  READ_MODELS,
 } from './order-command-contract';
+import { installProjectionControls, project } from './projection-step';
 
 /** How many times a command is re-decided after losing an optimistic-concurrency race. */
 export const MAX_DECIDE_ATTEMPTS = 5;
@@ -68,10 +71,19 @@ export async function orderCommandWorkflow(input: OrderCommandInput): Promise<Co
     },
   );
 
+  const control = installProjectionControls();
+
   try {
     outcome = await handle(input);
   } catch (err) {
     failure = err;
+  }
+  // The caller has its reply; now the read models, with durable retries.
+  // patched: command runs recorded before projections existed replay without them.
+  if (outcome?.ok && patched('project-read-models')) {
+    const target = { orderId: outcome.reply.orderId, version: outcome.reply.version };
+    // Independent read models, projected in parallel: one being down does not hold up the other.
+    await Promise.all(READ_MODELS.map((model) => project(model, target, control)));
   }
   await condition(allHandlersFinished);
   if (failure)

@@ -14,9 +14,11 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
+import type { ReadModelDeps } from '../order-queries';
 import { router, writerProcedure } from '../trpc';
+import { orderQueries } from './queries';
 
-export interface OrdersDeps {
+export interface OrdersDeps extends ReadModelDeps {
   temporal: Client;
 }
 
@@ -37,6 +39,7 @@ function effectiveTime(principal: Principal, at: string | undefined): string {
   return at;
 }
 
+/** Commands and queries of orders, in one `orders` namespace for callers. */
 export function ordersRouter(deps: OrdersDeps) {
   async function run(
     procedure: string,
@@ -60,6 +63,7 @@ export function ordersRouter(deps: OrdersDeps) {
   }
 
   return router({
+    ...orderQueries(deps),
     place: writerProcedure
       .input(placeOrderInput)
       .output(commandReplyOutput)

@@ -4,6 +4,7 @@ import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
 import { createApiServer, listen } from '../../api/server';
 import { type Connections, openConnections } from '../../config/connections';
+import { config } from '../../config/env';
 import {
   ALL_QUEUES,
   createWorkers,
@@ -37,10 +38,17 @@ export async function startTestApp(
     runtimeInstalled = true;
   }
   const connections = await openConnections();
-  const workers = await createWorkers(queues, { pool: options.workerPool ?? connections.pool });
+  const workers = await createWorkers(queues, {
+    ...connections,
+    pool: options.workerPool ?? connections.pool,
+  });
   const running = workers.run();
   const server = createApiServer({
-    deps: connections,
+    deps: {
+      ...connections,
+      esPrefix: config().ES_INDEX_PREFIX,
+      redisPrefix: config().REDIS_KEY_PREFIX,
+    },
     tokens: parseTokens(
       Object.entries(TOKENS)
         .map(([r, t]) => `${r}:${t}`)

@@ -8,7 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { orderCommandWorkflowId } from '../../workflows/order-command-contract';
 import { startTestApp } from './app';
 
-const app = await startTestApp(['commands']);
+const app = await startTestApp();
 const writer = app.client('writer');
 const recorded: Record<string, string> = {};
 
@@ -40,7 +40,10 @@ try {
     writer.orders.complete.mutate({ commandId, orderId: 'missing-order' }),
   );
   for (const [name, json] of Object.entries(recorded)) {
-    await writeFile(new URL(`../histories/order-command-${name}.json`, import.meta.url), json);
+    await writeFile(
+      new URL(`../histories/order-command-${name}-with-projections.json`, import.meta.url),
+      json,
+    );
     console.log(`recorded ${name}`);
   }
 } finally {

@@ -1,0 +1,82 @@
+import { TRPCError } from '@trpc/server';
+import { ordersAlias } from '../../projections/elasticsearch/names';
+import { computeTopProducts } from '../../projections/elasticsearch/reports';
+import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
+import { getOrder, type ReadModelDeps } from '../order-queries';
+import {
+  getOrderInput,
+  monthlyReportInput,
+  searchOrdersInput,
+  topProductsInput,
+} from '../query-inputs';
+import { monthlyReport } from '../report-queries';
+import { readerProcedure, router } from '../trpc';
+
+/** Reads fail over to a clear SERVICE_UNAVAILABLE when the read model cannot answer. */
+async function readModelCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof TRPCError) throw err;
+    if (err instanceof InvalidCursorError)
+      throw new TRPCError({ code: 'BAD_REQUEST', message: (err as Error).message });
+    throw new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: `${what}: the read model is unavailable, try again shortly`,
+      cause: err,
+    });
+  }
+}
+
+export function orderQueries(deps: ReadModelDeps) {
+  return {
+    get: readerProcedure.input(getOrderInput).query(async ({ input }) => {
+      const found = await readModelCall('orders.get', () =>
+        getOrder(deps, input.orderId, input.minVersion),
+      );
+      if (!found) {
+        throw new TRPCError({
+          code: 'NOT_FOUND',
+          message:
+            input.minVersion === undefined
+              ? `order ${input.orderId} not found`
+              : `order ${input.orderId} is not in the read model yet (waited 2 s); retry shortly`,
+        });
+      }
+      return { ...found.order, stale: found.stale };
+    }),
+    search: readerProcedure.input(searchOrdersInput).query(({ input }) => {
+      const { pageSize, cursor, ...filters } = input;
+      return readModelCall('orders.search', () =>
+        searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
+      );
+    }),
+  };
+}
+
+export function reportsRouter(deps: ReadModelDeps) {
+  return router({
+    monthly: readerProcedure.input(monthlyReportInput).query(({ input }) =>
+      readModelCall('reports.monthly', () =>
+        monthlyReport(deps, {
+          month: input.month,
+          currency: input.currency,
+          region: input.region ?? null,
+        }),
+      ),
+    ),
+    topProducts: readerProcedure.input(topProductsInput).query(async ({ input }) => ({
+      from: input.from,
+      to: input.to,
+      currency: input.currency,
+      products: await readModelCall('reports.topProducts', () =>
+        computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
+          fromMonth: input.from,
+          toMonth: input.to,
+          currency: input.currency,
+          limit: input.limit,
+        }),
+      ),
+    })),
+  });
+}

@@ -1,0 +1,22 @@
+/** The alias every reader and the live projection use; it points at one generation. */
+export function ordersAlias(prefix: string): string {
+  return `${prefix}orders`;
+}
+
+/** A concrete orders index; a rebuild writes the next generation, then swaps the alias. */
+export function ordersIndexName(prefix: string, generation: number): string {
+  return `${prefix}orders-v${generation}`;
+}
+
+/** Matches every generation of the orders index (and nothing of another prefix's). */
+export function ordersIndexPattern(prefix: string): string {
+  return `${prefix}orders-v*`;
+}
+
+/** The generation of a concrete orders index name for `prefix`, or null if it is not one. */
+export function generationOf(prefix: string, index: string): number | null {
+  const base = `${prefix}orders-v`;
+  if (!index.startsWith(base)) return null;
+  const digits = index.slice(base.length);
+  return /^[1-9]\d*$/.test(digits) ? Number(digits) : null;
+}

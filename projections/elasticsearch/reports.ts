@@ -1,0 +1,187 @@
+import type { Client, estypes } from '@elastic/elasticsearch';
+
+export interface MonthlyReportNumbers {
+  month: string;
+  currency: string;
+  region: string | null;
+  totals: { orderCount: number; totalQuantity: number; totalSalesMinor: number };
+  products: {
+    productId: string;
+    orderCount: number;
+    totalQuantity: number;
+    totalSalesMinor: number;
+    avgUnitPriceMinor: number;
+  }[];
+}
+
+export interface ProductSales {
+  productId: string;
+  orderCount: number;
+  totalQuantity: number;
+  totalSalesMinor: number;
+}
+
+const PRODUCT_PAGE_SIZE = 1000;
+const MAX_TOP_PRODUCTS = 100;
+
+// Elasticsearch sums in doubles. Every partial sum of integers stays exact while it is
+// below 2^53 minor units (about 9e13 in major units), so rounding only removes the ".0".
+function sumOf(agg: estypes.AggregationsAggregate | undefined): number {
+  const value = (agg as estypes.AggregationsSumAggregate | undefined)?.value;
+  return value == null ? 0 : Math.round(value);
+}
+
+function docCountOf(agg: estypes.AggregationsAggregate | undefined): number {
+  return (agg as estypes.AggregationsSingleBucketAggregateBase | undefined)?.doc_count ?? 0;
+}
+
+/** Per-line sums of a product bucket, and the number of orders holding the product. */
+const productMetrics: Record<string, estypes.AggregationsAggregationContainer> = {
+  quantity: { sum: { field: 'items.quantity' } },
+  sales: { sum: { field: 'items.lineTotalMinor' } },
+  orders: { reverse_nested: {} },
+};
+
+function productSalesOf(
+  productId: string,
+  bucket: Record<string, estypes.AggregationsAggregate | undefined>,
+): ProductSales {
+  return {
+    productId,
+    orderCount: docCountOf(bucket.orders),
+    totalQuantity: sumOf(bucket.quantity),
+    totalSalesMinor: sumOf(bucket.sales),
+  };
+}
+
+function bySalesThenId(a: ProductSales, b: ProductSales): number {
+  if (a.totalSalesMinor !== b.totalSalesMinor) return b.totalSalesMinor - a.totalSalesMinor;
+  return a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0;
+}
+
+/** Refunded, cancelled and open orders never count as sales. */
+function completedOrders(
+  currency: string,
+  months: estypes.QueryDslQueryContainer,
+  region?: string | null,
+): estypes.QueryDslQueryContainer {
+  const filter: estypes.QueryDslQueryContainer[] = [
+    { term: { status: 'completed' } },
+    { term: { currency } },
+    months,
+  ];
+  if (region) filter.push({ term: { region } });
+  return { bool: { filter } };
+}
+
+type CompositeBucket = estypes.AggregationsCompositeBucket &
+  Record<string, estypes.AggregationsAggregate | undefined>;
+
+/** The month's completed sales, in total and per product. */
+export async function computeMonthlyReport(
+  es: Client,
+  index: string,
+  q: { month: string; currency: string; region?: string | null },
+): Promise<MonthlyReportNumbers> {
+  const query = completedOrders(q.currency, { term: { reportMonth: q.month } }, q.region);
+  const totals = { orderCount: 0, totalQuantity: 0, totalSalesMinor: 0 };
+  const products: ProductSales[] = [];
+  let after: estypes.AggregationsCompositeAggregateKey | undefined;
+  // Composite paging keeps every response small, however many products were sold.
+  for (let page = 0; ; page++) {
+    const response = await es.search({
+      index,
+      size: 0,
+      query,
+      // Totals come with the first page only; later pages just continue the products.
+      track_total_hits: page === 0,
+      aggs: {
+        ...(page === 0
+          ? {
+              quantity: { sum: { field: 'totalQuantity' } },
+              sales: { sum: { field: 'totalMinor' } },
+            }
+          : {}),
+        items: {
+          nested: { path: 'items' },
+          aggs: {
+            products: {
+              composite: {
+                size: PRODUCT_PAGE_SIZE,
+                sources: [{ productId: { terms: { field: 'items.productId' } } }],
+                ...(after ? { after } : {}),
+              },
+              aggs: productMetrics,
+            },
+          },
+        },
+      },
+    });
+    const aggs = response.aggregations ?? {};
+    if (page === 0) {
+      const total = response.hits.total;
+      totals.orderCount = typeof total === 'number' ? total : (total?.value ?? 0);
+      totals.totalQuantity = sumOf(aggs.quantity);
+      totals.totalSalesMinor = sumOf(aggs.sales);
+    }
+    const items = aggs.items as Record<string, estypes.AggregationsAggregate> | undefined;
+    const composite = items?.products as estypes.AggregationsCompositeAggregate | undefined;
+    const buckets = (composite?.buckets ?? []) as CompositeBucket[];
+    for (const bucket of buckets)
+      products.push(productSalesOf(String(bucket.key.productId), bucket));
+    if (buckets.length < PRODUCT_PAGE_SIZE || !composite?.after_key) break;
+    after = composite.after_key;
+  }
+  return {
+    month: q.month,
+    currency: q.currency,
+    region: q.region ?? null,
+    totals,
+    products: products.sort(bySalesThenId).map((p) => ({
+      ...p,
+      avgUnitPriceMinor:
+        p.totalQuantity === 0 ? 0 : Math.round(p.totalSalesMinor / p.totalQuantity),
+    })),
+  };
+}
+
+/** The best-selling products of completed orders over [fromMonth, toMonth], both inclusive. */
+export async function computeTopProducts(
+  es: Client,
+  index: string,
+  q: { fromMonth: string; toMonth: string; currency: string; limit: number },
+): Promise<ProductSales[]> {
+  if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_TOP_PRODUCTS) {
+    throw new RangeError(`limit must be an integer from 1 to ${MAX_TOP_PRODUCTS}, got ${q.limit}`);
+  }
+  // 'YYYY-MM' strings sort like the months they name, so a keyword range selects months.
+  const months = { range: { reportMonth: { gte: q.fromMonth, lte: q.toMonth } } };
+  const response = await es.search({
+    index,
+    size: 0,
+    query: completedOrders(q.currency, months),
+    aggs: {
+      items: {
+        nested: { path: 'items' },
+        aggs: {
+          products: {
+            // One shard sees every order, so the top `limit` is exact, not an estimate.
+            terms: {
+              field: 'items.productId',
+              size: q.limit,
+              order: [{ sales: 'desc' }, { _key: 'asc' }],
+            },
+            aggs: productMetrics,
+          },
+        },
+      },
+    },
+  });
+  const items = response.aggregations?.items as
+    | Record<string, estypes.AggregationsAggregate>
+    | undefined;
+  const terms = items?.products as estypes.AggregationsStringTermsAggregate | undefined;
+  const buckets = (terms?.buckets ?? []) as (estypes.AggregationsStringTermsBucket &
+    Record<string, estypes.AggregationsAggregate | undefined>)[];
+  return buckets.map((b) => productSalesOf(String(b.key), b)).sort(bySalesThenId);
+}

@@ -1,0 +1,99 @@
+import type { Client, estypes } from '@elastic/elasticsearch';
+import type { OrderStatus } from '../../domain';
+import type { OrderDocument } from './order-document';
+
+export interface OrderSearchFilters {
+  status?: OrderStatus;
+  region?: string;
+  customerId?: string;
+  productId?: string;
+  currency?: string;
+  /** Inclusive, ISO-8601. */
+  placedFrom?: string;
+  /** Exclusive, ISO-8601. */
+  placedTo?: string;
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+/** The sort values of a hit: placedAt as epoch milliseconds, then orderId. */
+type SortPosition = [number, string];
+
+// orderId breaks ties between orders placed in the same millisecond: pages never overlap.
+const SORT: estypes.Sort = [{ placedAt: 'desc' }, { orderId: 'asc' }];
+
+function encodeCursor(position: estypes.SortResults): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): SortPosition {
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('invalid cursor: pass nextCursor from a previous page unchanged');
+  }
+  if (
+    !Array.isArray(position) ||
+    position.length !== 2 ||
+    !Number.isSafeInteger(position[0]) ||
+    typeof position[1] !== 'string'
+  ) {
+    throw new InvalidCursorError('invalid cursor: pass nextCursor from a previous page unchanged');
+  }
+  return [position[0], position[1]];
+}
+
+/** Exact-match clauses only: user input is a term value, never query syntax. */
+function filterClauses(filters: OrderSearchFilters): estypes.QueryDslQueryContainer[] {
+  const clauses: estypes.QueryDslQueryContainer[] = [];
+  const terms: [keyof OrderDocument, string | undefined][] = [
+    ['status', filters.status],
+    ['region', filters.region],
+    ['customerId', filters.customerId],
+    ['productIds', filters.productId],
+    ['currency', filters.currency],
+  ];
+  for (const [field, value] of terms) {
+    if (value !== undefined) clauses.push({ term: { [field]: value } });
+  }
+  if (filters.placedFrom !== undefined || filters.placedTo !== undefined) {
+    clauses.push({
+      range: {
+        placedAt: {
+          ...(filters.placedFrom !== undefined ? { gte: filters.placedFrom } : {}),
+          ...(filters.placedTo !== undefined ? { lt: filters.placedTo } : {}),
+        },
+      },
+    });
+  }
+  return clauses;
+}
+
+/** One page of matching orders, newest first; pass `nextCursor` back for the next page. */
+export async function searchOrders(
+  es: Client,
+  index: string,
+  filters: OrderSearchFilters,
+  pageSize: number,
+  cursor?: string,
+): Promise<{ items: OrderDocument[]; nextCursor: string | null }> {
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
+  }
+  const response = await es.search<OrderDocument>({
+    index,
+    query: { bool: { filter: filterClauses(filters) } },
+    sort: SORT,
+    size: pageSize,
+    track_total_hits: false,
+    ...(cursor !== undefined ? { search_after: decodeCursor(cursor) } : {}),
+  });
+  const hits = response.hits.hits;
+  const items = hits.flatMap((hit) => (hit._source ? [hit._source] : []));
+  const last = hits.at(-1);
+  const nextCursor = hits.length < pageSize || !last?.sort ? null : encodeCursor(last.sort);
+  return { items, nextCursor };
+}

@@ -1,0 +1,138 @@
+import type { Client, estypes } from '@elastic/elasticsearch';
+import { responseErrorOf } from './es-errors';
+import type { OrderDocument } from './order-document';
+
+/** A write Elasticsearch refuses for good (the document does not fit the mapping): retrying cannot help. */
+export class NonRetryableProjectionError extends Error {
+  override name = 'NonRetryableProjectionError';
+}
+
+// The same request always gets the same 400 back, whatever its error type says.
+function isRejection(status: number): boolean {
+  return status === 400;
+}
+
+const CONCRETE_GENERATION = /-v\d+$/;
+
+/**
+ * Writes to an alias must not auto-create a dynamically mapped index named like the alias
+ * (when the alias is missing, e.g. before `ensureOrdersIndex` ran); that would block the
+ * alias for good. Rebuilds write to a concrete generation, which the template covers.
+ */
+function requireAlias(index: string): boolean {
+  return !CONCRETE_GENERATION.test(index);
+}
+
+export interface WriteOrderOptions {
+  /**
+   * Return only once the write is visible to searches (`refresh: 'wait_for'`: waits for the
+   * next periodic refresh, never forces one), for callers that must not act before that.
+   */
+  waitForRefresh?: boolean;
+}
+
+/**
+ * Stores the order at its version. External versioning makes Elasticsearch keep the highest
+ * version, so a duplicate or late delivery is a no-op: 'stale'.
+ */
+export async function writeOrderDocument(
+  es: Client,
+  index: string,
+  doc: OrderDocument,
+  options: WriteOrderOptions = {},
+): Promise<'written' | 'stale'> {
+  try {
+    await es.index({
+      index,
+      id: doc.orderId,
+      document: doc,
+      version: doc.version,
+      version_type: 'external',
+      require_alias: requireAlias(index),
+      ...(options.waitForRefresh ? { refresh: 'wait_for' as const } : {}),
+    });
+    return 'written';
+  } catch (err) {
+    const failure = responseErrorOf(err);
+    if (failure?.status === 409) return 'stale';
+    if (failure && isRejection(failure.status)) {
+      throw new NonRetryableProjectionError(
+        `order ${doc.orderId} v${doc.version} rejected by ${index}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/** Many orders in one `_bulk` request, with the same versioning rules as `writeOrderDocument`. */
+export async function bulkWriteOrderDocuments(
+  es: Client,
+  index: string,
+  docs: OrderDocument[],
+): Promise<{ written: number; stale: number }> {
+  if (docs.length === 0) return { written: 0, stale: 0 };
+  const operations = docs.flatMap((doc) => [
+    { index: { _index: index, _id: doc.orderId, version: doc.version, version_type: 'external' } },
+    doc,
+  ]);
+  let response: estypes.BulkResponse;
+  try {
+    response = await es.bulk({
+      operations,
+      require_alias: requireAlias(index),
+      filter_path: 'errors,items.*.status,items.*.error',
+    });
+  } catch (err) {
+    const failure = responseErrorOf(err);
+    if (failure && isRejection(failure.status)) {
+      throw new NonRetryableProjectionError(
+        `bulk write to ${index} rejected: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    throw err;
+  }
+  let written = 0;
+  let stale = 0;
+  const failures: { status: number; reason: string }[] = [];
+  for (const item of response.items ?? []) {
+    const result = item.index;
+    if (!result) continue;
+    if (result.status === 409) stale++;
+    else if (result.error) {
+      failures.push({
+        status: result.status,
+        reason: `${result.error.type}: ${result.error.reason ?? 'no reason given'}`,
+      });
+    } else written++;
+  }
+  const rejected = failures.find((f) => isRejection(f.status));
+  if (rejected) {
+    throw new NonRetryableProjectionError(`bulk write to ${index} rejected: ${rejected.reason}`);
+  }
+  const first = failures[0];
+  if (first) {
+    throw new Error(`bulk write to ${index}: ${failures.length} failed, first: ${first.reason}`);
+  }
+  return { written, stale };
+}
+
+/** The stored order (realtime: includes writes not yet refreshed), or null if there is none. */
+export async function readOrderDocument(
+  es: Client,
+  index: string,
+  orderId: string,
+): Promise<OrderDocument | null> {
+  try {
+    const response = await es.get<OrderDocument>({ index, id: orderId });
+    return response._source ?? null;
+  } catch (err) {
+    // A missing index is a missing read model, not a missing order: let it surface.
+    const failure = responseErrorOf(err);
+    if (failure?.status === 404 && failure.type === null) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,582 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from '@elastic/elasticsearch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { config } from '../config/env';
+import type { Order, OrderStatus } from '../domain';
+import { ordersAlias, ordersIndexName } from '../projections/elasticsearch/names';
+import {
+  type OrderDocument,
+  reportMonthOf,
+  toOrderDocument,
+} from '../projections/elasticsearch/order-document';
+import {
+  createNextOrdersIndex,
+  currentOrdersIndex,
+  ensureOrdersIndex,
+  swapOrdersAlias,
+} from '../projections/elasticsearch/orders-index';
+import {
+  computeMonthlyReport,
+  computeTopProducts,
+  type MonthlyReportNumbers,
+} from '../projections/elasticsearch/reports';
+import {
+  InvalidCursorError,
+  type OrderSearchFilters,
+  searchOrders,
+} from '../projections/elasticsearch/search-orders';
+import {
+  bulkWriteOrderDocuments,
+  NonRetryableProjectionError,
+  readOrderDocument,
+  writeOrderDocument,
+} from '../projections/elasticsearch/write-orders';
+
+// Every index and template of this file lives under its own prefix; each describe block
+// adds a part to it, so they never see each other's documents.
+const prefix = `test-es-${randomUUID().slice(0, 8)}-`;
+let es: Client;
+
+beforeAll(() => {
+  es = new Client({ node: config().ELASTICSEARCH_URL });
+});
+
+afterAll(async () => {
+  // Deleting by wildcard is refused (action.destructive_requires_name), so list the names.
+  const rows = await es.cat.indices({ index: `${prefix}*`, h: 'index', format: 'json' });
+  const indices = rows.flatMap((row) => (row.index ? [row.index] : []));
+  if (indices.length > 0) await es.indices.delete({ index: indices });
+  const templates = await es.indices.getIndexTemplate({ name: `${prefix}*` }, { ignore: [404] });
+  for (const t of templates.index_templates ?? []) {
+    await es.indices.deleteIndexTemplate({ name: t.name });
+  }
+  await es.close();
+});
+
+/** Deterministic randomness (mulberry32), so a failure replays from its seed. */
+function seeded(seed: number): { int(max: number): number; pick<T>(xs: readonly T[]): T } {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (max: number): number => Math.floor(next() * max);
+  return { int, pick: (xs) => xs[int(xs.length)] as (typeof xs)[number] };
+}
+
+interface OrderSpec {
+  orderId: string;
+  customerId?: string;
+  region?: string;
+  currency?: string;
+  status?: OrderStatus;
+  items: { productId: string; quantity: number; unitPriceMinor: number }[];
+  placedAt?: string;
+  completedAt?: string;
+}
+
+/** An order in `status` built like the domain does, and the document the projection writes. */
+function orderDoc(spec: OrderSpec, timeZone = 'UTC'): OrderDocument {
+  const status = spec.status ?? 'placed';
+  const items = spec.items.map((i) => ({ ...i, lineTotalMinor: i.quantity * i.unitPriceMinor }));
+  const placedAt = spec.placedAt ?? '2025-10-01T08:00:00.000Z';
+  const completedAt = spec.completedAt ?? '2025-10-02T12:00:00.000Z';
+  const order: Order = {
+    orderId: spec.orderId,
+    status,
+    customerId: spec.customerId ?? 'c-1',
+    region: spec.region ?? 'eu',
+    currency: spec.currency ?? 'EUR',
+    items,
+    totalQuantity: items.reduce((sum, i) => sum + i.quantity, 0),
+    totalMinor: items.reduce((sum, i) => sum + i.lineTotalMinor, 0),
+    placedAt,
+    ...(status === 'completed' || status === 'refunded' ? { completedAt } : {}),
+    ...(status === 'cancelled' ? { cancelledAt: completedAt, cancelReason: 'test' } : {}),
+    ...(status === 'refunded' ? { refundedAt: completedAt, refundReason: 'test' } : {}),
+  };
+  const version = { placed: 1, completed: 2, cancelled: 2, refunded: 3 }[status];
+  return toOrderDocument(order, version, timeZone);
+}
+
+const oneLine = [{ productId: 'p-1', quantity: 2, unitPriceMinor: 1250 }];
+
+describe('order document', () => {
+  it('puts an order in the month of its completion as seen in the report time zone', () => {
+    expect(reportMonthOf('2025-10-31T23:30:00.000Z', 'Asia/Shanghai')).toBe('2025-11');
+    expect(reportMonthOf('2025-10-31T23:30:00.000Z', 'UTC')).toBe('2025-10');
+    expect(reportMonthOf('2025-11-01T03:00:00.000Z', 'America/New_York')).toBe('2025-10');
+    const late = { orderId: 'o-tz', status: 'completed' as const, items: oneLine };
+    const completedAt = '2025-10-31T23:30:00.000Z';
+    expect(orderDoc({ ...late, completedAt }, 'Asia/Shanghai').reportMonth).toBe('2025-11');
+    expect(orderDoc({ ...late, completedAt }, 'UTC').reportMonth).toBe('2025-10');
+  });
+
+  it('keeps the report month after a refund, has none before completion, lists products once', () => {
+    const items = [
+      { productId: 'p-b', quantity: 1, unitPriceMinor: 5 },
+      { productId: 'p-a', quantity: 2, unitPriceMinor: 7 },
+      { productId: 'p-b', quantity: 3, unitPriceMinor: 5 },
+    ];
+    const refunded = orderDoc({ orderId: 'o-r', status: 'refunded', items });
+    expect(refunded).toMatchObject({
+      status: 'refunded',
+      reportMonth: '2025-10',
+      productIds: ['p-a', 'p-b'],
+      totalQuantity: 6,
+      totalMinor: 34,
+      cancelledAt: null,
+      version: 3,
+    });
+    expect(refunded.refundedAt).not.toBeNull();
+    expect(orderDoc({ orderId: 'o-p', items }).reportMonth).toBeNull();
+    expect(orderDoc({ orderId: 'o-c', status: 'cancelled', items }).reportMonth).toBeNull();
+  });
+});
+
+describe('orders index', () => {
+  it('is created once however many workers ensure it at the same time, with strict mappings', async () => {
+    const p = `${prefix}ensure-`;
+    const indices = await Promise.all(Array.from({ length: 6 }, () => ensureOrdersIndex(es, p)));
+    expect(new Set(indices)).toEqual(new Set([ordersIndexName(p, 1)]));
+    expect(await ensureOrdersIndex(es, p)).toBe(ordersIndexName(p, 1));
+    const mapping = await es.indices.getMapping({ index: ordersAlias(p) });
+    const mappings = mapping[ordersIndexName(p, 1)]?.mappings;
+    expect(mappings?.dynamic).toBe('strict');
+    expect(mappings?.properties?.items).toMatchObject({
+      type: 'nested',
+      properties: { productId: { type: 'keyword' }, lineTotalMinor: { type: 'long' } },
+    });
+    expect(mappings?.properties?.totalMinor).toEqual({ type: 'long' });
+    expect(mappings?.properties?.placedAt).toEqual({ type: 'date' });
+    const settings = await es.indices.getSettings({ index: ordersIndexName(p, 1) });
+    expect(settings[ordersIndexName(p, 1)]?.settings?.index).toMatchObject({
+      number_of_shards: '1',
+      number_of_replicas: '0',
+    });
+  });
+
+  it('moves the alias to a new generation in one step', async () => {
+    const p = `${prefix}swap-`;
+    const alias = ordersAlias(p);
+    const first = await ensureOrdersIndex(es, p);
+    await writeOrderDocument(es, alias, orderDoc({ orderId: 'o-old', items: oneLine }));
+    const next = await createNextOrdersIndex(es, p);
+    expect(next).toBe(ordersIndexName(p, 2));
+    expect(await currentOrdersIndex(es, p)).toBe(first);
+    const rebuilt = orderDoc({ orderId: 'o-new', status: 'completed', items: oneLine });
+    expect(await bulkWriteOrderDocuments(es, next, [rebuilt])).toEqual({ written: 1, stale: 0 });
+
+    expect(await swapOrdersAlias(es, p, next)).toEqual([first]);
+    expect(await currentOrdersIndex(es, p)).toBe(next);
+    expect(Object.keys(await es.indices.getAlias({ name: alias }))).toEqual([next]);
+    expect(await readOrderDocument(es, alias, 'o-new')).toEqual(rebuilt);
+    expect(await readOrderDocument(es, alias, 'o-old')).toBeNull();
+    // Swapping again is a no-op; the generation after a swap continues the numbering.
+    expect(await swapOrdersAlias(es, p, next)).toEqual([]);
+    expect(await createNextOrdersIndex(es, p)).toBe(ordersIndexName(p, 3));
+    expect(await ensureOrdersIndex(es, p)).toBe(next);
+  });
+});
+
+describe('writing orders', () => {
+  const p = `${prefix}write-`;
+  let alias: string;
+  beforeAll(async () => {
+    await ensureOrdersIndex(es, p);
+    alias = ordersAlias(p);
+  });
+
+  it('refuses a document the strict mapping does not know, as a non-retryable error', async () => {
+    const doc = orderDoc({ orderId: 'o-strict', items: oneLine });
+    const unknownField = { ...doc, discountMinor: 5 } as OrderDocument;
+    await expect(writeOrderDocument(es, alias, unknownField)).rejects.toBeInstanceOf(
+      NonRetryableProjectionError,
+    );
+    await expect(bulkWriteOrderDocuments(es, alias, [doc, unknownField])).rejects.toThrow(
+      NonRetryableProjectionError,
+    );
+    const notADate = { ...doc, orderId: 'o-date', placedAt: 'yesterday' };
+    await expect(writeOrderDocument(es, alias, notADate)).rejects.toMatchObject({
+      name: 'NonRetryableProjectionError',
+    });
+  });
+
+  it('keeps the highest version: older and repeated deliveries are stale no-ops', async () => {
+    const v1 = orderDoc({ orderId: 'o-ver', items: oneLine });
+    const v2 = orderDoc({ orderId: 'o-ver', status: 'completed', items: oneLine });
+    expect(v2.version).toBe(2);
+    expect(await writeOrderDocument(es, alias, v2)).toBe('written');
+    expect(await writeOrderDocument(es, alias, v1)).toBe('stale');
+    expect(await writeOrderDocument(es, alias, v2)).toBe('stale');
+    expect(await readOrderDocument(es, alias, 'o-ver')).toEqual(v2);
+
+    const v3 = orderDoc({ orderId: 'o-ver', status: 'refunded', items: oneLine });
+    const other = orderDoc({ orderId: 'o-ver-2', items: oneLine });
+    expect(await bulkWriteOrderDocuments(es, alias, [v1, v2, v3, other])).toEqual({
+      written: 2,
+      stale: 2,
+    });
+    expect(await readOrderDocument(es, alias, 'o-ver')).toEqual(v3);
+  });
+
+  it('answers null for an unknown order and never auto-creates an index behind a missing alias', async () => {
+    expect(await readOrderDocument(es, alias, 'no-such-order')).toBeNull();
+    const missing = `${prefix}nothing-here-orders`;
+    const doc = orderDoc({ orderId: 'o-lost', items: oneLine });
+    await expect(writeOrderDocument(es, missing, doc)).rejects.not.toBeInstanceOf(
+      NonRetryableProjectionError,
+    );
+    expect(await es.indices.exists({ index: missing })).toBe(false);
+    await expect(readOrderDocument(es, missing, 'o-lost')).rejects.toThrow();
+  });
+});
+
+describe('searching orders', () => {
+  const p = `${prefix}search-`;
+  let alias: string;
+  const docs: OrderDocument[] = [];
+  const rand = seeded(57);
+
+  beforeAll(async () => {
+    await ensureOrdersIndex(es, p);
+    alias = ordersAlias(p);
+    const statuses: OrderStatus[] = ['placed', 'completed', 'cancelled', 'refunded'];
+    for (let i = 0; i < 57; i++) {
+      // Few distinct instants, so many orders share one and the orderId tie-break matters.
+      const day = String(1 + rand.int(8)).padStart(2, '0');
+      docs.push(
+        orderDoc({
+          orderId: `o-${String(rand.int(1_000_000)).padStart(6, '0')}-${i}`,
+          customerId: rand.pick(['c-1', 'c-2', 'c-3']),
+          region: rand.pick(['eu', 'us', 'apac']),
+          currency: rand.pick(['EUR', 'USD']),
+          status: rand.pick(statuses),
+          placedAt: `2025-09-${day}T10:00:00.000Z`,
+          completedAt: `2025-09-${day}T11:00:00.000Z`,
+          items: Array.from({ length: 1 + rand.int(3) }, () => ({
+            productId: rand.pick(['p-1', 'p-2', 'p-3', 'p-4', 'p-5']),
+            quantity: 1 + rand.int(4),
+            unitPriceMinor: 100 + rand.int(900),
+          })),
+        }),
+      );
+    }
+    await bulkWriteOrderDocuments(es, alias, docs);
+    await es.indices.refresh({ index: alias });
+  });
+
+  function expected(filters: OrderSearchFilters): string[] {
+    return docs
+      .filter(
+        (d) =>
+          (filters.status === undefined || d.status === filters.status) &&
+          (filters.region === undefined || d.region === filters.region) &&
+          (filters.customerId === undefined || d.customerId === filters.customerId) &&
+          (filters.productId === undefined || d.productIds.includes(filters.productId)) &&
+          (filters.currency === undefined || d.currency === filters.currency) &&
+          (filters.placedFrom === undefined || d.placedAt >= filters.placedFrom) &&
+          (filters.placedTo === undefined || d.placedAt < filters.placedTo),
+      )
+      .sort((a, b) =>
+        a.placedAt !== b.placedAt
+          ? b.placedAt.localeCompare(a.placedAt)
+          : a.orderId < b.orderId
+            ? -1
+            : 1,
+      )
+      .map((d) => d.orderId);
+  }
+
+  async function allPages(filters: OrderSearchFilters, pageSize: number): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const result = await searchOrders(es, alias, filters, pageSize, cursor);
+      expect(result.items.length).toBeLessThanOrEqual(pageSize);
+      ids.push(...result.items.map((d) => d.orderId));
+      if (!result.nextCursor) return ids;
+      cursor = result.nextCursor;
+    }
+    throw new Error('pagination did not end');
+  }
+
+  it('pages through every order exactly once, newest first, ties by orderId', async () => {
+    const ids = await allPages({}, 10);
+    expect(ids).toHaveLength(57);
+    expect(new Set(ids).size).toBe(57);
+    expect(ids).toEqual(expected({}));
+    const first = await searchOrders(es, alias, {}, 10);
+    expect(first.items).toEqual(
+      expected({})
+        .slice(0, 10)
+        .map((id) => docs.find((d) => d.orderId === id)),
+    );
+  });
+
+  it.each<[string, OrderSearchFilters]>([
+    ['status', { status: 'completed' }],
+    ['region', { region: 'us' }],
+    ['customerId', { customerId: 'c-2' }],
+    ['productId', { productId: 'p-3' }],
+    ['currency', { currency: 'USD' }],
+    ['placedFrom (inclusive)', { placedFrom: '2025-09-04T10:00:00.000Z' }],
+    ['placedTo (exclusive)', { placedTo: '2025-09-04T10:00:00.000Z' }],
+    [
+      'a placed window',
+      { placedFrom: '2025-09-02T00:00:00.000Z', placedTo: '2025-09-06T10:00:00.000Z' },
+    ],
+    ['several at once', { status: 'placed', currency: 'EUR', productId: 'p-1' }],
+  ])('filters by %s', async (_, filters) => {
+    const want = expected(filters);
+    expect(want.length).toBeGreaterThan(0);
+    expect(want.length).toBeLessThan(57);
+    expect(await allPages(filters, 10)).toEqual(want);
+    expect(await allPages(filters, 3)).toEqual(want);
+  });
+
+  it('treats filter values as exact terms, never as query syntax', async () => {
+    expect(await allPages({ region: 'eu OR us' }, 10)).toEqual([]);
+    expect(await allPages({ customerId: 'c-*' }, 10)).toEqual([]);
+  });
+
+  it('refuses a malformed cursor clearly', async () => {
+    for (const cursor of ['not-a-cursor', Buffer.from('[1]').toString('base64url'), '']) {
+      await expect(searchOrders(es, alias, {}, 10, cursor)).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
+    }
+    await expect(searchOrders(es, alias, {}, 10, 'garbage')).rejects.toThrow(/invalid cursor/);
+  });
+});
+
+type ProductNumbers = MonthlyReportNumbers['products'][number];
+
+/** The report the spec asks for, by plain integer arithmetic over the documents. */
+function referenceReport(
+  docs: OrderDocument[],
+  q: { month: string; currency: string; region?: string | null },
+): MonthlyReportNumbers {
+  const counted = docs.filter(
+    (d) =>
+      d.status === 'completed' &&
+      d.reportMonth === q.month &&
+      d.currency === q.currency &&
+      (!q.region || d.region === q.region),
+  );
+  return {
+    month: q.month,
+    currency: q.currency,
+    region: q.region ?? null,
+    totals: {
+      orderCount: counted.length,
+      totalQuantity: counted.reduce((sum, d) => sum + d.totalQuantity, 0),
+      totalSalesMinor: counted.reduce((sum, d) => sum + d.totalMinor, 0),
+    },
+    products: productNumbers(counted).map((p) => ({
+      ...p,
+      avgUnitPriceMinor:
+        p.totalQuantity === 0 ? 0 : Math.round(p.totalSalesMinor / p.totalQuantity),
+    })),
+  };
+}
+
+function productNumbers(docs: OrderDocument[]): Omit<ProductNumbers, 'avgUnitPriceMinor'>[] {
+  const byProduct = new Map<string, { orders: Set<string>; quantity: number; sales: number }>();
+  for (const d of docs) {
+    for (const line of d.items) {
+      const p = byProduct.get(line.productId) ?? { orders: new Set(), quantity: 0, sales: 0 };
+      p.orders.add(d.orderId);
+      p.quantity += line.quantity;
+      p.sales += line.lineTotalMinor;
+      byProduct.set(line.productId, p);
+    }
+  }
+  return [...byProduct]
+    .map(([productId, p]) => ({
+      productId,
+      orderCount: p.orders.size,
+      totalQuantity: p.quantity,
+      totalSalesMinor: p.sales,
+    }))
+    .sort((a, b) =>
+      a.totalSalesMinor !== b.totalSalesMinor
+        ? b.totalSalesMinor - a.totalSalesMinor
+        : a.productId < b.productId
+          ? -1
+          : 1,
+    );
+}
+
+describe('reports', () => {
+  const p = `${prefix}report-`;
+  let alias: string;
+  const docs: OrderDocument[] = [];
+  const months = ['2025-10', '2025-11'];
+  const currencies = ['EUR', 'USD'];
+  const regions = ['eu', 'us'];
+
+  beforeAll(async () => {
+    await ensureOrdersIndex(es, p);
+    alias = ordersAlias(p);
+    const rand = seeded(20251031);
+    const statuses: OrderStatus[] = ['placed', 'completed', 'completed', 'cancelled', 'refunded'];
+    for (let i = 0; i < 200; i++) {
+      const month = rand.pick(months);
+      const day = String(1 + rand.int(28)).padStart(2, '0');
+      docs.push(
+        orderDoc({
+          orderId: `o-${i}`,
+          region: rand.pick(regions),
+          currency: rand.pick(currencies),
+          status: rand.pick(statuses),
+          placedAt: `${month}-${day}T08:00:00.000Z`,
+          completedAt: `${month}-${day}T12:00:00.000Z`,
+          // Up to 10^9 per unit: sums go far beyond 32 bits and must stay exact.
+          items: Array.from({ length: 1 + rand.int(4) }, () => ({
+            productId: `p-${String(rand.int(30)).padStart(2, '0')}`,
+            quantity: 1 + rand.int(20),
+            unitPriceMinor: rand.int(8) === 0 ? 1_000_000_000 - rand.int(1000) : rand.int(100_000),
+          })),
+        }),
+      );
+    }
+    await bulkWriteOrderDocuments(es, alias, docs);
+    await es.indices.refresh({ index: alias });
+  });
+
+  it('monthly report equals the reference for every month, currency and region', async () => {
+    let reportsWithSales = 0;
+    for (const month of months) {
+      for (const currency of currencies) {
+        for (const region of [null, ...regions]) {
+          const q = { month, currency, region };
+          const report = await computeMonthlyReport(es, alias, q);
+          expect(report).toEqual(referenceReport(docs, q));
+          if (report.totals.orderCount > 0) reportsWithSales++;
+        }
+      }
+    }
+    expect(reportsWithSales).toBe(12);
+    const noRegion = await computeMonthlyReport(es, alias, { month: '2025-10', currency: 'EUR' });
+    expect(noRegion.region).toBeNull();
+    expect(noRegion).toEqual(referenceReport(docs, { month: '2025-10', currency: 'EUR' }));
+  });
+
+  it('monthly report of a month without sales is empty', async () => {
+    expect(await computeMonthlyReport(es, alias, { month: '2024-01', currency: 'EUR' })).toEqual({
+      month: '2024-01',
+      currency: 'EUR',
+      region: null,
+      totals: { orderCount: 0, totalQuantity: 0, totalSalesMinor: 0 },
+      products: [],
+    });
+  });
+
+  it('top products equal the reference over one and several months', async () => {
+    const completedIn = (from: string, to: string, currency: string) =>
+      docs.filter(
+        (d) =>
+          d.status === 'completed' &&
+          d.currency === currency &&
+          d.reportMonth !== null &&
+          d.reportMonth >= from &&
+          d.reportMonth <= to,
+      );
+    for (const [from, to] of [
+      ['2025-10', '2025-10'],
+      ['2025-11', '2025-11'],
+      ['2025-09', '2025-12'],
+    ] as const) {
+      for (const currency of currencies) {
+        for (const limit of [1, 5, 100]) {
+          const top = await computeTopProducts(es, alias, {
+            fromMonth: from,
+            toMonth: to,
+            currency,
+            limit,
+          });
+          expect(top).toEqual(productNumbers(completedIn(from, to, currency)).slice(0, limit));
+        }
+      }
+    }
+    await expect(
+      computeTopProducts(es, alias, {
+        fromMonth: '2025-10',
+        toMonth: '2025-11',
+        currency: 'EUR',
+        limit: 101,
+      }),
+    ).rejects.toThrow(RangeError);
+  });
+
+  it('top products break ties by productId, also at the limit', async () => {
+    const tied = ['t-c', 't-a', 't-b'].map((productId, i) =>
+      orderDoc({
+        orderId: `o-tie-${i}`,
+        currency: 'CHF',
+        status: 'completed',
+        items: [{ productId, quantity: 2, unitPriceMinor: 500 }],
+      }),
+    );
+    await bulkWriteOrderDocuments(es, alias, tied);
+    await es.indices.refresh({ index: alias });
+    const q = { fromMonth: '2025-10', toMonth: '2025-10', currency: 'CHF' };
+    const top = await computeTopProducts(es, alias, { ...q, limit: 2 });
+    expect(top.map((t) => t.productId)).toEqual(['t-a', 't-b']);
+    expect(top[0]).toEqual({
+      productId: 't-a',
+      orderCount: 1,
+      totalQuantity: 2,
+      totalSalesMinor: 1000,
+    });
+  });
+});
+
+describe('monthly report with more products than one composite page', () => {
+  it('counts all 1,200 products exactly', async () => {
+    const p = `${prefix}many-`;
+    await ensureOrdersIndex(es, p);
+    const alias = ordersAlias(p);
+    const rand = seeded(1200);
+    const product = (n: number) => `sku-${String(n).padStart(4, '0')}`;
+    const docs: OrderDocument[] = [];
+    // Every product at least once (8 lines an order), then repeats across orders.
+    for (let i = 0; i < 150; i++) {
+      docs.push(
+        orderDoc({
+          orderId: `o-cover-${i}`,
+          status: 'completed',
+          items: Array.from({ length: 8 }, (_, k) => ({
+            productId: product(i * 8 + k),
+            quantity: 1 + rand.int(9),
+            unitPriceMinor: 1 + rand.int(50_000),
+          })),
+        }),
+      );
+    }
+    for (let i = 0; i < 100; i++) {
+      docs.push(
+        orderDoc({
+          orderId: `o-extra-${i}`,
+          status: rand.pick(['completed', 'refunded'] as const),
+          items: Array.from({ length: 1 + rand.int(10) }, () => ({
+            productId: product(rand.int(1200)),
+            quantity: 1 + rand.int(9),
+            unitPriceMinor: 1 + rand.int(50_000),
+          })),
+        }),
+      );
+    }
+    expect(await bulkWriteOrderDocuments(es, alias, docs)).toEqual({ written: 250, stale: 0 });
+    await es.indices.refresh({ index: alias });
+
+    const q = { month: '2025-10', currency: 'EUR' };
+    const report = await computeMonthlyReport(es, alias, q);
+    expect(report.products).toHaveLength(1200);
+    expect(report).toEqual(referenceReport(docs, q));
+  });
+});

@@ -1,0 +1,99 @@
+import {
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RebuildActivities } from '../activities/rebuild-activities';
+import type { GlobalCheckpoint } from '../eventstore/types';
+import type { ReadModel } from './order-command-contract';
+
+export const REBUILD_BATCH_SIZE = 2_000;
+const BATCHES_PER_RUN = 20;
+
+export interface RebuildProgress {
+  readModel: ReadModel;
+  phase: 'copying' | 'catching-up' | 'done';
+  /** The fresh index being filled (Elasticsearch). */
+  index: string | null;
+  checkpoint: GlobalCheckpoint;
+  eventsRead: number;
+  ordersWritten: number;
+  startedAt: string;
+  swappedAt: string | null;
+  /** Catch-up goes on until the store's read horizon passes this (see swapToRebuiltIndex). */
+  watermark: string | null;
+  finishedAt: string | null;
+}
+
+export const rebuildProgressQuery = defineQuery<RebuildProgress>('progress');
+
+export const rebuildWorkflowId = (readModel: ReadModel): string =>
+  `rebuild-read-model-${readModel}`;
+
+function projectionsQueue(): string {
+  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
+}
+
+/**
+ * Rebuilds a read model from the event store under live load: fills a fresh index from
+ * the global order (late-commit safe), swaps the alias, catches up what arrived
+ * meanwhile, then clears the Redis keys built on the old one. Continues as new between
+ * runs of batches, so its history stays small however long the store is.
+ */
+export async function rebuildReadModelWorkflow(
+  progress: RebuildProgress,
+): Promise<RebuildProgress> {
+  setHandler(rebuildProgressQuery, () => progress);
+  const act = proxyActivities<RebuildActivities>({
+    taskQueue: projectionsQueue(),
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+
+  if (progress.readModel === 'redis') {
+    await act.clearRedisReadModel('everything');
+    return finish(progress);
+  }
+
+  progress.index ??= await act.createRebuildIndex();
+  for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
+    const result = await act.rebuildBatch({
+      index: progress.index,
+      after: progress.checkpoint,
+      limit: REBUILD_BATCH_SIZE,
+    });
+    progress.checkpoint = result.checkpoint;
+    progress.eventsRead += result.events;
+    progress.ordersWritten += result.orders;
+    if (result.events < REBUILD_BATCH_SIZE) {
+      if (progress.phase === 'copying') {
+        // Caught up with the store as it was: readers switch now; what committed since
+        // is picked up by the catch-up pass (writes are versioned, so overlap is harmless).
+        const swap = await act.swapToRebuiltIndex(progress.index);
+        progress.phase = 'catching-up';
+        progress.swappedAt = new Date().toISOString();
+        progress.watermark = swap.watermark;
+        await act.dropIndices(swap.previous);
+        continue;
+      }
+      // A short page is not enough: a transaction older than the swap may still be open,
+      // hiding later ones that committed (and were projected into the old index) before it.
+      if (BigInt(result.horizon) < BigInt(progress.watermark ?? '0')) {
+        await sleep('200 milliseconds');
+        continue;
+      }
+      await act.clearRedisReadModel('reports');
+      return finish(progress);
+    }
+  }
+  return await continueAsNew<typeof rebuildReadModelWorkflow>(progress);
+}
+
+function finish(progress: RebuildProgress): RebuildProgress {
+  progress.phase = 'done';
+  progress.finishedAt = new Date().toISOString();
+  return progress;
+}
