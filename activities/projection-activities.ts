@@ -5,6 +5,7 @@ import { fold, type Order, upcast } from '../domain';
 import type { EventStore } from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import { type OrderDocument, toOrderDocument } from '../projections/elasticsearch/order-document';
+import { isRolledUp } from '../projections/elasticsearch/rollups';
 import {
   NonRetryableProjectionError,
   writeOrderDocument,
@@ -15,6 +16,8 @@ import { orderStreamId } from '../workflows/order-command-contract';
 
 export interface ProjectionDeps {
   store: EventStore;
+  /** Starts the re-rollup of a month that changed after it was rolled up. */
+  requestRerollup: (month: string) => Promise<void>;
   es: EsClient;
   redis: Redis;
   esPrefix: string;
@@ -74,6 +77,10 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       }
       if (movesReports && doc.reportMonth) {
         await invalidateReports(deps.redis, deps.redisPrefix, doc.reportMonth, doc.currency);
+        // A late completion or refund in a month already rolled up: re-roll it (debounced).
+        if (await isRolledUp(deps.es, deps.esPrefix, doc.reportMonth, doc.currency)) {
+          await deps.requestRerollup(doc.reportMonth);
+        }
       }
       return { version: doc.version, outcome };
     },

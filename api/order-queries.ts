@@ -11,6 +11,8 @@ export interface ReadModelDeps {
   redis: Redis;
   esPrefix: string;
   redisPrefix: string;
+  /** IANA zone deciding which months are closed (served from rollups). */
+  reportTimeZone: string;
 }
 
 /** How long `orders.get` with `minVersion` waits for the read model to catch up. */

@@ -4,11 +4,13 @@ import {
   computeMonthlyReport,
   type MonthlyReportNumbers,
 } from '../projections/elasticsearch/reports';
+import { readRollup } from '../projections/elasticsearch/rollups';
 import {
   type ReportSlot,
   readCachedReport,
   writeCachedReport,
 } from '../projections/redis/report-cache';
+import { monthIn } from '../workflows/report-months';
 import type { ReadModelDeps } from './order-queries';
 
 export interface MonthlyReport extends MonthlyReportNumbers {
@@ -16,7 +18,11 @@ export interface MonthlyReport extends MonthlyReportNumbers {
   generatedAt: string;
 }
 
-/** Cache-aside: Redis first, else computed by Elasticsearch and cached for 5 minutes. */
+/**
+ * A month's report: Redis first; else, for a closed month that was rolled up, the rollup;
+ * else live from Elasticsearch. The answer is cached for 5 minutes under the month's
+ * generation, so a projection that changes the month makes it unreadable at once.
+ */
 export async function monthlyReport(deps: ReadModelDeps, slot: ReportSlot): Promise<MonthlyReport> {
   let generation: number | null = null;
   try {
@@ -26,16 +32,21 @@ export async function monthlyReport(deps: ReadModelDeps, slot: ReportSlot): Prom
   } catch (err) {
     logger.debug({ err }, 'redis unavailable, computing the report without the cache');
   }
-  const numbers = await computeMonthlyReport(deps.es, ordersAlias(deps.esPrefix), slot);
-  const report: MonthlyReport = {
-    ...numbers,
-    source: 'live',
-    generatedAt: new Date().toISOString(),
-  };
+  const report = await uncachedReport(deps, slot);
   if (generation !== null) {
     await writeCachedReport(deps.redis, deps.redisPrefix, slot, generation, report).catch(
       (err: unknown) => logger.debug({ err }, 'could not cache the report'),
     );
   }
   return report;
+}
+
+async function uncachedReport(deps: ReadModelDeps, slot: ReportSlot): Promise<MonthlyReport> {
+  const closed = slot.month < monthIn(new Date(), deps.reportTimeZone);
+  if (closed) {
+    const rollup = await readRollup(deps.es, deps.esPrefix, slot);
+    if (rollup) return { ...rollup, source: 'rollup' };
+  }
+  const numbers = await computeMonthlyReport(deps.es, ordersAlias(deps.esPrefix), slot);
+  return { ...numbers, source: 'live', generatedAt: new Date().toISOString() };
 }

@@ -17,7 +17,12 @@ export async function startApi(
   const tokens = loadTokens(print);
   const connections = shared ?? (await openConnections());
   const server = createApiServer({
-    deps: { ...connections, esPrefix: c.ES_INDEX_PREFIX, redisPrefix: c.REDIS_KEY_PREFIX },
+    deps: {
+      ...connections,
+      esPrefix: c.ES_INDEX_PREFIX,
+      redisPrefix: c.REDIS_KEY_PREFIX,
+      reportTimeZone: c.REPORT_TIMEZONE,
+    },
     tokens,
     maxBodyBytes: c.API_MAX_BODY_BYTES,
   });

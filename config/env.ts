@@ -38,6 +38,13 @@ const envSchema = z.object({
         return false;
       }
     }, 'must be an IANA time zone such as UTC or Asia/Shanghai'),
+  /** Read-model data (not events) older than this many months is deleted daily. */
+  READ_MODEL_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(24),
+  /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
+  APPLY_SCHEDULES: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

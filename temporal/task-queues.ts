@@ -5,3 +5,9 @@ export function taskQueue(name: 'commands' | 'projections'): string {
   const prefix = config().TASK_QUEUE_PREFIX;
   return prefix ? `${prefix}-orders-${name}` : `orders-${name}`;
 }
+
+/** Workflow and schedule ids are global to the namespace: the same prefix keeps tests apart. */
+export function prefixedId(name: string): string {
+  const prefix = config().TASK_QUEUE_PREFIX;
+  return prefix ? `${prefix}-${name}` : name;
+}

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Client as EsClient } from '@elastic/elasticsearch';
+import type { Client } from '@temporalio/client';
 import {
   bundleWorkflowCode,
   NativeConnection,
@@ -11,10 +12,13 @@ import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createProjectionActivities } from '../activities/projection-activities';
 import { createRebuildActivities } from '../activities/rebuild-activities';
+import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
 import { EventStore } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
+import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
 
 export type QueueName = 'commands' | 'projections';
@@ -44,6 +48,7 @@ export interface WorkerDeps {
   pool: pg.Pool;
   es: EsClient;
   redis: Redis;
+  temporal: Client;
 }
 
 export interface RunningWorkers {
@@ -76,8 +81,11 @@ export async function createWorkers(
   if (queues.includes('projections')) {
     const { ES_INDEX_PREFIX, REDIS_KEY_PREFIX, REPORT_TIMEZONE } = config();
     await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
+    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
     const readModelDeps = {
       store,
+      pool: deps.pool,
+      requestRerollup: (month: string) => requestRerollup(deps.temporal, month),
       es: deps.es,
       redis: deps.redis,
       esPrefix: ES_INDEX_PREFIX,
@@ -92,6 +100,7 @@ export async function createWorkers(
         activities: {
           ...createProjectionActivities(readModelDeps),
           ...createRebuildActivities(readModelDeps),
+          ...createReportActivities(readModelDeps),
         },
       }),
     );

@@ -95,6 +95,7 @@ describe('query side', () => {
       esPrefix: config().ES_INDEX_PREFIX,
       redisPrefix: config().REDIS_KEY_PREFIX,
       reportTimeZone: 'UTC',
+      requestRerollup: () => Promise.reject(new Error('this month was never rolled up')),
     });
     // The same event delivered again: nothing changes.
     expect(await acts.projectOrderToElasticsearch({ orderId, version: 2 })).toEqual({

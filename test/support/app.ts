@@ -48,6 +48,7 @@ export async function startTestApp(
       ...connections,
       esPrefix: config().ES_INDEX_PREFIX,
       redisPrefix: config().REDIS_KEY_PREFIX,
+      reportTimeZone: config().REPORT_TIMEZONE,
     },
     tokens: parseTokens(
       Object.entries(TOKENS)

@@ -1,0 +1,102 @@
+import type { Client as EsClient } from '@elastic/elasticsearch';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { ordersAlias } from '../projections/elasticsearch/names';
+import { computeMonthlyReport } from '../projections/elasticsearch/reports';
+import {
+  deleteMatching,
+  readRollup,
+  reportsIndexName,
+  rolledUpSlots,
+  rollupBasis,
+  slotsWithOrders,
+  writeRollup,
+} from '../projections/elasticsearch/rollups';
+import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
+import {
+  invalidateReports,
+  readReportGeneration,
+  writeCachedReport,
+} from '../projections/redis/report-cache';
+
+export interface ReportActivityDeps {
+  pool: pg.Pool;
+  es: EsClient;
+  redis: Redis;
+  esPrefix: string;
+  redisPrefix: string;
+  reportTimeZone: string;
+}
+
+export interface RollupSummary {
+  month: string;
+  slots: number;
+  products: number;
+}
+
+/** Rollups, retention and reconciliation, as activities. Each is idempotent. */
+export function createReportActivities(deps: ReportActivityDeps) {
+  return {
+    /**
+     * Rolls up every slot of the month from the live aggregation (re-running replaces,
+     * never adds), then refreshes the Redis cache with the rolled-up answers.
+     */
+    async rollupMonth({ month }: { month: string }): Promise<RollupSummary> {
+      const alias = ordersAlias(deps.esPrefix);
+      const slots = new Map<string, { month: string; currency: string; region: string | null }>();
+      for (const s of [
+        ...(await slotsWithOrders(deps.es, alias, month)),
+        ...(await rolledUpSlots(deps.es, deps.esPrefix, month)),
+      ]) {
+        slots.set(`${s.currency}/${s.region ?? '*'}`, s);
+      }
+      let products = 0;
+      const generatedAt = new Date().toISOString();
+      for (const slot of slots.values()) {
+        const basis = await rollupBasis(deps.es, deps.esPrefix, slot);
+        const numbers = await computeMonthlyReport(deps.es, alias, slot);
+        await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
+        products += numbers.products.length;
+      }
+      for (const currency of new Set([...slots.values()].map((s) => s.currency))) {
+        await invalidateReports(deps.redis, deps.redisPrefix, month, currency);
+      }
+      for (const slot of slots.values()) {
+        const rollup = await readRollup(deps.es, deps.esPrefix, slot);
+        if (!rollup) continue;
+        const generation = await readReportGeneration(deps.redis, deps.redisPrefix, slot);
+        await writeCachedReport(deps.redis, deps.redisPrefix, slot, generation, {
+          ...rollup,
+          source: 'rollup',
+        });
+      }
+      return { month, slots: slots.size, products };
+    },
+
+    /** Deletes read-model data older than `cutoffMonth` (YYYY-MM); never the event store. */
+    async applyRetention({
+      cutoffMonth,
+    }: {
+      cutoffMonth: string;
+    }): Promise<{ orders: number; reportDocs: number }> {
+      const cutoff = `${cutoffMonth}-01T00:00:00.000Z`;
+      const orders = await deleteMatching(deps.es, ordersAlias(deps.esPrefix), {
+        bool: {
+          must_not: ['placedAt', 'completedAt', 'cancelledAt', 'refundedAt'].map((field) => ({
+            range: { [field]: { gte: cutoff } },
+          })),
+        },
+      });
+      const reportDocs = await deleteMatching(deps.es, reportsIndexName(deps.esPrefix), {
+        range: { period: { lt: cutoffMonth } },
+      });
+      return { orders, reportDocs };
+    },
+
+    async reconcile({ month }: { month: string }): Promise<ReconcileResult> {
+      return reconcileMonth({ ...deps, timeZone: deps.reportTimeZone }, month);
+    },
+  };
+}
+
+export type ReportActivities = ReturnType<typeof createReportActivities>;

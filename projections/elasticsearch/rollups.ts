@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import type { Client, estypes } from '@elastic/elasticsearch';
+import { responseErrorOf } from './es-errors';
+import type { MonthlyReportNumbers } from './reports';
+
+/** One report: a month, a currency, and a region or every region. */
+export interface ReportSlot {
+  month: string;
+  currency: string;
+  region: string | null;
+}
+
+export function reportsIndexName(prefix: string): string {
+  return `${prefix}order_reports`;
+}
+
+const ALL_REGIONS = '*';
+const regionKey = (region: string | null) => region ?? ALL_REGIONS;
+
+/**
+ * The manifest of a slot names its current rollup; product documents carry their rollup
+ * id. A re-rollup writes a new set, then flips the manifest in one write, so a reader sees
+ * the old set or the new one, never a mix. The previous set is kept until the next
+ * rollup, for readers that read the old manifest just before the flip.
+ */
+interface Manifest {
+  kind: 'manifest';
+  period: string;
+  currency: string;
+  region: string;
+  rollupId: string;
+  previousRollupId: string | null;
+  totals: MonthlyReportNumbers['totals'];
+  productCount: number;
+  generatedAt: string;
+}
+
+interface ProductRow {
+  kind: 'product';
+  period: string;
+  currency: string;
+  region: string;
+  rollupId: string;
+  productId: string;
+  orderCount: number;
+  totalQuantity: number;
+  totalSalesMinor: number;
+  avgUnitPriceMinor: number;
+  generatedAt: string;
+}
+
+export class RollupConflictError extends Error {
+  override name = 'RollupConflictError';
+}
+
+const manifestId = (s: ReportSlot) => `${s.month}|${s.currency}|${regionKey(s.region)}`;
+
+const MAPPINGS: estypes.MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    kind: { type: 'keyword' },
+    period: { type: 'keyword' },
+    currency: { type: 'keyword' },
+    region: { type: 'keyword' },
+    rollupId: { type: 'keyword' },
+    previousRollupId: { type: 'keyword' },
+    productId: { type: 'keyword' },
+    orderCount: { type: 'long' },
+    totalQuantity: { type: 'long' },
+    totalSalesMinor: { type: 'long' },
+    avgUnitPriceMinor: { type: 'long' },
+    productCount: { type: 'long' },
+    totals: {
+      properties: {
+        orderCount: { type: 'long' },
+        totalQuantity: { type: 'long' },
+        totalSalesMinor: { type: 'long' },
+      },
+    },
+    generatedAt: { type: 'date' },
+  },
+};
+
+export async function ensureReportsIndex(es: Client, prefix: string): Promise<void> {
+  const index = reportsIndexName(prefix);
+  if (await es.indices.exists({ index })) return;
+  try {
+    await es.indices.create({
+      index,
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: MAPPINGS,
+    });
+  } catch (err) {
+    if (responseErrorOf(err)?.type !== 'resource_already_exists_exception') throw err;
+  }
+}
+
+async function readManifest(
+  es: Client,
+  prefix: string,
+  slot: ReportSlot,
+): Promise<{ manifest: Manifest; seqNo: number; primaryTerm: number } | null> {
+  const res = await es.get<Manifest>(
+    { index: reportsIndexName(prefix), id: manifestId(slot) },
+    { ignore: [404] },
+  );
+  if (!res.found || !res._source) return null;
+  return { manifest: res._source, seqNo: res._seq_no ?? 0, primaryTerm: res._primary_term ?? 0 };
+}
+
+/** Whether any slot of (month, currency) has been rolled up. */
+export async function isRolledUp(
+  es: Client,
+  prefix: string,
+  month: string,
+  currency: string,
+): Promise<boolean> {
+  const res = await es.search({
+    index: reportsIndexName(prefix),
+    size: 0,
+    terminate_after: 1,
+    query: {
+      bool: {
+        filter: [
+          { term: { kind: 'manifest' } },
+          { term: { period: month } },
+          { term: { currency } },
+        ],
+      },
+    },
+    ignore_unavailable: true,
+  });
+  const total = res.hits.total;
+  return (typeof total === 'number' ? total : (total?.value ?? 0)) > 0;
+}
+
+/** The slots rolled up for a month. */
+export async function rolledUpSlots(
+  es: Client,
+  prefix: string,
+  month: string,
+): Promise<ReportSlot[]> {
+  const res = await es.search<Manifest>({
+    index: reportsIndexName(prefix),
+    size: 10_000,
+    query: { bool: { filter: [{ term: { kind: 'manifest' } }, { term: { period: month } }] } },
+    ignore_unavailable: true,
+  });
+  return res.hits.hits.flatMap((h) =>
+    h._source
+      ? [
+          {
+            month,
+            currency: h._source.currency,
+            region: h._source.region === ALL_REGIONS ? null : h._source.region,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
+ * Stores `report` as the slot's rollup: the product documents of a new set, then the
+ * manifest, conditioned on the manifest read before computing (`basis`). A concurrent
+ * rollup that flipped first makes this one fail with RollupConflictError: retry it,
+ * recomputing from fresh data.
+ */
+export async function writeRollup(
+  es: Client,
+  prefix: string,
+  report: MonthlyReportNumbers,
+  basis: RollupBasis,
+  generatedAt: string,
+): Promise<string> {
+  const index = reportsIndexName(prefix);
+  const slot: ReportSlot = {
+    month: report.month,
+    currency: report.currency,
+    region: report.region,
+  };
+  const rollupId = randomUUID();
+  const region = regionKey(slot.region);
+  const operations = report.products.flatMap((p) => [
+    { index: { _index: index, _id: `${manifestId(slot)}|${p.productId}|${rollupId}` } },
+    {
+      kind: 'product',
+      period: slot.month,
+      currency: slot.currency,
+      region,
+      rollupId,
+      ...p,
+      generatedAt,
+    } satisfies ProductRow,
+  ]);
+  if (operations.length > 0) {
+    const res = await es.bulk({ operations, refresh: 'wait_for' });
+    if (res.errors)
+      throw new Error(
+        `rollup product write failed: ${JSON.stringify(res.items.find((i) => i.index?.error))}`,
+      );
+  }
+  const manifest: Manifest = {
+    kind: 'manifest',
+    period: slot.month,
+    currency: slot.currency,
+    region,
+    rollupId,
+    previousRollupId: basis?.rollupId ?? null,
+    totals: report.totals,
+    productCount: report.products.length,
+    generatedAt,
+  };
+  try {
+    await es.index({
+      index,
+      id: manifestId(slot),
+      document: manifest,
+      refresh: 'wait_for',
+      ...(basis
+        ? { if_seq_no: basis.seqNo, if_primary_term: basis.primaryTerm }
+        : { op_type: 'create' as const }),
+    });
+  } catch (err) {
+    if (responseErrorOf(err)?.status === 409) {
+      throw new RollupConflictError(`another rollup of ${manifestId(slot)} finished first`);
+    }
+    throw err;
+  }
+  await deleteSetsExcept(es, prefix, slot, [rollupId, basis?.rollupId ?? rollupId]);
+  return rollupId;
+}
+
+export type RollupBasis = { rollupId: string; seqNo: number; primaryTerm: number } | null;
+
+/** Read before computing a rollup; pass to writeRollup. */
+export async function rollupBasis(
+  es: Client,
+  prefix: string,
+  slot: ReportSlot,
+): Promise<RollupBasis> {
+  const found = await readManifest(es, prefix, slot);
+  return found
+    ? { rollupId: found.manifest.rollupId, seqNo: found.seqNo, primaryTerm: found.primaryTerm }
+    : null;
+}
+
+async function deleteSetsExcept(
+  es: Client,
+  prefix: string,
+  slot: ReportSlot,
+  keep: string[],
+): Promise<void> {
+  await deleteMatching(es, reportsIndexName(prefix), {
+    bool: {
+      filter: [
+        { term: { kind: 'product' } },
+        { term: { period: slot.month } },
+        { term: { currency: slot.currency } },
+        { term: { region: regionKey(slot.region) } },
+      ],
+      must_not: [{ terms: { rollupId: keep } }],
+    },
+  });
+}
+
+/** Deletes documents by query, page by page (this Elasticsearch has no delete_by_query). */
+export async function deleteMatching(
+  es: Client,
+  index: string,
+  query: estypes.QueryDslQueryContainer,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const res = await es.search({
+      index,
+      size: 1000,
+      _source: false,
+      query,
+      ignore_unavailable: true,
+    });
+    const ids = res.hits.hits.map((h) => h._id).filter((id): id is string => Boolean(id));
+    if (ids.length === 0) return deleted;
+    await es.bulk({
+      operations: ids.map((_id) => ({ delete: { _index: index, _id } })),
+      refresh: 'wait_for',
+    });
+    deleted += ids.length;
+  }
+}
+
+/** A slot's rolled-up report, or null when it was never rolled up. */
+export async function readRollup(
+  es: Client,
+  prefix: string,
+  slot: ReportSlot,
+): Promise<(MonthlyReportNumbers & { generatedAt: string }) | null> {
+  const found = await readManifest(es, prefix, slot);
+  if (!found) return null;
+  const { manifest } = found;
+  const products: MonthlyReportNumbers['products'] = [];
+  let after: estypes.SortResults | undefined;
+  while (products.length < manifest.productCount) {
+    const res = await es.search<ProductRow>({
+      index: reportsIndexName(prefix),
+      size: Math.min(5_000, manifest.productCount),
+      query: {
+        bool: {
+          filter: [{ term: { rollupId: manifest.rollupId } }, { term: { kind: 'product' } }],
+        },
+      },
+      sort: [{ totalSalesMinor: 'desc' }, { productId: 'asc' }],
+      ...(after ? { search_after: after } : {}),
+    });
+    const hits = res.hits.hits;
+    if (hits.length === 0) break;
+    for (const h of hits) {
+      const p = h._source;
+      if (p) {
+        products.push({
+          productId: p.productId,
+          orderCount: p.orderCount,
+          totalQuantity: p.totalQuantity,
+          totalSalesMinor: p.totalSalesMinor,
+          avgUnitPriceMinor: p.avgUnitPriceMinor,
+        });
+      }
+    }
+    after = hits[hits.length - 1]?.sort;
+  }
+  if (products.length !== manifest.productCount) {
+    throw new Error(`rollup ${manifest.rollupId} of ${manifestId(slot)} is incomplete`);
+  }
+  return { ...slot, totals: manifest.totals, products, generatedAt: manifest.generatedAt };
+}
+
+/** Every (currency, region) with completed orders in the month, plus each currency's all-regions slot. */
+export async function slotsWithOrders(
+  es: Client,
+  ordersIndex: string,
+  month: string,
+): Promise<ReportSlot[]> {
+  const res = await es.search({
+    index: ordersIndex,
+    size: 0,
+    query: {
+      bool: { filter: [{ term: { status: 'completed' } }, { term: { reportMonth: month } }] },
+    },
+    aggs: {
+      currencies: {
+        terms: { field: 'currency', size: 1000 },
+        aggs: { regions: { terms: { field: 'region', size: 10_000 } } },
+      },
+    },
+  });
+  type Buckets = { buckets: { key: string; regions: { buckets: { key: string }[] } }[] };
+  const currencies =
+    (res.aggregations?.currencies as unknown as Buckets | undefined)?.buckets ?? [];
+  return currencies.flatMap((c) => [
+    { month, currency: c.key, region: null },
+    ...c.regions.buckets.map((r) => ({ month, currency: c.key, region: r.key })),
+  ]);
+}

@@ -1,0 +1,106 @@
+// `npm run report -- rollup --from YYYY-MM --to YYYY-MM` (through Temporal, visible in the UI)
+// `npm run report -- show YYYY-MM --currency XXX [--region R]`
+import { parseArgs } from 'node:util';
+import { monthlyReport } from '../api/report-queries';
+import { openConnections } from '../config/connections';
+import { config } from '../config/env';
+import { taskQueue } from '../temporal/task-queues';
+import { monthsBetween } from '../workflows/report-months';
+import type { monthlyRollupWorkflow } from '../workflows/reports';
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    currency: { type: 'string' },
+    region: { type: 'string' },
+  },
+});
+const [command, month] = positionals;
+
+function usage(message: string): never {
+  console.error(
+    `${message}\nusage: npm run report -- rollup --from YYYY-MM --to YYYY-MM\n       npm run report -- show YYYY-MM --currency XXX [--region R]`,
+  );
+  process.exit(2);
+}
+
+const money = (minor: number) => (minor / 100).toFixed(2);
+
+if (command === 'rollup') {
+  const { from, to } = values;
+  if (!from || !to || !MONTH.test(from) || !MONTH.test(to) || from > to)
+    usage('rollup needs --from and --to, YYYY-MM, from <= to');
+  const connections = await openConnections();
+  try {
+    for (const m of monthsBetween(from, to)) {
+      const summary = await connections.temporal.workflow.execute<typeof monthlyRollupWorkflow>(
+        'monthlyRollupWorkflow',
+        {
+          workflowId: `rollup-backfill-${m}-${Date.now()}`,
+          taskQueue: taskQueue('commands'),
+          args: [{ timeZone: config().REPORT_TIMEZONE, month: m }],
+        },
+      );
+      console.log(
+        `${m}: rolled up ${summary.slots} report(s), ${summary.products} product line(s)`,
+      );
+    }
+  } finally {
+    await connections.close();
+  }
+} else if (command === 'show') {
+  if (!month || !MONTH.test(month)) usage('show needs a month, YYYY-MM');
+  if (!values.currency || !/^[A-Z]{3}$/.test(values.currency))
+    usage('show needs --currency, e.g. EUR');
+  const c = config();
+  const connections = await openConnections();
+  try {
+    const r = await monthlyReport(
+      {
+        ...connections,
+        esPrefix: c.ES_INDEX_PREFIX,
+        redisPrefix: c.REDIS_KEY_PREFIX,
+        reportTimeZone: c.REPORT_TIMEZONE,
+      },
+      { month, currency: values.currency, region: values.region ?? null },
+    );
+    console.log(
+      `Monthly report ${r.month} ${r.currency} ${r.region ? `region ${r.region}` : 'all regions'} (${r.source}, generated ${r.generatedAt}, zone ${c.REPORT_TIMEZONE})\n`,
+    );
+    const rows = r.products.map((p) => [
+      p.productId,
+      String(p.orderCount),
+      String(p.totalQuantity),
+      money(p.totalSalesMinor),
+      money(p.avgUnitPriceMinor),
+    ]);
+    rows.push([
+      'TOTAL',
+      String(r.totals.orderCount),
+      String(r.totals.totalQuantity),
+      money(r.totals.totalSalesMinor),
+      '',
+    ]);
+    const header = ['product', 'orders', 'quantity', `sales ${r.currency}`, 'avg price'];
+    const widths = header.map((h, i) =>
+      Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
+    );
+    const line = (cells: string[]) =>
+      cells
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+        .join('  ');
+    console.log(line(header));
+    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    rows.forEach((row, i) => {
+      if (i === rows.length - 1) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+      console.log(line(row));
+    });
+  } finally {
+    await connections.close();
+  }
+} else {
+  usage(`unknown command: ${command ?? '(none)'}`);
+}

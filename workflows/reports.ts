@@ -1,0 +1,93 @@
+import {
+  condition,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ReportActivities, RollupSummary } from '../activities/report-activities';
+import type { ReconcileResult } from '../projections/reconcile';
+import { addMonths, monthIn } from './report-months';
+
+function projectionsQueue(): string {
+  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
+}
+
+function activities() {
+  return proxyActivities<ReportActivities>({
+    taskQueue: projectionsQueue(),
+    startToCloseTimeout: '10 minutes',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  });
+}
+
+export interface MonthlyRollupInput {
+  timeZone: string;
+  /** Omitted by the schedule: the month before the scheduled time, in `timeZone`. */
+  month?: string;
+}
+
+/** When the schedule meant to run: a late (catch-up) run still rolls up the right month. */
+function scheduledTime(): Date {
+  const attr = workflowInfo().searchAttributes?.TemporalScheduledStartTime;
+  const value = Array.isArray(attr) ? attr[0] : undefined;
+  return value instanceof Date
+    ? value
+    : new Date(String(value ?? workflowInfo().startTime.toISOString()));
+}
+
+/** Rolls up one closed month (the schedule's action). */
+export async function monthlyRollupWorkflow(input: MonthlyRollupInput): Promise<RollupSummary> {
+  const month = input.month ?? addMonths(monthIn(scheduledTime(), input.timeZone), -1);
+  return activities().rollupMonth({ month });
+}
+
+export const monthDirtySignal = defineSignal('monthDirty');
+export const rerollupWorkflowId = (month: string) => `rollup-correction-${month}`;
+
+/** Quiet time after the last late event before re-rolling; at most MAX_DELAY_MS overall. */
+const QUIET_MS = 2_000;
+const MAX_DELAY_MS = 30_000;
+
+/**
+ * Re-rolls a month after late completions or refunds (signal-with-start by the
+ * projections), debounced: a burst of corrections costs one rollup.
+ */
+export async function rerollupMonthWorkflow({
+  month,
+}: {
+  month: string;
+}): Promise<RollupSummary | null> {
+  let dirty = 0;
+  setHandler(monthDirtySignal, () => {
+    dirty++;
+  });
+  let summary: RollupSummary | null = null;
+  let handled = 0;
+  while (dirty > handled || summary === null) {
+    const firstSeen = Date.now();
+    for (;;) {
+      const before = dirty;
+      const more = await condition(() => dirty > before, QUIET_MS);
+      if (!more || Date.now() - firstSeen > MAX_DELAY_MS) break;
+    }
+    handled = dirty;
+    summary = await activities().rollupMonth({ month });
+  }
+  return summary;
+}
+
+/** Deletes read-model data older than `months` months (the schedule's action). */
+export async function retentionWorkflow(input: { months: number; timeZone: string }) {
+  const cutoffMonth = addMonths(monthIn(new Date(), input.timeZone), -input.months);
+  return { cutoffMonth, ...(await activities().applyRetention({ cutoffMonth })) };
+}
+
+/** The reconciliation as a workflow (visible in the UI); `npm run reconcile` runs it too. */
+export async function reconcileMonthWorkflow({
+  month,
+}: {
+  month: string;
+}): Promise<ReconcileResult> {
+  return activities().reconcile({ month });
+}
