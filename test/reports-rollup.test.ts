@@ -9,7 +9,12 @@ import { computeMonthlyReport } from '../projections/elasticsearch/reports';
 import { readRollup, reportsIndexName } from '../projections/elasticsearch/rollups';
 import { readOrderDocument } from '../projections/elasticsearch/write-orders';
 import { reconcileMonth, reportsFromEventStore } from '../projections/reconcile';
-import { applySchedules, MONTHLY_ROLLUP_SCHEDULE, scheduleId } from '../temporal/schedules';
+import {
+  applySchedules,
+  MONTHLY_ROLLUP_SCHEDULE,
+  RETENTION_SCHEDULE,
+  scheduleId,
+} from '../temporal/schedules';
 import { taskQueue } from '../temporal/task-queues';
 import { addMonths, monthIn } from '../workflows/report-months';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
@@ -25,10 +30,12 @@ beforeAll(async () => {
   app = await startTestApp();
 });
 afterAll(async () => {
-  await app.connections.temporal.schedule
-    .getHandle(scheduleId(MONTHLY_ROLLUP_SCHEDULE))
-    .delete()
-    .catch(() => undefined);
+  for (const name of [MONTHLY_ROLLUP_SCHEDULE, RETENTION_SCHEDULE]) {
+    await app.connections.temporal.schedule
+      .getHandle(scheduleId(name))
+      .delete()
+      .catch(() => undefined);
+  }
   await app?.stop();
 });
 
