@@ -14,7 +14,9 @@ export type LoadOrderResult =
 export type AppendOrderEventsResult =
   | { kind: 'appended'; reply: CommandReply }
   | { kind: 'concurrencyConflict' }
-  | { kind: 'commandIdConflict' };
+  | { kind: 'commandIdConflict' }
+  /** PostgreSQL refused the data itself (SQLSTATE class 22): retrying cannot help. */
+  | { kind: 'invalidData'; message: string };
 
 export interface AppendOrderEventsInput {
   input: OrderCommandInput;
@@ -80,6 +82,10 @@ export function createCommandActivities(store: EventStore) {
       } catch (err) {
         if (err instanceof ConcurrencyError) return { kind: 'concurrencyConflict' };
         if (err instanceof CommandIdConflictError) return { kind: 'commandIdConflict' };
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('22')) {
+          return { kind: 'invalidData', message: (err as Error).message };
+        }
         throw err;
       }
     },

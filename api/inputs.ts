@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { CURRENCY_PATTERN, ID_PATTERN, LIMITS } from '../domain';
-
-const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
+import { LIMITS } from '../domain';
+import { currency, id, reason, utcInstant } from './input-primitives';
 
 const commandId = z
   .uuid('must be a UUID')
@@ -9,20 +8,13 @@ const commandId = z
   .describe('Client-chosen idempotency key: a repeat returns the first reply');
 
 /** Only for admins importing history; any offset is accepted and stored as UTC. */
-const at = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 timestamp, e.g. 2025-10-31T23:30:00Z' })
-  .transform((s) => new Date(s).toISOString())
-  .optional();
-
-const reason = z.string().min(1).max(LIMITS.maxReasonLength);
+const at = utcInstant.optional();
 
 export const placeOrderInput = z.strictObject({
   commandId,
   customerId: id,
   region: id,
-  currency: z
-    .string()
-    .regex(CURRENCY_PATTERN, 'must be three upper-case letters (ISO 4217), e.g. EUR'),
+  currency,
   items: z
     .array(
       z.strictObject({

@@ -1,16 +1,5 @@
 import { z } from 'zod';
-import { CURRENCY_PATTERN, ID_PATTERN } from '../domain';
-
-const id = z.string().regex(ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
-const currency = z
-  .string()
-  .regex(CURRENCY_PATTERN, 'must be three upper-case letters (ISO 4217), e.g. EUR');
-const month = z
-  .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month as YYYY-MM, e.g. 2025-10');
-const instant = z.iso
-  .datetime({ offset: true, message: 'must be an ISO-8601 timestamp, e.g. 2025-10-31T23:30:00Z' })
-  .transform((s) => new Date(s).toISOString());
+import { currency, id, utcInstant as instant, month } from './input-primitives';
 
 export const getOrderInput = z.strictObject({
   orderId: id,

@@ -23,10 +23,18 @@ function zodIssues(error: ZodError): IssueSummary[] {
 // No transformer: plain JSON on the wire, so any HTTP client can call the API.
 const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error }) {
-    const issues = error.cause instanceof ZodError ? zodIssues(error.cause) : undefined;
-    const message = issues
-      ? `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
-      : shape.message;
+    const domainIssues = (error.cause as { details?: { issues?: IssueSummary[] } } | undefined)
+      ?.details?.issues;
+    const issues =
+      error.cause instanceof ZodError
+        ? zodIssues(error.cause)
+        : domainIssues && domainIssues.length > 0
+          ? domainIssues
+          : undefined;
+    const message =
+      error.cause instanceof ZodError && issues
+        ? `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
+        : shape.message;
     const reason = (error.cause as { code?: unknown } | undefined)?.code;
     return {
       ...shape,
@@ -36,7 +44,7 @@ const t = initTRPC.context<ApiContext>().create({
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         ...(issues ? { issues } : {}),
-        ...(typeof reason === 'string' && !issues ? { reason } : {}),
+        ...(typeof reason === 'string' && !(error.cause instanceof ZodError) ? { reason } : {}),
       },
     };
   },

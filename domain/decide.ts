@@ -2,11 +2,11 @@ import type { OrderCommand, PlaceOrder } from './commands';
 import type { DomainError, InputIssue } from './errors';
 import type { OrderEvent } from './events';
 import { lineTotal, type Order, type OrderState, type OrderStatus } from './order';
-import { CURRENCY_PATTERN, ID_PATTERN, LIMITS } from './rules';
+import { CURRENCY_PATTERN, ID_PATTERN, isStorableText, LIMITS } from './rules';
 
 export type Decision = { ok: true; events: OrderEvent[] } | { ok: false; error: DomainError };
 
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+const ISO_UTC = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 /** The allowed command for each status; anything else is an invalid transition. */
 const ALLOWED: Record<OrderStatus, ReadonlyArray<OrderCommand['type']>> = {
@@ -118,6 +118,11 @@ export function validate(command: OrderCommand): InputIssue[] {
       command.reason.length >= 1 && command.reason.length <= LIMITS.maxReasonLength,
       'reason',
       `must be 1-${LIMITS.maxReasonLength} characters`,
+    );
+    check(
+      isStorableText(command.reason),
+      'reason',
+      'must be well-formed text without NUL characters',
     );
   }
   if (command.type !== 'PlaceOrder') return issues;

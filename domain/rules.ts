@@ -17,3 +17,8 @@ export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 
 // 100 lines × 10,000 units × 10^9 minor units = 10^15 < Number.MAX_SAFE_INTEGER (≈ 9·10^15),
 // so order totals are exact as JS numbers.
+
+/** Text that PostgreSQL's jsonb can store: well-formed UTF-16 (no lone surrogates), no NUL. */
+export function isStorableText(s: string): boolean {
+  return s.isWellFormed() && !s.includes('\u0000');
+}

@@ -118,6 +118,22 @@ describe('decide and evolve', () => {
     });
   });
 
+  it('refuses text PostgreSQL cannot store and year 0000', () => {
+    const placedState = run([place()]).state;
+    for (const reason of ['a\u0000b', '\ud800']) {
+      expect(
+        decide({ type: 'CancelOrder', orderId: 'o-1', reason, at: T0 }, placedState),
+      ).toMatchObject({
+        ok: false,
+        error: { code: 'InvalidCommand', issues: [{ path: 'reason' }] },
+      });
+    }
+    expect(decide(place({ at: '0000-01-01T00:00:00.000Z' }), { status: 'none' })).toMatchObject({
+      ok: false,
+      error: { issues: [{ path: 'at' }] },
+    });
+  });
+
   it('refuses a change dated before the order last changed', () => {
     const d = decide(
       { type: 'CompleteOrder', orderId: 'o-1', at: '2025-09-30T00:00:00.000Z' },

@@ -189,7 +189,7 @@ describe('read side under faults', () => {
         const p = await admin.admin.projections.rebuildProgress.query({
           readModel: 'elasticsearch',
         });
-        return p.progress.phase === 'done' ? p.progress : undefined;
+        return p.progress?.phase === 'done' ? p.progress : undefined;
       },
       120_000,
       250,

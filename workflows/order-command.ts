@@ -108,6 +108,10 @@ async function handle(input: OrderCommandInput): Promise<CommandOutcome> {
     });
     if (appended.kind === 'appended') return { ok: true, reply: appended.reply };
     if (appended.kind === 'commandIdConflict') return commandIdConflict(input);
+    if (appended.kind === 'invalidData') {
+      const message = `invalid command: the event store refused its data (${appended.message})`;
+      return { ok: false, error: { code: 'InvalidCommand', message, issues: [] } };
+    }
   }
   return {
     ok: false,

@@ -1,9 +1,15 @@
 import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { TRPCError } from '@trpc/server';
 import { START } from '../../eventstore/types';
-import { taskQueue } from '../../temporal/task-queues';
-import type { rebuildReadModelWorkflow } from '../../workflows/rebuild-read-model';
-import { rebuildProgressQuery, rebuildWorkflowId } from '../../workflows/rebuild-read-model';
+import { prefixedId, taskQueue } from '../../temporal/task-queues';
+import type { ReadModel } from '../../workflows/order-command-contract';
+import {
+  type RebuildProgress,
+  rebuildProgressQuery,
+  type rebuildReadModelWorkflow,
+  rebuildWorkflowId,
+} from '../../workflows/rebuild-read-model';
 import { projectionStatus } from '../projection-status';
 import { readModelInput } from '../query-inputs';
 import { adminProcedure, router } from '../trpc';
@@ -16,7 +22,7 @@ export function adminRouter(deps: { temporal: Client }) {
       })),
       /** Starts a rebuild, or reports the one already running for that read model. */
       rebuild: adminProcedure.input(readModelInput).mutation(async ({ input }) => {
-        const workflowId = rebuildWorkflowId(input.readModel);
+        const workflowId = prefixedId(rebuildWorkflowId(input.readModel));
         let alreadyRunning = false;
         try {
           await deps.temporal.workflow.start<typeof rebuildReadModelWorkflow>(
@@ -50,12 +56,41 @@ export function adminRouter(deps: { temporal: Client }) {
           .query(rebuildProgressQuery);
         return { workflowId, alreadyRunning, progress };
       }),
-      rebuildProgress: adminProcedure.input(readModelInput).query(async ({ input }) => ({
-        workflowId: rebuildWorkflowId(input.readModel),
-        progress: await deps.temporal.workflow
-          .getHandle(rebuildWorkflowId(input.readModel))
-          .query(rebuildProgressQuery),
-      })),
+      rebuildProgress: adminProcedure
+        .input(readModelInput)
+        .query(({ input }) => rebuildProgress(deps.temporal, input.readModel)),
     }),
   });
+}
+
+/**
+ * The latest rebuild's progress: queried while it runs, its result once finished (a
+ * finished workflow's queries would need a worker to answer).
+ */
+async function rebuildProgress(
+  client: Client,
+  readModel: ReadModel,
+): Promise<{ workflowId: string; status: string; progress: RebuildProgress | null }> {
+  const workflowId = prefixedId(rebuildWorkflowId(readModel));
+  const handle = client.workflow.getHandle<typeof rebuildReadModelWorkflow>(workflowId);
+  try {
+    const { status } = await handle.describe();
+    if (status.name === 'RUNNING') {
+      return {
+        workflowId,
+        status: status.name,
+        progress: await handle.query(rebuildProgressQuery),
+      };
+    }
+    const progress = status.name === 'COMPLETED' ? await handle.result() : null;
+    return { workflowId, status: status.name, progress };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new TRPCError({
+        code: 'NOT_FOUND',
+        message: `no rebuild of ${readModel} has run (in the retention window)`,
+      });
+    }
+    throw err;
+  }
 }
