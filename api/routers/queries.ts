@@ -1,4 +1,7 @@
+import { errors } from '@elastic/elasticsearch';
 import { TRPCError } from '@trpc/server';
+import { logger } from '../../config/logger';
+import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts } from '../../projections/elasticsearch/reports';
 import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
@@ -12,19 +15,37 @@ import {
 import { monthlyReport } from '../report-queries';
 import { readerProcedure, router } from '../trpc';
 
-/** Reads fail over to a clear SERVICE_UNAVAILABLE when the read model cannot answer. */
+/** Elasticsearch down, overloaded or failing: worth retrying later. */
+function isUnavailable(err: unknown): boolean {
+  if (err instanceof errors.ConnectionError || err instanceof errors.TimeoutError) return true;
+  if (err instanceof errors.NoLivingConnectionsError) return true;
+  const status = responseErrorOf(err)?.status ?? 0;
+  return (
+    status === 429 || status >= 500 || responseErrorOf(err)?.type === 'index_not_found_exception'
+  );
+}
+
+/**
+ * Read-model failures become SERVICE_UNAVAILABLE when retrying later can help; anything
+ * else (a query the read model refuses) is our bug, reported as INTERNAL_SERVER_ERROR.
+ */
 async function readModelCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (err instanceof TRPCError) throw err;
-    if (err instanceof InvalidCursorError)
+    if (err instanceof InvalidCursorError) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: (err as Error).message });
-    throw new TRPCError({
-      code: 'SERVICE_UNAVAILABLE',
-      message: `${what}: the read model is unavailable, try again shortly`,
-      cause: err,
-    });
+    }
+    if (isUnavailable(err)) {
+      throw new TRPCError({
+        code: 'SERVICE_UNAVAILABLE',
+        message: `${what}: the read model is unavailable, try again shortly`,
+        cause: err,
+      });
+    }
+    logger.error({ err, what }, 'read model query failed');
+    throw new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: `${what} failed`, cause: err });
   }
 }
 
