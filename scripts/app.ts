@@ -1,24 +1,10 @@
 // `npm start` (after the stack is up): migrations, every worker and the API in one process.
 import { startApi } from '../api/start';
-import { openConnections } from '../config/connections';
-import { config } from '../config/env';
 import { logger } from '../config/logger';
-import { migrate } from '../eventstore';
-import { installTemporalLogging } from '../temporal/logging';
-import { applySchedules } from '../temporal/schedules';
-import { ALL_QUEUES, createWorkers } from '../temporal/worker';
+import { bootWorkers } from '../temporal/bootstrap';
+import { ALL_QUEUES } from '../temporal/worker';
 
-installTemporalLogging();
-const connections = await openConnections();
-await migrate(connections.pool);
-if (config().APPLY_SCHEDULES) {
-  const applied = await applySchedules(connections.temporal, {
-    timeZone: config().REPORT_TIMEZONE,
-    retentionMonths: config().READ_MODEL_RETENTION_MONTHS,
-  });
-  logger.info({ applied }, 'schedules applied');
-}
-const workers = await createWorkers(ALL_QUEUES, connections);
+const { connections, workers } = await bootWorkers(ALL_QUEUES);
 const running = workers.run();
 const api = await startApi((line) => console.log(line), connections);
 console.log(`\n  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
