@@ -19,6 +19,8 @@ Object.assign(process.env, testEnv);
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The fault suite stops servers: it runs on its own (`npm run test:faults`).
+    exclude: ['test/faults/**', 'node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config';
+
+// `npm run test:faults`: the fault suite, in the same isolated test environment as `npm test`.
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: ['test/faults/**/*.test.ts'],
+    exclude: ['node_modules/**'],
+    testTimeout: 300_000,
+  },
+});
