@@ -200,14 +200,15 @@ describe('read side under faults', () => {
     const after = Object.keys(await app.connections.es.indices.getAlias({ name: alias }));
     expect(after).toEqual([progress.index]);
     expect(after).not.toEqual(before);
-    await converged(orders, 60_000);
+    // Generous: a projection that failed during the swap retries with backoff (up to 1 min).
+    await converged(orders, 150_000);
     // Every order of the store, not only this test's, is in the rebuilt index at its version.
     const { rows } = await app.connections.pool.query<{ stream_id: string; version: number }>(
       `select stream_id, version from streams`,
     );
     await converged(
       new Map(rows.map((r) => [r.stream_id.slice('order-'.length), r.version])),
-      60_000,
+      150_000,
     );
-  }, 300_000);
+  }, 420_000);
 });
