@@ -23,9 +23,25 @@ export function toTRPCError(err: unknown, correlationId: string): TRPCError {
       cause: err,
     });
   }
+  if (isTransient(err)) {
+    logger.warn({ err, correlationId }, 'command not accepted: Temporal unavailable');
+    return new TRPCError({
+      code: 'SERVICE_UNAVAILABLE',
+      message: 'the workflow engine is unavailable; retry with the same commandId',
+    });
+  }
   logger.error({ err, correlationId }, 'command failed');
   return new TRPCError({
     code: 'INTERNAL_SERVER_ERROR',
     message: `internal error (correlation id ${correlationId}); retrying with the same commandId is safe`,
   });
+}
+
+/** gRPC UNAVAILABLE / DEADLINE_EXCEEDED from Temporal (a restart, an overload): worth a retry. */
+function isTransient(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 14 || code === 4) return true;
+  }
+  return false;
 }
