@@ -194,3 +194,46 @@ describe('event store', () => {
     }
   });
 });
+
+describe('event store batch append (bulk imports)', () => {
+  it('appends many streams in one transaction with the invariants of append', async () => {
+    const entries = Array.from({ length: 3 }, () => ({
+      streamId: uniqueStream('batch'),
+      expectedVersion: 0,
+      events: [ev(1), ev(2)],
+      ...appendOptions(),
+    }));
+    const results = await store.appendBatch(entries);
+    expect(results.map((r) => [r.version, r.duplicate])).toEqual([
+      [2, false],
+      [2, false],
+      [2, false],
+    ]);
+    for (const [i, e] of entries.entries()) {
+      const events = await store.readStream(e.streamId);
+      expect(events.map((x) => x.streamVersion)).toEqual([1, 2]);
+      expect(events[1]?.globalPosition).toBe(results[i]?.position);
+      expect(events[0]?.metadata.commandId).toBe(e.commandId);
+    }
+    // Retrying the committed batch writes nothing and returns the first results.
+    const again = await store.appendBatch(entries);
+    expect(again.map((r) => r.duplicate)).toEqual([true, true, true]);
+    expect(again.map((r) => r.position)).toEqual(results.map((r) => r.position));
+    // A stale expected version fails the whole batch.
+    const fresh = {
+      streamId: uniqueStream('batch'),
+      expectedVersion: 0,
+      events: [ev(1)],
+      ...appendOptions(),
+    };
+    const stale = {
+      ...entries[0],
+      ...appendOptions(),
+      streamId: entries[0]?.streamId ?? '',
+      expectedVersion: 1,
+      events: [ev(3)],
+    };
+    await expect(store.appendBatch([fresh, stale])).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(await store.readStream(fresh.streamId)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,34 @@
+// Throughput and latency of the command path (HTTP → tRPC → update-with-start → workflow →
+// event store → reply), next to its floors: an empty update-with-start workflow behind the
+// same kind of HTTP endpoint, and the event store without Temporal; plus projection lag.
+//
+//   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
+//
+// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (20 with --quick),
+// the stack's SQLite server (127.0.0.1:7233) and an in-memory dev server started here
+// (127.0.0.1:7253, stopped at the end), workers in a child process. Results: a table per
+// measurement on stdout, everything in bench/results/command-path.json.
+//
+// Experiments (results in bench/results/command-path-<label>.json with --label):
+//   --servers sqlite,memory,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
+//       servers started here, SQLite defaults vs journal_mode=wal + synchronous=normal
+//   --scenarios command,empty,append,db-command
+//   --inprocess-workers            workers in this process (one server only)
+//   --wft-slots N --wft-pollers N --max-cached N --activity-pollers N --activity-slots N
+//   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options
+//   --worker-pool N                the workers' DATABASE_POOL_SIZE
+//   --dynamic-config KEY=JSON      --dynamic-config-value for the servers started here
+//   --command-variant production|no-projections|one-projection   what-if workflows
+//       (bench/fixtures/command-*.ts) run behind the real API
+//   --lag-every N  --warmup S  --label NAME
+//
+// Isolated from the app and the tests: database orders_bench_cmd, Elasticsearch prefix
+// `benchcmd-`, Redis db 3 with prefix `benchcmd:`, task queues `benchcmd-…`. This file only
+// sets the environment: config() is read when the app's modules load, so the bench body is
+// imported afterwards.
+import { benchEnvironment, readSettings } from './command-path/settings';
+
+const settings = readSettings();
+Object.assign(process.env, benchEnvironment(settings));
+const { runBench } = await import('./command-path/main');
+await runBench(settings);
