@@ -1,16 +1,12 @@
-// Hook for scenario (e) of bench/reports-at-scale.ts, "served from the rollup".
-//
-// PLACEHOLDER: to be filled in with the rollup work. Assign `measureRollup` a function
-// that, given the benchmark's connections and data set, prepares the rollups of the bench
-// data (index prefix `bench-`, Redis prefix `bench:` on db 2, e.g. by rolling up every slot
-// in `ctx.slots`) and returns the query to measure: one monthly report served from the
-// rollup, like `monthlyReport()` does for a closed month when the cache is cold. The harness
-// then measures that query exactly like (a)–(d): sequential median/p99 and sustained
-// queries/s at the same concurrency, and adds its row and ratios to the tables and the JSON.
-// Leave it `undefined` and (e) is reported as not measured.
+// Scenario (e) of bench/reports-at-scale.ts, "served from the rollup": rolls up every slot
+// of the data set with the product's own activity (as the monthly schedule would), then
+// measures reading one report from the rollup with a cold cache (what `monthlyReport()`
+// does for a closed month on a cache miss).
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { createReportActivities } from '../activities/report-activities';
+import { ensureReportsIndex, readRollup } from '../projections/elasticsearch/rollups';
 
 export interface RollupBenchContext {
   es: EsClient;
@@ -37,4 +33,14 @@ export type RollupQuery = (slot: {
 /** Prepares the rollups; returns the query to measure, or null to skip (e). */
 export type MeasureRollup = (ctx: RollupBenchContext) => Promise<RollupQuery | null>;
 
-export const measureRollup: MeasureRollup | undefined = undefined;
+export const measureRollup: MeasureRollup | undefined = async (ctx) => {
+  await ensureReportsIndex(ctx.es, ctx.esPrefix);
+  const activities = createReportActivities({ ...ctx, reportTimeZone: ctx.reportTimeZone });
+  for (const month of new Set(ctx.slots.map((s) => s.month)))
+    await activities.rollupMonth({ month });
+  return async (slot) => {
+    const report = await readRollup(ctx.es, ctx.esPrefix, slot);
+    if (!report) throw new Error(`no rollup for ${slot.month} ${slot.currency}`);
+    return report.products.length;
+  };
+};
