@@ -98,7 +98,7 @@ export function settingsFor(quick: boolean): Settings {
     appendConcurrency: 2,
     rebuildLimits: [2_000, 5_000, 10_000],
     proposedReadAllLimits: [2_000, 5_000, 10_000],
-    rebuildBudgetMs: (quick ? 10 : 20) * 60_000,
+    rebuildBudgetMs: (quick ? 10 : 12) * 60_000,
     sequential: quick
       ? { runs: 200, maxMs: 5_000, minRuns: 36 }
       : { runs: 500, maxMs: 20_000, minRuns: 72 },

@@ -116,6 +116,12 @@ interface ScenarioResult {
   /** Event-loop delay during the load: this process (client lanes + API) and the workers'. */
   loopDelayMs?: { bench: LoopDelay; workers?: LoopDelay };
   cpuCores: Record<string, number>;
+  /**
+   * CPU time of the bench process (client lanes + API), the workers and the Temporal server
+   * per successful request, ms: what a request costs, less sensitive to other load on the
+   * machine than the rate is.
+   */
+  cpuMsPerRequest?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -129,8 +135,10 @@ async function runCleanups(mark = 0): Promise<void> {
       .pop()?.()
       .catch(() => undefined);
 }
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = true;
     console.error(`\n${signal}: stopping the servers and workers the bench started`);
     void runCleanups().finally(() => process.exit(130));
   });
@@ -993,7 +1001,15 @@ function printResults(results: ScenarioResult[]): void {
   printTable(
     'Command path vs empty-workflow floor (same server, same connections)',
     ['server', 'conns', 'commands/s', 'empty wf/s', 'ours/floor', 'cmd p99', 'floor p99'],
-    pairs.map((p) => [p.server, p.connections, p.commands, p.empty, p.ratio, p.cmdP99, p.emptyP99]),
+    pairs.map((p) => [
+      p.server,
+      p.connections,
+      p.commands,
+      p.empty,
+      p.ratio.toFixed(2),
+      p.cmdP99,
+      p.emptyP99,
+    ]),
   );
 
   const commands = results.filter((r) => r.scenario === 'command');
@@ -1117,12 +1133,20 @@ function printResults(results: ScenarioResult[]): void {
   ];
   printTable(
     `CPU during the load, cores (machine has ${os.cpus().length}; "other" = everything else running)`,
-    ['server', 'scenario', 'conns', ...cpuKeys, 'loop delay p99 bench/workers ms'],
+    [
+      'server',
+      'scenario',
+      'conns',
+      ...cpuKeys,
+      'CPU ms/req (bench+workers+temporal)',
+      'loop delay p99 bench/workers ms',
+    ],
     results.map((r) => [
       label(r),
       r.scenario,
       r.connections,
       ...cpuKeys.map((k) => r.cpuCores[k] ?? Number.NaN),
+      r.cpuMsPerRequest ?? Number.NaN,
       `${fmt(r.loopDelayMs?.bench.p99 ?? Number.NaN)}/${fmt(r.loopDelayMs?.workers?.p99 ?? Number.NaN)}`,
     ]),
   );
@@ -1146,7 +1170,7 @@ function printResults(results: ScenarioResult[]): void {
         p.connections,
         p.commands,
         p.cmdP99,
-        p.ratio,
+        p.ratio.toFixed(2),
         lag?.p50 ?? Number.NaN,
         lag?.p99 ?? Number.NaN,
         checks.join(', '),
@@ -1178,7 +1202,7 @@ function ratios(results: ScenarioResult[]): Ratio[] {
       connections: c.connections,
       commands: c.perSecond,
       empty: e.perSecond,
-      ratio: Math.round((c.perSecond / e.perSecond) * 100) / 100,
+      ratio: Math.round((c.perSecond / e.perSecond) * 1000) / 1000,
       cmdP99: c.latencyMs.p99,
       emptyP99: e.latencyMs.p99,
     });
@@ -1265,10 +1289,19 @@ export async function runBench(settings: Settings): Promise<void> {
         results.push(await eventStoreScenario(kind, n, settings.seconds));
       }
     }
+  } catch (err) {
+    // Interrupted: what failed was torn down under it; the signal handler exits when done.
+    if (interrupted) await new Promise(() => undefined);
+    throw err;
   } finally {
-    await runCleanups();
+    if (!interrupted) await runCleanups();
   }
 
+  for (const r of results) {
+    const c = r.cpuCores;
+    const cores = (c.bench ?? 0) + (c.workers ?? 0) + (c.temporal ?? 0);
+    if (r.perSecond > 0) r.cpuMsPerRequest = Math.round((cores * 10000) / r.perSecond) / 10;
+  }
   printResults(results);
   const finished = new Date();
   const output = {
