@@ -1,12 +1,11 @@
 // Body of bench/command-path.ts; imported after the bootstrap has set the environment.
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createConnection } from 'node:net';
 import os from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Client as EsClient } from '@elastic/elasticsearch';
@@ -42,6 +41,7 @@ import {
   type Sample,
   timed,
 } from './load';
+import { type RunningServer, startServer } from './servers';
 import {
   ADMIN_DATABASE_URL,
   BENCH_DATABASE,
@@ -50,7 +50,6 @@ import {
   ES_PREFIX,
   REDIS_PREFIX,
   REDIS_URL,
-  SERVER_ADDRESS,
   type ServerKind,
   type Settings,
 } from './settings';
@@ -58,7 +57,6 @@ import {
   type CpuSnapshot,
   cpuCores,
   cpuSnapshot,
-  findTemporalServerPid,
   fmt,
   type LoopDelay,
   loopDelayMonitor,
@@ -186,89 +184,6 @@ async function prepareData(): Promise<void> {
   } finally {
     redis.disconnect();
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// Temporal servers
-
-// Same lookup as scripts/stack.sh: PATH first, then the stack's per-user cache.
-function temporalBinary(): string {
-  const cache = process.env.XDG_CACHE_HOME ?? join(os.homedir(), '.cache');
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), join(cache, 'order-reporting/bin')];
-  for (const dir of dirs.filter(Boolean)) {
-    try {
-      accessSync(join(dir, 'temporal'), constants.X_OK);
-      return join(dir, 'temporal');
-    } catch {}
-  }
-  throw new Error('temporal binary not found; run `bash scripts/stack.sh up` first');
-}
-
-async function portInUse(port: number): Promise<boolean> {
-  const socket = createConnection({ host: '127.0.0.1', port });
-  const connected = await new Promise<boolean>((resolve) => {
-    socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
-  });
-  socket.destroy();
-  return connected;
-}
-
-async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-interface RunningServer {
-  kind: ServerKind;
-  address: string;
-  pid: number | undefined;
-  flags: string[];
-  stop(): Promise<void>;
-}
-
-/** The stack's SQLite server as it is, or a dev server started here (stopped by stop()). */
-async function startServer(kind: ServerKind, settings: Settings): Promise<RunningServer> {
-  const address = SERVER_ADDRESS[kind];
-  const port = Number(address.split(':')[1]);
-  if (kind === 'sqlite') {
-    return {
-      kind,
-      address,
-      pid: findTemporalServerPid(port),
-      flags: ['(the stack server, as scripts/stack.sh started it)'],
-      stop: async () => undefined,
-    };
-  }
-  // Otherwise we would silently benchmark whatever already listens there.
-  if (await portInUse(port)) throw new Error(`port ${port} is already in use`);
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)];
-  args.push('--namespace', NAMESPACE, '--log-level', 'error');
-  for (const sa of ['OrderId=Keyword', 'CommandType=Keyword', 'ProjectionStatus=KeywordList'])
-    args.push('--search-attribute', sa);
-  let dir: string | undefined;
-  if (kind === 'sqlite-file' || kind === 'sqlite-wal') {
-    // /tmp is on the same disk as the stack's .stack/ here (not a tmpfs): fsync costs the same.
-    dir = mkdtempSync(join(os.tmpdir(), 'benchcmd-temporal-'));
-    args.push('--db-filename', join(dir, 'temporal.db'));
-  }
-  if (kind === 'sqlite-wal')
-    args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
-  for (const pair of settings.dynamicConfig) args.push('--dynamic-config-value', pair);
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  // Last resort if this process dies without running its cleanups (an uncaught error).
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    await stopProcess(child);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  };
-  cleanups.push(stop);
-  return { kind, address, pid: child.pid, flags: args.slice(2), stop };
 }
 
 function timedClient(connection: Connection, calls: Map<string, number[]>): Client {
@@ -1232,6 +1147,7 @@ export async function runBench(settings: Settings): Promise<void> {
     for (const kind of wantTemporal ? settings.servers : []) {
       const mark = cleanups.length;
       const server = await startServer(kind, settings);
+      cleanups.push(server.stop);
       serversUsed.push({ kind, address: server.address, flags: server.flags });
       const connection = await connectWhenReady(server.address);
       cleanups.push(() => connection.close());
