@@ -1,6 +1,7 @@
 import {
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -10,7 +11,13 @@ import type { RebuildActivities } from '../activities/rebuild-activities';
 import type { GlobalCheckpoint } from '../eventstore/types';
 import type { ReadModel } from './order-command-contract';
 
-export const REBUILD_BATCH_SIZE = 2_000;
+/**
+ * Events per rebuild batch. 5,000 rather than 2,000: fewer round trips to PostgreSQL and
+ * Elasticsearch per event took the rebuild from about 9,000 to about 12,000 events/s
+ * (BENCHMARKS.md). Runs started before the change keep 2,000 (see batchSize()).
+ */
+export const REBUILD_BATCH_SIZE = 5_000;
+const PREVIOUS_REBUILD_BATCH_SIZE = 2_000;
 const BATCHES_PER_RUN = 20;
 
 export interface RebuildProgress {
@@ -59,16 +66,17 @@ export async function rebuildReadModelWorkflow(
   }
 
   progress.index ??= await act.createRebuildIndex();
+  const limit = batchSize();
   for (let batch = 0; batch < BATCHES_PER_RUN; batch++) {
     const result = await act.rebuildBatch({
       index: progress.index,
       after: progress.checkpoint,
-      limit: REBUILD_BATCH_SIZE,
+      limit,
     });
     progress.checkpoint = result.checkpoint;
     progress.eventsRead += result.events;
     progress.ordersWritten += result.orders;
-    if (result.events < REBUILD_BATCH_SIZE) {
+    if (result.events < limit) {
       if (progress.phase === 'copying') {
         // Caught up with the store as it was: readers switch now; what committed since
         // is picked up by the catch-up pass (writes are versioned, so overlap is harmless).
@@ -90,6 +98,11 @@ export async function rebuildReadModelWorkflow(
     }
   }
   return await continueAsNew<typeof rebuildReadModelWorkflow>(progress);
+}
+
+// A history recorded with the old size must replay with it: "a short page" depends on it.
+function batchSize(): number {
+  return patched('rebuild-batch-size-5000') ? REBUILD_BATCH_SIZE : PREVIOUS_REBUILD_BATCH_SIZE;
 }
 
 function finish(progress: RebuildProgress): RebuildProgress {
