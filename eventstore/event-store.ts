@@ -392,12 +392,21 @@ export class EventStore {
    */
   async readAll(after: GlobalCheckpoint, limit: number): Promise<ReadAllResult> {
     const { rows } = await this.pool.query<EventRow & { horizon: string }>(
-      `with h as (select pg_snapshot_xmin(pg_current_snapshot()) as xmin)
-       select ${EVENT_COLUMNS}, h.xmin::text as horizon
-       from h left join events e
-         on (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) and e.transaction_id < h.xmin
-       order by e.transaction_id, e.global_position
-       limit $3`,
+      // The page is a LATERAL subquery with its own ORDER BY/LIMIT so the planner walks
+      // events_global_order from the checkpoint; as a plain join (one row of h, LIMIT on
+      // the outside) it chose a sequential scan and sort of the whole table per page:
+      // 11 s instead of 15 ms for 5,000 events of a 2,000,000-event store. The cast to
+      // text happens outside: ORDER BY a text transaction id would sort, not use the index.
+      `select h.xmin::text as horizon, ${EVENT_COLUMNS}
+       from (select pg_snapshot_xmin(pg_current_snapshot()) as xmin) h
+       left join lateral (
+         select * from events
+         where (transaction_id, global_position) > ($1::xid8, $2::bigint)
+           and transaction_id < h.xmin
+         order by transaction_id, global_position
+         limit $3
+       ) e on true
+       order by e.transaction_id, e.global_position`,
       [after.transactionId, after.position, limit],
     );
     const horizon = rows[0]?.horizon ?? after.transactionId;
