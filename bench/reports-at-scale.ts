@@ -21,7 +21,6 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { monthlyReport } from '../api/report-queries';
 import { EventStore } from '../eventstore/event-store';
 import {
-  type EventMetadata,
   type GlobalCheckpoint,
   type ReadAllResult,
   START,
@@ -79,8 +78,6 @@ export interface Settings {
   appendConcurrency: number;
   /** The `limit` of rebuildBatch (events per batch), one full rebuild each. */
   rebuildLimits: number[];
-  /** The same with the bench-only proposed readAll (see ProposedReadAllStore). */
-  proposedReadAllLimits: number[];
   /** A rebuild stops there and reports the part done (marked incomplete). */
   rebuildBudgetMs: number;
   sequential: { runs: number; maxMs: number; minRuns: number };
@@ -96,8 +93,8 @@ export function settingsFor(quick: boolean): Settings {
     orders: quick ? 50_000 : 1_000_000,
     appendBatchOrders: 2_500,
     appendConcurrency: 2,
-    rebuildLimits: [2_000, 5_000, 10_000],
-    proposedReadAllLimits: [2_000, 5_000, 10_000],
+    // 5,000 is the product's batch (REBUILD_BATCH_SIZE); the others show the trend.
+    rebuildLimits: quick ? [5_000, 2_000, 10_000] : [5_000, 2_000],
     rebuildBudgetMs: (quick ? 10 : 12) * 60_000,
     sequential: quick
       ? { runs: 200, maxMs: 5_000, minRuns: 36 }
@@ -152,77 +149,6 @@ class TimedEventStore extends EventStore {
   }
   override async readStreams(streamIds: string[]): Promise<Map<string, StoredEvent[]>> {
     return this.readStreamsTimer.time(() => super.readStreams(streamIds));
-  }
-}
-
-interface EventRow {
-  event_id: string;
-  stream_id: string;
-  stream_version: number;
-  global_position: string;
-  transaction_id: string;
-  event_type: string;
-  schema_version: number;
-  data: unknown;
-  metadata: EventMetadata;
-  recorded_at: Date;
-  horizon: string;
-}
-
-/**
- * BENCH-ONLY EXPERIMENT, not the product path: `readAll` with its ORDER BY and LIMIT inside
- * a LATERAL subquery. The product's query orders the output of `h LEFT JOIN events`, which
- * PostgreSQL cannot take from the (transaction_id, global_position) index (a nested loop
- * keeps only its outer side's order), so every page scans and sorts every remaining event:
- * a rebuild is quadratic. Here the index walk stops after `limit` rows. Same rows, same
- * order, same checkpoint and horizon.
- */
-class ProposedReadAllStore extends TimedEventStore {
-  constructor(private readonly db: pg.Pool) {
-    super(db);
-  }
-  override async readAll(after: GlobalCheckpoint, limit: number): Promise<ReadAllResult> {
-    return this.readAllTimer.time(async () => {
-      const { rows } = await this.db.query<EventRow>(
-        `select h.xmin::text as horizon, e.*
-         from (select pg_snapshot_xmin(pg_current_snapshot()) as xmin) h
-         left join lateral (
-           select event_id, stream_id, stream_version, global_position,
-                  transaction_id::text as transaction_id, event_type, schema_version, data,
-                  metadata, recorded_at
-           from events
-           where (transaction_id, global_position) > ($1::xid8, $2::bigint)
-             and transaction_id < h.xmin
-           order by transaction_id, global_position
-           limit $3
-         ) e on true
-         order by e.transaction_id, e.global_position`,
-        [after.transactionId, after.position, limit],
-      );
-      const horizon = rows[0]?.horizon ?? after.transactionId;
-      const events: StoredEvent[] = rows
-        .filter((r) => r.event_id !== null)
-        .map((row) => ({
-          eventId: row.event_id,
-          streamId: row.stream_id,
-          streamVersion: row.stream_version,
-          globalPosition: Number(row.global_position),
-          transactionId: row.transaction_id,
-          type: row.event_type,
-          schemaVersion: row.schema_version,
-          data: row.data,
-          metadata: row.metadata,
-          recordedAt: row.recorded_at.toISOString(),
-        }));
-      const last = events[events.length - 1];
-      return {
-        events,
-        checkpoint: last
-          ? { transactionId: last.transactionId, position: last.globalPosition }
-          : after,
-        horizon,
-      };
-    });
   }
 }
 
@@ -286,8 +212,8 @@ function watchSearches(es: EsClient) {
 }
 
 interface RebuildRun {
-  /** 'product': EventStore.readAll as shipped; 'proposed readAll': the bench-only experiment. */
-  reader: 'product' | 'proposed readAll';
+  /** EventStore.readAll as shipped (an earlier experiment compared another query). */
+  reader: 'product';
   limit: number;
   /** False when the time budget ran out first: the numbers cover the part done. */
   complete: boolean;
@@ -327,7 +253,7 @@ async function rebuildOnce(
   reader: RebuildRun['reader'],
   budgetMs: number,
 ): Promise<RebuildRun> {
-  const store = reader === 'product' ? new TimedEventStore(pool) : new ProposedReadAllStore(pool);
+  const store = new TimedEventStore(pool);
   const { totals: bulk, stop: stopTimingBulk } = timeBulkRequests(es);
   const act = createRebuildActivities({
     store,
@@ -624,13 +550,7 @@ export async function runReportsAtScale(s: Settings, hooks: ReportsAtScaleHooks 
     // 2. Rebuild the Elasticsearch read model, once per batch size (and reader).
     await phase('drop old bench indices', () => dropBenchIndices(es, null));
     const rebuilds: RebuildRun[] = [];
-    const plan: [number, RebuildRun['reader']][] = [
-      ...s.rebuildLimits.map((l): [number, RebuildRun['reader']] => [l, 'product']),
-      ...s.proposedReadAllLimits.map((l): [number, RebuildRun['reader']] => [
-        l,
-        'proposed readAll',
-      ]),
-    ];
+    const plan: [number, RebuildRun['reader']][] = s.rebuildLimits.map((l) => [l, 'product']);
     for (const [limit, reader] of plan) {
       const name = `rebuild ${reader} ${limit}`;
       log(`${name}`);
@@ -957,7 +877,7 @@ function printAll(r: {
   );
 
   console.log(
-    '\nRebuild throughput: createRebuildIndex + rebuildBatch until a short page, activities in-process ("proposed readAll" = bench-only experiment, not the product path; "decode" = this process\'s CPU in the call)',
+    '\nRebuild throughput: createRebuildIndex + rebuildBatch until a short page, activities in-process ("decode" = this process\'s CPU in the call)',
   );
   console.log(
     formatTable(
