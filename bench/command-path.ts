@@ -12,7 +12,12 @@
 // Experiments (results in bench/results/command-path-<label>.json with --label):
 //   --servers sqlite,memory,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
 //       servers started here, SQLite defaults vs journal_mode=wal + synchronous=normal
-//   --scenarios command,empty,append,db-command
+//   --scenarios command,command-reports,command-sql-report,empty,append,db-command
+//       command-reports: the `command` load plus --report-clients N (default 4) closed-loop
+//       reports.monthly clients through the API (current month, live); command-sql-report:
+//       the same with the SQL JOIN of bench/sql-baseline.ts on orders_bench (the tables
+//       bench/reports-at-scale.ts leaves; skipped when absent). Measured right after
+//       `command` for each cell (--quick: first cell only), compared in one table.
 //   --inprocess-workers            workers in this process (one server only)
 //   --wft-slots N --wft-pollers N --max-cached N --activity-pollers N --activity-slots N
 //   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options

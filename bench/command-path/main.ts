@@ -41,6 +41,13 @@ import {
   type Sample,
   timed,
 } from './load';
+import {
+  apiReportLoad,
+  type ReportLoad,
+  type ReportLoadResult,
+  sqlReportLoad,
+  sqlReportTablesMissing,
+} from './report-load';
 import { type RunningServer, startServer } from './servers';
 import {
   ADMIN_DATABASE_URL,
@@ -50,6 +57,7 @@ import {
   ES_PREFIX,
   REDIS_PREFIX,
   REDIS_URL,
+  type ScenarioKind,
   type ServerKind,
   type Settings,
 } from './settings';
@@ -120,6 +128,16 @@ interface ScenarioResult {
    * machine than the rate is.
    */
   cpuMsPerRequest?: number;
+  /** command-reports / command-sql-report: the report clients that ran during the load. */
+  reportLoad?: ReportLoadResult;
+}
+
+/** A report scenario that was not measured, and why. */
+interface SkippedScenario {
+  scenario: ScenarioKind;
+  server: ServerKind;
+  connections: number;
+  reason: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -522,13 +540,16 @@ async function drain(client: Client, queue: string, maxSeconds: number): Promise
 }
 
 let orderSeq = 0;
+// Order n has region REGIONS[n % 3] and currency CURRENCIES[n % 3]: each currency one region.
+const REGIONS = ['eu', 'na', 'apac'] as const;
+const CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
 /** An orders.place input (without commandId): varied customers, regions, currencies, products. */
 function placeInput() {
   const n = orderSeq++;
   return {
     customerId: `c-${n % 997}`,
-    region: ['eu', 'na', 'apac'][n % 3] ?? 'eu',
-    currency: ['EUR', 'USD', 'GBP'][n % 3] ?? 'EUR',
+    region: REGIONS[n % 3] ?? 'eu',
+    currency: CURRENCIES[n % 3] ?? 'EUR',
     items: [
       { productId: `sku-${n % 101}`, quantity: 1 + (n % 5), unitPriceMinor: 1250 },
       { productId: `sku-${(n * 7) % 101}`, quantity: 2, unitPriceMinor: 399 },
@@ -564,6 +585,8 @@ async function commandScenario(
   connections: number,
   seconds: number,
   measure = true,
+  /** Report clients running for the same time as the command lanes, from the same start. */
+  alongside?: { scenario: ScenarioKind; load: ReportLoad },
 ): Promise<ScenarioResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const pollAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_LAG_FOLLOWERS });
@@ -661,7 +684,10 @@ async function commandScenario(
   await ctx.workers.timings();
   benchLoop.take();
   const cpu0 = cpuSnapshot(cpuGroups(ctx));
-  const load = await runLoad(connections, seconds, step);
+  const [load, reportLoad] = await Promise.all([
+    runLoad(connections, seconds, step),
+    alongside?.load.run(seconds),
+  ]);
   const cpu1 = cpuSnapshot(cpuGroups(ctx));
   const benchDelay = benchLoop.take();
   const workerStats = await ctx.workers.timings();
@@ -672,7 +698,7 @@ async function commandScenario(
   agent.destroy();
   pollAgent.destroy();
   const result: ScenarioResult = {
-    scenario: 'command',
+    scenario: alongside?.scenario ?? 'command',
     server: ctx.server.kind,
     connections,
     seconds,
@@ -685,12 +711,44 @@ async function commandScenario(
     apiRequestMs: summarize(ctx.apiTimes),
     cpuCores: cpuCores(cpu0, cpu1),
   };
+  if (reportLoad) result.reportLoad = reportLoad;
   result.loopDelayMs = { bench: benchDelay, workers: workerStats.loopDelayMs };
   if (measure) {
     result.activityTimings = workerStats.activities;
     result.breakdown = await historyBreakdown(ctx.client, traced.items);
   }
   return result;
+}
+
+/**
+ * The command load of `commandScenario`, unchanged, with report clients running next to it
+ * for the same time: reports.monthly through the API, or the SQL JOIN on orders_bench.
+ */
+async function reportScenario(
+  ctx: TemporalContext,
+  scenario: 'command-reports' | 'command-sql-report',
+  connections: number,
+  seconds: number,
+): Promise<ScenarioResult> {
+  const clients = ctx.settings.reportClients;
+  const load =
+    scenario === 'command-reports'
+      ? apiReportLoad({
+          apiUrl: ctx.apiUrl,
+          token: TOKENS.reader,
+          clients,
+          slots: CURRENCIES.flatMap((currency, i) => [
+            { currency, region: null },
+            { currency, region: REGIONS[i] ?? null },
+          ]),
+        })
+      : await sqlReportLoad(clients);
+  try {
+    await load.warm();
+    return await commandScenario(ctx, connections, seconds, true, { scenario, load });
+  } finally {
+    await load.close();
+  }
 }
 
 async function emptyScenario(
@@ -1125,6 +1183,178 @@ function ratios(results: ScenarioResult[]): Ratio[] {
   return out;
 }
 
+interface CommandUnderLoad {
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** The report clients' side; absent for the command load alone. */
+  reports?: { queries: number; perSecond: number; p50: number; p99: number };
+}
+
+interface ReportComparison {
+  server: string;
+  connections: number;
+  alone: CommandUnderLoad;
+  /** null: not in this run; a string: skipped, and why. */
+  withApiReports: CommandUnderLoad | string | null;
+  withSqlReports: CommandUnderLoad | string | null;
+  /** Command p99 with the report load / alone (above 1: the reports slowed commands). */
+  p99Ratio: { api: number | null; sql: number | null };
+  perSecondRatio: { api: number | null; sql: number | null };
+}
+
+/** Command p99 alone / with API report load / with SQL report load, per server and conns. */
+function reportComparison(
+  results: ScenarioResult[],
+  skipped: SkippedScenario[],
+): ReportComparison[] {
+  const out: ReportComparison[] = [];
+  const view = (r: ScenarioResult): CommandUnderLoad => {
+    const v: CommandUnderLoad = {
+      perSecond: r.perSecond,
+      p50: r.latencyMs.p50,
+      p95: r.latencyMs.p95,
+      p99: r.latencyMs.p99,
+    };
+    if (r.reportLoad) {
+      const l = r.reportLoad;
+      v.reports = {
+        queries: l.queries,
+        perSecond: l.perSecond,
+        p50: l.latencyMs.p50,
+        p99: l.latencyMs.p99,
+      };
+    }
+    return v;
+  };
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  for (const alone of results.filter((r) => r.scenario === 'command')) {
+    const side = (scenario: ScenarioKind) => {
+      const same = (x: { server: ServerKind | null; connections: number }) =>
+        x.server === alone.server && x.connections === alone.connections;
+      const r = results.find((x) => x.scenario === scenario && same(x));
+      if (r) return view(r);
+      return skipped.find((x) => x.scenario === scenario && same(x))?.reason ?? null;
+    };
+    const api = side('command-reports');
+    const sql = side('command-sql-report');
+    if (api === null && sql === null) continue;
+    const base = view(alone);
+    const of = (x: CommandUnderLoad | string | null, k: 'p99' | 'perSecond') =>
+      x !== null && typeof x === 'object' ? ratio(x[k], base[k]) : null;
+    out.push({
+      server: alone.server ?? '',
+      connections: alone.connections,
+      alone: base,
+      withApiReports: api,
+      withSqlReports: sql,
+      p99Ratio: { api: of(api, 'p99'), sql: of(sql, 'p99') },
+      perSecondRatio: { api: of(api, 'perSecond'), sql: of(sql, 'perSecond') },
+    });
+  }
+  return out;
+}
+
+function printReportLoad(results: ScenarioResult[], skipped: SkippedScenario[]): void {
+  const loaded = results.filter((r) => r.reportLoad);
+  if (loaded.length === 0 && skipped.length === 0) return;
+  printTable(
+    'Command load with report clients next to it (same place+complete load as `command`)',
+    [
+      'server',
+      'scenario',
+      'conns',
+      'cmd/s',
+      'cmd p50',
+      'cmd p95',
+      'cmd p99',
+      'lag p99',
+      'report clients',
+      'reports',
+      'reports/s',
+      'report p50',
+      'report p99',
+      'report errors',
+      'answers',
+    ],
+    loaded.map((r) => {
+      const l = r.reportLoad as ReportLoadResult;
+      const answers = l.cache
+        ? `${l.cache.cached} cached, ${l.cache.computed} computed (${Object.entries(l.sources ?? {})
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : `SQL, ${l.slots.length} slots`;
+      return [
+        r.server ?? '',
+        r.scenario,
+        r.connections,
+        r.perSecond,
+        r.latencyMs.p50,
+        r.latencyMs.p95,
+        r.latencyMs.p99,
+        r.lag?.ms.p99 ?? Number.NaN,
+        l.clients,
+        l.queries,
+        l.perSecond,
+        l.latencyMs.p50,
+        l.latencyMs.p99,
+        Object.values(l.errors).reduce((a, b) => a + b, 0),
+        answers,
+      ];
+    }),
+  );
+  const reportErrors = loaded.flatMap((r) =>
+    Object.entries(r.reportLoad?.errors ?? {}).map(([k, v]) => [
+      r.server ?? '',
+      r.scenario,
+      r.connections,
+      k,
+      v,
+    ]),
+  );
+  if (reportErrors.length)
+    printTable('Report errors', ['server', 'scenario', 'conns', 'error', 'count'], reportErrors);
+  for (const s of skipped) console.log(`  ${s.server} ${s.scenario} ${s.connections}: ${s.reason}`);
+
+  const cell = (x: CommandUnderLoad | string | null, k: 'p99' | 'perSecond') =>
+    x === null ? '-' : typeof x === 'string' ? 'skipped' : fmt(x[k]);
+  const reportRate = (x: CommandUnderLoad | string | null) =>
+    x !== null && typeof x === 'object' && x.reports ? fmt(x.reports.perSecond) : '-';
+  const times = (r: number | null) => (r === null ? '-' : `${r.toFixed(2)}×`);
+  printTable(
+    'command p99: alone / with API report load / with SQL report load (same run, back to back)',
+    [
+      'server',
+      'conns',
+      'p99 alone',
+      'p99 +API reports',
+      '×',
+      'p99 +SQL reports',
+      '×',
+      'cmd/s alone',
+      '+API',
+      '+SQL',
+      'API reports/s',
+      'SQL reports/s',
+    ],
+    reportComparison(results, skipped).map((c) => [
+      c.server,
+      c.connections,
+      c.alone.p99,
+      cell(c.withApiReports, 'p99'),
+      times(c.p99Ratio.api),
+      cell(c.withSqlReports, 'p99'),
+      times(c.p99Ratio.sql),
+      c.alone.perSecond,
+      cell(c.withApiReports, 'perSecond'),
+      cell(c.withSqlReports, 'perSecond'),
+      reportRate(c.withApiReports),
+      reportRate(c.withSqlReports),
+    ]),
+  );
+}
+
 // ---------------------------------------------------------------------------------------
 
 export async function runBench(settings: Settings): Promise<void> {
@@ -1142,7 +1372,16 @@ export async function runBench(settings: Settings): Promise<void> {
     await Promise.allSettled([readSide.pool.end(), readSide.es.close()]);
     readSide.redis.disconnect();
   });
-  const wantTemporal = settings.scenarios.some((s) => s === 'command' || s === 'empty');
+  const commandLoads: ScenarioKind[] = ['command', 'command-reports', 'command-sql-report'];
+  const wantCommands = settings.scenarios.some((s) => commandLoads.includes(s));
+  const wantTemporal = wantCommands || settings.scenarios.includes('empty');
+  const skipped: SkippedScenario[] = [];
+  // The SQL report load needs the normalized tables bench/reports-at-scale.ts loads.
+  const sqlMissing = settings.scenarios.includes('command-sql-report')
+    ? await sqlReportTablesMissing()
+    : undefined;
+  if (sqlMissing)
+    console.log(`command-sql-report skipped: run reports-at-scale first (${sqlMissing})`);
   try {
     for (const kind of wantTemporal ? settings.servers : []) {
       const mark = cleanups.length;
@@ -1181,14 +1420,32 @@ export async function runBench(settings: Settings): Promise<void> {
       };
       const top = Math.max(...settings.connections);
       console.log(`[${new Date().toISOString()}] ${kind}: warm-up ${settings.warmupSeconds} s`);
-      if (settings.scenarios.includes('command'))
-        await commandScenario(ctx, top, settings.warmupSeconds, false);
+      if (wantCommands) await commandScenario(ctx, top, settings.warmupSeconds, false);
       if (settings.scenarios.includes('empty'))
         await emptyScenario(ctx, top, settings.warmupSeconds, false);
       for (const n of settings.connections) {
         if (settings.scenarios.includes('command')) {
           console.log(`[${new Date().toISOString()}] ${kind}: command path, ${n} connections`);
           results.push(await commandScenario(ctx, n, settings.seconds));
+        }
+        // Right after `command`, the same load with report clients next to it.
+        for (const scenario of ['command-reports', 'command-sql-report'] as const) {
+          if (!settings.scenarios.includes(scenario)) continue;
+          const skip = (reason: string) => {
+            console.log(`[${new Date().toISOString()}] ${kind}: ${scenario}, ${n}: ${reason}`);
+            skipped.push({ scenario, server: kind, connections: n, reason });
+          };
+          // --quick: one cell only (first server, first connection count), to stay short.
+          if (settings.quick && (kind !== settings.servers[0] || n !== settings.connections[0]))
+            skip('skipped: --quick measures report scenarios in the first cell only');
+          else if (scenario === 'command-sql-report' && sqlMissing)
+            skip(`skipped: run reports-at-scale first (${sqlMissing})`);
+          else {
+            console.log(
+              `[${new Date().toISOString()}] ${kind}: ${scenario}, ${n} connections + ${settings.reportClients} report clients`,
+            );
+            results.push(await reportScenario(ctx, scenario, n, settings.seconds));
+          }
         }
         if (settings.scenarios.includes('empty')) {
           console.log(`[${new Date().toISOString()}] ${kind}: empty workflow, ${n} connections`);
@@ -1219,6 +1476,7 @@ export async function runBench(settings: Settings): Promise<void> {
     if (r.perSecond > 0) r.cpuMsPerRequest = Math.round((cores * 10000) / r.perSecond) / 10;
   }
   printResults(results);
+  printReportLoad(results, skipped);
   const finished = new Date();
   const output = {
     startedAt: began.toISOString(),
@@ -1236,6 +1494,8 @@ export async function runBench(settings: Settings): Promise<void> {
     workerPlacement: placement,
     servers: serversUsed,
     ratios: ratios(results),
+    reportLoadComparison: reportComparison(results, skipped),
+    skipped,
     results,
   };
   const dir = fileURLToPath(new URL('../results/', import.meta.url));

@@ -13,7 +13,22 @@ export const EMPTY_TASK_QUEUE = 'benchcmd-empty';
 
 export type ServerKind = 'sqlite' | 'memory' | 'sqlite-file' | 'sqlite-wal';
 export type CommandVariant = 'production' | 'no-projections' | 'one-projection';
-export type ScenarioKind = 'command' | 'empty' | 'append' | 'db-command';
+export type ScenarioKind =
+  | 'command'
+  | 'command-reports'
+  | 'command-sql-report'
+  | 'empty'
+  | 'append'
+  | 'db-command';
+/** Every scenario, in the order a run measures them (the default of --scenarios). */
+export const SCENARIOS: readonly ScenarioKind[] = [
+  'command',
+  'command-reports',
+  'command-sql-report',
+  'empty',
+  'append',
+  'db-command',
+];
 
 export const SERVER_ADDRESS: Record<ServerKind, string> = {
   sqlite: '127.0.0.1:7233',
@@ -43,6 +58,8 @@ export interface Settings {
   connections: number[];
   servers: ServerKind[];
   scenarios: ScenarioKind[];
+  /** Report clients next to the command load in command-reports / command-sql-report. */
+  reportClients: number;
   /** Workers in this process instead of a child process. */
   inprocessWorkers: boolean;
   tuning: WorkerTuning;
@@ -94,6 +111,7 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
       connections: str,
       servers: str,
       scenarios: str,
+      'report-clients': str,
       'inprocess-workers': { type: 'boolean', default: false },
       'dynamic-config': { type: 'string', multiple: true },
       'lag-every': str,
@@ -142,9 +160,10 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
     warmupSeconds: values.warmup ? positiveInt('warmup', values.warmup) : quick ? 3 : 5,
     connections,
     servers,
-    scenarios: values.scenarios
-      ? list('scenarios', values.scenarios, ['command', 'empty', 'append', 'db-command'] as const)
-      : ['command', 'empty', 'append', 'db-command'],
+    scenarios: values.scenarios ? list('scenarios', values.scenarios, SCENARIOS) : [...SCENARIOS],
+    reportClients: values['report-clients']
+      ? positiveInt('report-clients', values['report-clients'])
+      : 4,
     inprocessWorkers,
     tuning,
     dynamicConfig: values['dynamic-config'] ?? [],
