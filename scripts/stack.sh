@@ -32,6 +32,9 @@ ES_HEAP=${STACK_ES_HEAP:-1g}
 # The elasticsearch user runs ES when the stack is started as root (ES refuses root).
 ES_SERVICE_USER=elasticsearch
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1
+# sqlite: the CLI's dev server on a SQLite file. postgres: the standalone server on the
+# stack's PostgreSQL (databases temporal, temporal_visibility), via scripts/temporal-postgres.sh.
+TEMPORAL_PERSISTENCE=${TEMPORAL_PERSISTENCE:-sqlite}
 
 # Custom search attributes the workers upsert; keep in sync with temporal/search-attributes.ts.
 TEMPORAL_SEARCH_ATTRIBUTES=(
@@ -372,12 +375,45 @@ temporal_ready() {
     --namespace "$(temporal_namespace)" >/dev/null
 }
 
+# The PostgreSQL-backed server: its data dir, and the script that runs it.
+TEMPORAL_PG_DIR=$DATA_DIR/temporal-postgres
+temporal_pg() {
+  local cmd=$1
+  shift
+  bash "$ROOT/scripts/temporal-postgres.sh" "$cmd" --port $TEMPORAL_PORT --data-dir "$TEMPORAL_PG_DIR" "$@"
+}
+
+temporal_pg_up() {
+  pid_alive "$RUN_DIR/temporal.pid" &&
+    die "temporal: the SQLite dev server is running; stop it first (npm run stack -- down temporal)"
+  pg_ready >/dev/null 2>&1 ||
+    die "temporal: PostgreSQL is not up, and TEMPORAL_PERSISTENCE=postgres keeps Temporal's data there (npm run stack -- up postgres)"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    # The same server as the app: postgresql://user:password@host:port/db
+    local rest=${DATABASE_URL#*://} creds hostport
+    creds=${rest%%@*} hostport=${rest#*@}
+    hostport=${hostport%%/*}
+    export TEMPORAL_PG_USER=${TEMPORAL_PG_USER:-${creds%%:*}}
+    export TEMPORAL_PG_PASSWORD=${TEMPORAL_PG_PASSWORD:-${creds#*:}}
+    export TEMPORAL_PG_HOST=${TEMPORAL_PG_HOST:-${hostport%:*}}
+    export TEMPORAL_PG_PORT=${TEMPORAL_PG_PORT:-${hostport##*:}}
+  fi
+  temporal_pg up --db temporal --ui-port $TEMPORAL_UI_PORT
+}
+
 temporal_up() {
   TEMPORAL=$(temporal_bin)
   if [ -n "${TEMPORAL_ADDRESS:-}" ]; then
     wait_for temporal "(external)" temporal_ready
     return
   fi
+  case $TEMPORAL_PERSISTENCE in
+    sqlite) ;;
+    postgres) temporal_pg_up; return ;;
+    *) die "TEMPORAL_PERSISTENCE=$TEMPORAL_PERSISTENCE: one of sqlite, postgres" ;;
+  esac
+  pid_alive "$TEMPORAL_PG_DIR/temporal-server.pid" &&
+    die "temporal: the PostgreSQL-backed server is running; stop it first (npm run stack -- down temporal)"
   local pidfile=$RUN_DIR/temporal.pid
   if pid_alive "$pidfile"; then
     wait_for temporal "$LOG_DIR/temporal.log" temporal_ready
@@ -411,6 +447,11 @@ temporal_down() {
     kill "$(cat "$RUN_DIR/temporal.pid")"
     wait_gone "$RUN_DIR/temporal.pid"
   fi
+  # Whichever TEMPORAL_PERSISTENCE says now: stop what up started.
+  if [ -f "$TEMPORAL_PG_DIR/temporal-server.pid" ] || [ -f "$TEMPORAL_PG_DIR/temporal-ui.pid" ]; then
+    temporal_pg down
+  fi
+  return 0
 }
 
 temporal_status() {
@@ -418,9 +459,10 @@ temporal_status() {
   bin=$(command -v temporal || echo "$CACHE_DIR/bin/temporal")
   if [ -x "$bin" ] && v=$("$bin" operator cluster describe --address "$(temporal_address)" -o json 2>/dev/null |
     grep -o '"serverVersion": *"[^"]*"' | cut -d'"' -f4) && [ -n "$v" ]; then
-    local ui=""
+    local ui="" persistence=""
     [ -z "${TEMPORAL_ADDRESS:-}" ] && ui="  ui=http://127.0.0.1:$TEMPORAL_UI_PORT"
-    status_line temporal up "$(temporal_address)" "$v$ui"
+    pid_alive "$TEMPORAL_PG_DIR/temporal-server.pid" && persistence="  postgres(temporal, temporal_visibility)"
+    status_line temporal up "$(temporal_address)" "$v$persistence$ui"
   else
     status_line temporal down "$(temporal_address)" "-"
     return 1
@@ -473,10 +515,18 @@ cmd_logs() {
   [ "${2:-}" = -f ] && follow=(-f)
   local files=()
   case $svc in
-    "") files=("$LOG_DIR"/*.log "$DATA_DIR/postgres/postgres.log" "$DATA_DIR/elasticsearch/logs/order-reporting.log") ;;
+    "") files=("$LOG_DIR"/*.log "$DATA_DIR/postgres/postgres.log" "$DATA_DIR/elasticsearch/logs/order-reporting.log")
+      [ -f "$TEMPORAL_PG_DIR/temporal-server.log" ] && files+=("$TEMPORAL_PG_DIR/temporal-server.log")
+      ;;
     elasticsearch) files=("$DATA_DIR/elasticsearch/logs/order-reporting.log" "$LOG_DIR/elasticsearch.log") ;;
     postgres) files=("$DATA_DIR/postgres/postgres.log") ;;
-    redis | temporal) files=("$LOG_DIR/$svc.log") ;;
+    redis) files=("$LOG_DIR/$svc.log") ;;
+    temporal)
+      local f
+      for f in "$LOG_DIR/temporal.log" "$TEMPORAL_PG_DIR/temporal-server.log" "$TEMPORAL_PG_DIR/temporal-ui.log"; do
+        [ -f "$f" ] && files+=("$f")
+      done
+      ;;
     *) die "unknown service: $svc (one of: ${SERVICES[*]})" ;;
   esac
   tail -n 100 "${follow[@]}" "${files[@]}"

@@ -4,7 +4,7 @@
 # scripts/stack.sh (TEMPORAL_PERSISTENCE=postgres) and by bench/command-path.
 #
 #   temporal-postgres.sh build
-#   temporal-postgres.sh up     --port P --db NAME [--data-dir DIR] [--reset]
+#   temporal-postgres.sh up     --port P --db NAME [--data-dir DIR] [--reset] [--ui-port U]
 #                               [--log-level LEVEL] [--dynamic-config KEY=JSON]...
 #   temporal-postgres.sh down   --port P [--data-dir DIR] [--db NAME --reset]
 #   temporal-postgres.sh status --port P [--data-dir DIR]
@@ -16,6 +16,8 @@
 # attributes. It is idempotent. `--reset` drops both databases first (`up`) or after
 # stopping (`down`). Ports: frontend gRPC P, frontend HTTP P+1, history/matching/worker
 # gRPC P+2..P+4, membership P+5..P+8; so two servers 10 ports apart run side by side.
+# `--ui-port U` also runs the Web UI (github.com/temporalio/ui-server, the version the CLI
+# embeds; built once) on 127.0.0.1:U.
 #
 # PostgreSQL: TEMPORAL_PG_HOST (127.0.0.1), TEMPORAL_PG_PORT (5432), TEMPORAL_PG_USER and
 # TEMPORAL_PG_PASSWORD (orders/orders, the stack's role; it needs CREATEDB).
@@ -30,6 +32,7 @@ BIN_DIR=$CACHE_DIR/bin
 SERVER_VERSION=v1.29.1 # keep equal to the server inside TEMPORAL_CLI_MODULE (scripts/stack.sh)
 SERVER_MODULE=go.temporal.io/server
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1
+UI_SERVER_MODULE=github.com/temporalio/ui-server/v2/cmd/server@v2.42.1 # the CLI v1.5.1's UI
 READY_TIMEOUT=${STACK_READY_TIMEOUT:-180}
 NAMESPACE=default
 NAMESPACE_RETENTION=24h
@@ -43,6 +46,7 @@ PG_PASSWORD=${TEMPORAL_PG_PASSWORD:-orders}
 
 SERVER_BIN=$BIN_DIR/temporal-server
 SQL_TOOL_BIN=$BIN_DIR/temporal-sql-tool
+UI_BIN=$BIN_DIR/temporal-ui-server
 
 say() { log "temporal-postgres: $*"; }
 
@@ -79,6 +83,22 @@ cmd_build() {
     say "built in $((SECONDS - started))s: $SERVER_BIN, $SQL_TOOL_BIN"
   fi
   exec 9>&-
+}
+
+# The Web UI server, built once when a caller first asks for --ui-port.
+build_ui() {
+  [ -x "$UI_BIN" ] && return 0
+  command -v go >/dev/null || die "go not found: install Go >= 1.25 to build the Temporal UI server"
+  mkdir -p "$BIN_DIR"
+  local tmp
+  tmp=$(mktemp -d "$BIN_DIR/.build.XXXXXX")
+  say "building $UI_SERVER_MODULE with Go, first run only"
+  GOBIN=$tmp GOFLAGS=${GOFLAGS:--mod=mod} go install "$UI_SERVER_MODULE" || {
+    rm -rf "$tmp"
+    die "go install $UI_SERVER_MODULE failed"
+  }
+  mv -f "$tmp/server" "$UI_BIN"
+  rm -rf "$tmp"
 }
 
 # The module's own directory: its schema/ folder holds the versioned SQL schemas.
@@ -295,6 +315,33 @@ register() {
   wait_until "search attributes" search_attributes_ready
 }
 
+ui_ready() { curl -fsS -m 5 -o /dev/null "http://127.0.0.1:$UI_PORT/"; }
+
+ui_up() {
+  [ -n "$UI_PORT" ] || return 0
+  build_ui
+  if ! pid_alive "$UI_PID_FILE"; then
+    port_in_use "$UI_PORT" && die "UI port $UI_PORT is taken; stop what uses it or pick another --ui-port"
+    mkdir -p "$DATA/ui/config"
+    cat >"$DATA/ui/config/development.yaml" <<EOF
+# Written by scripts/temporal-postgres.sh; as the CLI's dev server configures its UI.
+host: 127.0.0.1
+port: $UI_PORT
+temporalGrpcAddress: "$(address)"
+enableUi: true
+defaultNamespace: $NAMESPACE
+cors:
+  cookieInsecure: true
+hideLogs: true
+EOF
+    say "starting the Web UI on http://127.0.0.1:$UI_PORT"
+    setsid "$UI_BIN" --root "$DATA/ui" --config config --env development start \
+      >>"$DATA/temporal-ui.log" 2>&1 </dev/null &
+    echo $! >"$UI_PID_FILE"
+  fi
+  PID_FILE=$UI_PID_FILE LOG_FILE=$DATA/temporal-ui.log wait_until "Web UI" ui_ready
+}
+
 cmd_up() {
   [ -n "$DB" ] || die "up needs --db NAME"
   cmd_build
@@ -304,6 +351,7 @@ cmd_up() {
     [ "$RESET" = 1 ] && die "--reset: the server on $(address) is running; run down first"
     wait_until "cluster" cluster_ready
     register
+    ui_up
     return
   fi
   local p
@@ -323,14 +371,15 @@ cmd_up() {
   echo $! >"$PID_FILE"
   wait_until "cluster" cluster_ready
   register
+  ui_up
   say "ready on $(address)"
 }
 
-cmd_down() {
-  if pid_alive "$PID_FILE"; then
-    say "stopping the server on $(address)"
-    local pid i
-    pid=$(cat "$PID_FILE")
+stop_pid() {
+  local pidfile=$1 what=$2 pid i
+  if pid_alive "$pidfile"; then
+    say "stopping $what"
+    pid=$(cat "$pidfile")
     kill "$pid"
     for i in $(seq 1 60); do
       kill -0 "$pid" 2>/dev/null || break
@@ -338,7 +387,12 @@ cmd_down() {
     done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
   fi
-  rm -f "$PID_FILE"
+  rm -f "$pidfile"
+}
+
+cmd_down() {
+  stop_pid "$UI_PID_FILE" "the Web UI"
+  stop_pid "$PID_FILE" "the server on $(address)"
   if [ "$RESET" = 1 ]; then
     [ -n "$DB" ] || die "--reset needs --db NAME"
     cmd_drop
@@ -350,7 +404,9 @@ cmd_status() {
   TEMPORAL=$(temporal_cli)
   if v=$("$TEMPORAL" operator cluster describe --address "$(address)" -o json 2>/dev/null |
     grep -o '"serverVersion": *"[^"]*"' | cut -d'"' -f4) && [ -n "$v" ]; then
-    echo "up $(address) $v"
+    local ui=""
+    pid_alive "$UI_PID_FILE" && ui="  ui=http://127.0.0.1:$(sed -n 's/^port: //p' "$DATA/ui/config/development.yaml")"
+    echo "up $(address) $v$ui"
   else
     echo "down $(address)"
     return 1
@@ -360,26 +416,28 @@ cmd_status() {
 # ---------------------------------------------------------------- arguments
 
 usage() {
-  sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
 COMMAND=${1:-}
 [ -n "$COMMAND" ] || usage
 shift
-PORT="" DB="" DATA="" RESET=0 LOG_LEVEL=warn DYNAMIC_CONFIG=()
+PORT="" DB="" DATA="" RESET=0 LOG_LEVEL=warn DYNAMIC_CONFIG=() UI_PORT=""
 while [ $# -gt 0 ]; do
   case $1 in
     --port) PORT=${2:?--port needs a value}; shift 2 ;;
     --db) DB=${2:?--db needs a value}; shift 2 ;;
     --data-dir) DATA=${2:?--data-dir needs a value}; shift 2 ;;
     --reset) RESET=1; shift ;;
+    --ui-port) UI_PORT=${2:?--ui-port needs a value}; shift 2 ;;
     --log-level) LOG_LEVEL=${2:?--log-level needs a value}; shift 2 ;;
     --dynamic-config) DYNAMIC_CONFIG+=("${2:?--dynamic-config needs KEY=JSON}"); shift 2 ;;
     -h | --help) usage ;;
     *) die "unknown argument: $1" ;;
   esac
 done
+[ -z "$UI_PORT" ] || [[ $UI_PORT =~ ^[0-9]+$ ]] || die "--ui-port: a port number"
 [ -z "$DB" ] || [[ $DB =~ ^[a-z_][a-z0-9_]{0,40}$ ]] || die "--db: lower-case letters, digits and _"
 for pair in "${DYNAMIC_CONFIG[@]}"; do
   [[ $pair =~ ^[A-Za-z0-9_.]+=.+$ ]] || die "--dynamic-config $pair: KEY=JSON"
@@ -392,6 +450,7 @@ case $COMMAND in
     [ -d "$DATA" ] && DATA=$(cd "$DATA" && pwd)
     PID_FILE=$DATA/temporal-server.pid
     LOG_FILE=$DATA/temporal-server.log
+    UI_PID_FILE=$DATA/temporal-ui.pid
     ;;
 esac
 case $COMMAND in
