@@ -28,6 +28,7 @@ import {
 } from '../eventstore/types';
 import { ordersAlias, ordersIndexPattern } from '../projections/elasticsearch/names';
 import { computeMonthlyReport } from '../projections/elasticsearch/reports';
+import { reportsIndexName } from '../projections/elasticsearch/rollups';
 import { clearReportCache } from '../projections/redis/clear';
 import { readCachedReport } from '../projections/redis/report-cache';
 import {
@@ -63,11 +64,12 @@ import {
   viewReport,
 } from './sql-baseline';
 
-const ES_URL = 'http://127.0.0.1:9200';
-const REDIS_URL = 'redis://127.0.0.1:6379/2';
-const ES_PREFIX = 'bench-';
-const REDIS_PREFIX = 'bench:';
-const REPORT_TIME_ZONE = 'UTC';
+// The read side of the data set; bench/command-path/report-load.ts reads it too.
+export const ES_URL = 'http://127.0.0.1:9200';
+export const REDIS_URL = 'redis://127.0.0.1:6379/2';
+export const ES_PREFIX = 'bench-';
+export const REDIS_PREFIX = 'bench:';
+export const REPORT_TIME_ZONE = 'UTC';
 const SEED = 2025;
 
 export interface Settings {
@@ -354,6 +356,47 @@ async function dropBenchIndices(es: EsClient, keep: string | null): Promise<void
   if (names.length > 0) await es.indices.delete({ index: names });
 }
 
+/**
+ * Removes the rollups an earlier run left (they stay for bench/command-path.ts): until (e)
+ * rolls this data set up, a closed month must not be answered from another run's rollup.
+ */
+async function dropBenchRollups(es: EsClient): Promise<void> {
+  await es.indices.delete({ index: reportsIndexName(ES_PREFIX) }, { ignore: [404] });
+}
+
+/** The read model and tables this run leaves behind (bench/command-path.ts reports on them). */
+async function leftBehind(es: EsClient, pool: pg.Pool) {
+  const alias = ordersAlias(ES_PREFIX);
+  const reportsIndex = reportsIndexName(ES_PREFIX);
+  const aliases = await es.indices.getAlias({ name: alias }, { ignore: [404] });
+  const manifests = (region?: string) =>
+    es.count(
+      {
+        index: reportsIndex,
+        query: {
+          bool: {
+            filter: [{ term: { kind: 'manifest' } }, ...(region ? [{ term: { region } }] : [])],
+          },
+        },
+      },
+      { ignore: [404] },
+    );
+  const [all, allRegions, completed] = await Promise.all([
+    manifests(),
+    manifests('*'),
+    pool.query<{ n: string }>("select count(*) as n from orders where status = 'completed'"),
+  ]);
+  return {
+    alias,
+    index: Object.keys(aliases).find((k) => k !== 'error' && k !== 'status') ?? null,
+    reportsIndex,
+    rollups: all.count ?? 0,
+    allRegionsRollups: allRegions.count ?? 0,
+    database: BENCH_DATABASE,
+    completedOrdersInTables: Number(completed.rows[0]?.n ?? 0),
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Servers going away mid-run
 
@@ -548,7 +591,10 @@ export async function runReportsAtScale(s: Settings, hooks: ReportsAtScaleHooks 
     log(`appendBatch: ${int(load.appendEventsPerSecond)} events/s`);
 
     // 2. Rebuild the Elasticsearch read model, once per batch size (and reader).
-    await phase('drop old bench indices', () => dropBenchIndices(es, null));
+    await phase('drop old bench indices', async () => {
+      await dropBenchIndices(es, null);
+      await dropBenchRollups(es);
+    });
     const rebuilds: RebuildRun[] = [];
     const plan: [number, RebuildRun['reader']][] = s.rebuildLimits.map((l) => [l, 'product']);
     for (const [limit, reader] of plan) {
@@ -768,6 +814,13 @@ export async function runReportsAtScale(s: Settings, hooks: ReportsAtScaleHooks 
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'reports-at-scale.json'), `${JSON.stringify(result, null, 2)}\n`);
     log('wrote bench/results/reports-at-scale.json');
+    // What stays for bench/command-path.ts (command-reports, command-sql-report).
+    const left = await leftBehind(es, pool).catch((err: unknown) => String(err));
+    if (typeof left === 'string') log(`left behind: could not tell (${left})`);
+    else
+      log(
+        `left behind for bench/command-path.ts: ${left.alias} → ${left.index ?? 'nothing'}; ${int(left.rollups)} rollups (${int(left.allRegionsRollups)} of all regions) in ${left.reportsIndex}; Redis ${REDIS_URL} prefix ${REDIS_PREFIX}; ${left.database}: ${int(left.completedOrdersInTables)} completed orders in orders/order_items, view monthly_product_sales`,
+      );
     return result;
   } finally {
     await pool.end();
