@@ -13,11 +13,15 @@
 //   --servers sqlite,memory,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
 //       servers started here, SQLite defaults vs journal_mode=wal + synchronous=normal
 //   --scenarios command,command-reports,command-sql-report,empty,append,db-command
-//       command-reports: the `command` load plus --report-clients N (default 4) closed-loop
-//       reports.monthly clients through the API (current month, live); command-sql-report:
-//       the same with the SQL JOIN of bench/sql-baseline.ts on orders_bench (the tables
-//       bench/reports-at-scale.ts leaves; skipped when absent). Measured right after
-//       `command` for each cell (--quick: first cell only), compared in one table.
+//       command-reports / command-sql-report: the `command` load plus a fixed-rate report
+//       load, --report-rate Q queries/s in total (default 10) with at most --report-clients N
+//       in flight (default 8; a tick with all N busy is not sent and counts as `behind`).
+//       Both ask for the same (month, currency) slots of the data set bench/reports-at-scale.ts
+//       leaves: reports.monthly through a second API server reading its read model (bench-
+//       indices, Redis db 2: cache, else rollup), or the SQL JOIN of bench/sql-baseline.ts on
+//       orders_bench; skipped when absent. --api-reports live: reports.monthly of the current
+//       month through the command bench's own API instead. Measured right after `command` for
+//       each cell (--quick: first cell only), compared in one table.
 //   --inprocess-workers            workers in this process (one server only)
 //   --wft-slots N --wft-pollers N --max-cached N --activity-pollers N --activity-slots N
 //   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options

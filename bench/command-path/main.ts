@@ -43,9 +43,15 @@ import {
 } from './load';
 import {
   apiReportLoad,
+  openReportReadSide,
+  type ReportApi,
   type ReportLoad,
   type ReportLoadResult,
+  type ReportSlot,
+  reportApiServer,
+  reportReadModel,
   sqlReportLoad,
+  sqlReportSlots,
   sqlReportTablesMissing,
 } from './report-load';
 import { type RunningServer, startServer } from './servers';
@@ -570,6 +576,8 @@ interface TemporalContext {
   /** Time the API spent on each POST (arrival to response end), ms. */
   apiTimes: number[];
   settings: Settings;
+  /** The report loads' data set: its slots, and the API server answering from it. */
+  reports: { slots: ReportSlot[]; api?: { url: string; server: ReportApi } };
 }
 
 function cpuGroups(ctx: TemporalContext) {
@@ -684,11 +692,16 @@ async function commandScenario(
   await ctx.workers.timings();
   benchLoop.take();
   const cpu0 = cpuSnapshot(cpuGroups(ctx));
+  // CPU over the command load's window: the report load may still wait for late answers.
+  let cpu1: CpuSnapshot | undefined;
   const [load, reportLoad] = await Promise.all([
-    runLoad(connections, seconds, step),
+    runLoad(connections, seconds, step).then((l) => {
+      cpu1 = cpuSnapshot(cpuGroups(ctx));
+      return l;
+    }),
     alongside?.load.run(seconds),
   ]);
-  const cpu1 = cpuSnapshot(cpuGroups(ctx));
+  cpu1 ??= cpuSnapshot(cpuGroups(ctx));
   const benchDelay = benchLoop.take();
   const workerStats = await ctx.workers.timings();
   const queue = taskQueue('commands');
@@ -721,8 +734,10 @@ async function commandScenario(
 }
 
 /**
- * The command load of `commandScenario`, unchanged, with report clients running next to it
- * for the same time: reports.monthly through the API, or the SQL JOIN on orders_bench.
+ * The command load of `commandScenario`, unchanged, with a fixed-rate report load next to it
+ * for the same time: reports.monthly through the API, or the SQL JOIN on orders_bench, over
+ * the same slots of the reports-at-scale data set (or, with --api-reports live, reports.monthly
+ * of the current month through the command bench's own API).
  */
 async function reportScenario(
   ctx: TemporalContext,
@@ -730,19 +745,38 @@ async function reportScenario(
   connections: number,
   seconds: number,
 ): Promise<ScenarioResult> {
-  const clients = ctx.settings.reportClients;
-  const load =
-    scenario === 'command-reports'
-      ? apiReportLoad({
-          apiUrl: ctx.apiUrl,
-          token: TOKENS.reader,
-          clients,
-          slots: CURRENCIES.flatMap((currency, i) => [
-            { currency, region: null },
-            { currency, region: REGIONS[i] ?? null },
-          ]),
-        })
-      : await sqlReportLoad(clients);
+  const { reportClients: clients, reportRate: rate } = ctx.settings;
+  let load: ReportLoad;
+  if (scenario === 'command-sql-report') {
+    load = sqlReportLoad({ clients, rate, slots: ctx.reports.slots });
+  } else if (ctx.settings.apiReports === 'live') {
+    const month = new Date().toISOString().slice(0, 7); // the bench reports in UTC
+    load = apiReportLoad({
+      apiUrl: ctx.apiUrl,
+      token: TOKENS.reader,
+      clients,
+      rate,
+      slots: CURRENCIES.flatMap((currency, i) => [
+        { month, currency, region: null },
+        { month, currency, region: REGIONS[i] ?? null },
+      ]),
+      answersFrom:
+        "the command bench's own API: its current month, live (every completion invalidates it)",
+    });
+  } else {
+    const api = ctx.reports.api;
+    if (!api) throw new Error('command-reports: no report API server');
+    load = apiReportLoad({
+      apiUrl: api.url,
+      token: TOKENS.reader,
+      clients,
+      rate,
+      slots: ctx.reports.slots,
+      answersFrom:
+        'a second API server reading the reports-at-scale read model (bench- indices, Redis db 2): Redis cache, else rollup, else live',
+      computed: (id) => api.server.computed(id),
+    });
+  }
   try {
     await load.warm();
     return await commandScenario(ctx, connections, seconds, true, { scenario, load });
@@ -1188,8 +1222,17 @@ interface CommandUnderLoad {
   p50: number;
   p95: number;
   p99: number;
-  /** The report clients' side; absent for the command load alone. */
-  reports?: { queries: number; perSecond: number; p50: number; p99: number };
+  /** Cores of the servers the report loads use, during the cell. */
+  cpuCores: { postgres: number; elasticsearch: number; redis: number };
+  /** The report load's side; absent for the command load alone. */
+  reports?: {
+    targetPerSecond: number;
+    queries: number;
+    perSecond: number;
+    behind: number;
+    p50: number;
+    p99: number;
+  };
 }
 
 interface ReportComparison {
@@ -1216,12 +1259,19 @@ function reportComparison(
       p50: r.latencyMs.p50,
       p95: r.latencyMs.p95,
       p99: r.latencyMs.p99,
+      cpuCores: {
+        postgres: r.cpuCores.postgres ?? Number.NaN,
+        elasticsearch: r.cpuCores.elasticsearch ?? Number.NaN,
+        redis: r.cpuCores.redis ?? Number.NaN,
+      },
     };
     if (r.reportLoad) {
       const l = r.reportLoad;
       v.reports = {
+        targetPerSecond: l.targetPerSecond,
         queries: l.queries,
         perSecond: l.perSecond,
+        behind: l.behind,
         p50: l.latencyMs.p50,
         p99: l.latencyMs.p99,
       };
@@ -1259,51 +1309,66 @@ function reportComparison(
 function printReportLoad(results: ScenarioResult[], skipped: SkippedScenario[]): void {
   const loaded = results.filter((r) => r.reportLoad);
   if (loaded.length === 0 && skipped.length === 0) return;
+  // The command load alone in the same cells, for the CPU and latency next to it.
+  const cells = new Set(loaded.map((r) => `${r.server} ${r.connections}`));
+  const rows = results.filter(
+    (r) => r.reportLoad || (r.scenario === 'command' && cells.has(`${r.server} ${r.connections}`)),
+  );
+  const cores = (r: ScenarioResult) =>
+    ['postgres', 'elasticsearch', 'redis'].map((k) => fmt(r.cpuCores[k] ?? Number.NaN)).join('/');
   printTable(
-    'Command load with report clients next to it (same place+complete load as `command`)',
+    'Command load alone and with a fixed-rate report load next to it (open loop: a tick with every client busy is not sent, it counts as behind)',
     [
       'server',
       'scenario',
       'conns',
       'cmd/s',
       'cmd p50',
-      'cmd p95',
       'cmd p99',
       'lag p99',
-      'report clients',
-      'reports',
-      'reports/s',
+      'reports target/s',
+      'achieved/s',
+      'behind',
+      'max in flight',
       'report p50',
       'report p99',
       'report errors',
+      'cores pg/es/redis',
       'answers',
     ],
-    loaded.map((r) => {
-      const l = r.reportLoad as ReportLoadResult;
-      const answers = l.cache
-        ? `${l.cache.cached} cached, ${l.cache.computed} computed (${Object.entries(l.sources ?? {})
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`
-        : `SQL, ${l.slots.length} slots`;
+    rows.map((r) => {
+      const l = r.reportLoad;
+      const answers = !l
+        ? ''
+        : l.cache
+          ? `${l.cache.cached} cached, ${l.cache.computed} computed (${Object.entries(
+              l.sources ?? {},
+            )
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`
+          : 'SQL JOIN';
       return [
         r.server ?? '',
         r.scenario,
         r.connections,
         r.perSecond,
         r.latencyMs.p50,
-        r.latencyMs.p95,
         r.latencyMs.p99,
         r.lag?.ms.p99 ?? Number.NaN,
-        l.clients,
-        l.queries,
-        l.perSecond,
-        l.latencyMs.p50,
-        l.latencyMs.p99,
-        Object.values(l.errors).reduce((a, b) => a + b, 0),
+        l ? l.targetPerSecond : '-',
+        l ? l.perSecond : '-',
+        l ? l.behind : '-',
+        l ? `${l.peakInFlight}/${l.clients}` : '-',
+        l ? l.latencyMs.p50 : '-',
+        l ? l.latencyMs.p99 : '-',
+        l ? Object.values(l.errors).reduce((a, b) => a + b, 0) : '-',
+        cores(r),
         answers,
       ];
     }),
   );
+  for (const l of new Map(loaded.map((r) => [r.scenario, r.reportLoad])).values())
+    if (l) console.log(`  ${l.kind}: ${l.description}`);
   const reportErrors = loaded.flatMap((r) =>
     Object.entries(r.reportLoad?.errors ?? {}).map(([k, v]) => [
       r.server ?? '',
@@ -1320,7 +1385,9 @@ function printReportLoad(results: ScenarioResult[], skipped: SkippedScenario[]):
   const cell = (x: CommandUnderLoad | string | null, k: 'p99' | 'perSecond') =>
     x === null ? '-' : typeof x === 'string' ? 'skipped' : fmt(x[k]);
   const reportRate = (x: CommandUnderLoad | string | null) =>
-    x !== null && typeof x === 'object' && x.reports ? fmt(x.reports.perSecond) : '-';
+    x !== null && typeof x === 'object' && x.reports
+      ? `${fmt(x.reports.perSecond)} of ${fmt(x.reports.targetPerSecond)}`
+      : '-';
   const times = (r: number | null) => (r === null ? '-' : `${r.toFixed(2)}×`);
   printTable(
     'command p99: alone / with API report load / with SQL report load (same run, back to back)',
@@ -1356,6 +1423,68 @@ function printReportLoad(results: ScenarioResult[], skipped: SkippedScenario[]):
 }
 
 // ---------------------------------------------------------------------------------------
+// The report loads' data set
+
+interface ReportData {
+  /** The (month, currency) slots both report loads take in turn. */
+  slots: ReportSlot[];
+  /** Why command-sql-report / command-reports cannot run, if they cannot. */
+  sqlMissing: string | undefined;
+  apiMissing: string | undefined;
+  /** The reports data set's Elasticsearch and Redis (command-reports, same data). */
+  readSide: ReturnType<typeof openReportReadSide> | undefined;
+}
+
+/**
+ * What the report scenarios read: the tables (SQL) and the `bench-` read model (API) that
+ * bench/reports-at-scale.ts leaves, and their slots. Prints what it found, or why a report
+ * scenario will be skipped.
+ */
+async function prepareReportData(settings: Settings): Promise<ReportData> {
+  const wantSql = settings.scenarios.includes('command-sql-report');
+  const wantApi = settings.scenarios.includes('command-reports');
+  const sameData = wantApi && settings.apiReports === 'same-data';
+  let sqlMissing = wantSql ? await sqlReportTablesMissing() : undefined;
+  let apiMissing: string | undefined;
+  let readSide: ReportData['readSide'];
+  let modelSlots: ReportSlot[] | undefined;
+  if (sameData) {
+    const side = openReportReadSide();
+    readSide = side;
+    cleanups.push(() => side.close());
+    const model = await reportReadModel(side.es);
+    if (typeof model === 'string') apiMissing = model;
+    else {
+      modelSlots = model.slots;
+      console.log(
+        `command-reports: reports.monthly from ${model.alias} → ${model.index} (${model.completedOrders} completed orders), ${model.rollups} all-regions rollups in the reports index${model.rollups === 0 ? ' (none: closed months are computed live, then cached)' : ''}`,
+      );
+    }
+  }
+  // Both loads take the same slots: the tables' (the SQL load reads them), else the read model's.
+  let sqlSlots: ReportSlot[] | undefined;
+  const tablesNeeded = (wantSql || sameData) && !sqlMissing;
+  if (tablesNeeded) sqlSlots = await sqlReportSlots().catch(() => undefined);
+  if (wantSql && !sqlMissing && !sqlSlots?.length) sqlMissing = 'no slots in the tables';
+  const key = (x: ReportSlot[]) => x.map((r) => `${r.month} ${r.currency}`).join(',');
+  if (sqlSlots?.length && modelSlots && key(sqlSlots) !== key(modelSlots))
+    console.log(
+      `warning: the tables (${sqlSlots.length} slots) and the read model (${modelSlots.length} slots) disagree: is reports-at-scale running? Both loads use the tables' slots.`,
+    );
+  const slots = sqlSlots?.length ? sqlSlots : (modelSlots ?? []);
+  if (sameData && !apiMissing && slots.length === 0) apiMissing = 'no slots in the read model';
+  if (wantSql && sqlMissing)
+    console.log(`command-sql-report skipped: run reports-at-scale first (${sqlMissing})`);
+  if (sameData && apiMissing)
+    console.log(`command-reports skipped: run reports-at-scale first (${apiMissing})`);
+  if (slots.length)
+    console.log(
+      `report loads: ${settings.reportRate} q/s, at most ${settings.reportClients} in flight, ${slots.length} slots (${slots[0]?.month} … ${slots[slots.length - 1]?.month}, all regions)`,
+    );
+  return { slots, sqlMissing, apiMissing, readSide };
+}
+
+// ---------------------------------------------------------------------------------------
 
 export async function runBench(settings: Settings): Promise<void> {
   const began = new Date();
@@ -1376,12 +1505,9 @@ export async function runBench(settings: Settings): Promise<void> {
   const wantCommands = settings.scenarios.some((s) => commandLoads.includes(s));
   const wantTemporal = wantCommands || settings.scenarios.includes('empty');
   const skipped: SkippedScenario[] = [];
-  // The SQL report load needs the normalized tables bench/reports-at-scale.ts loads.
-  const sqlMissing = settings.scenarios.includes('command-sql-report')
-    ? await sqlReportTablesMissing()
-    : undefined;
-  if (sqlMissing)
-    console.log(`command-sql-report skipped: run reports-at-scale first (${sqlMissing})`);
+  const reports = await prepareReportData(settings);
+  const { sqlMissing, apiMissing } = reports;
+  const tokens = parseTokens(`reader:${TOKENS.reader},writer:${TOKENS.writer}`);
   try {
     for (const kind of wantTemporal ? settings.servers : []) {
       const mark = cleanups.length;
@@ -1404,10 +1530,21 @@ export async function runBench(settings: Settings): Promise<void> {
           redisPrefix: REDIS_PREFIX,
           reportTimeZone: 'UTC',
         },
-        tokens: parseTokens(`reader:${TOKENS.reader},writer:${TOKENS.writer}`),
+        tokens,
         maxBodyBytes: 256 * 1024,
       });
       const apiTimes: number[] = [];
+      // The second API server, answering reports from the reports-at-scale data set.
+      let reportApi: { url: string; server: ReportApi } | undefined;
+      if (reports.readSide && !apiMissing) {
+        const server = reportApiServer({
+          readSide: reports.readSide,
+          temporal: client,
+          pool: readSide.pool,
+          tokens,
+        });
+        reportApi = { url: await startHttp(server.server), server };
+      }
       const ctx: TemporalContext = {
         server,
         client,
@@ -1417,6 +1554,7 @@ export async function runBench(settings: Settings): Promise<void> {
         calls,
         apiTimes,
         settings,
+        reports: { slots: reports.slots, ...(reportApi ? { api: reportApi } : {}) },
       };
       const top = Math.max(...settings.connections);
       console.log(`[${new Date().toISOString()}] ${kind}: warm-up ${settings.warmupSeconds} s`);
@@ -1440,9 +1578,11 @@ export async function runBench(settings: Settings): Promise<void> {
             skip('skipped: --quick measures report scenarios in the first cell only');
           else if (scenario === 'command-sql-report' && sqlMissing)
             skip(`skipped: run reports-at-scale first (${sqlMissing})`);
+          else if (scenario === 'command-reports' && apiMissing)
+            skip(`skipped: run reports-at-scale first (${apiMissing})`);
           else {
             console.log(
-              `[${new Date().toISOString()}] ${kind}: ${scenario}, ${n} connections + ${settings.reportClients} report clients`,
+              `[${new Date().toISOString()}] ${kind}: ${scenario}, ${n} connections + reports at ${settings.reportRate} q/s (at most ${settings.reportClients} in flight)`,
             );
             results.push(await reportScenario(ctx, scenario, n, settings.seconds));
           }

@@ -1,34 +1,85 @@
-// Report clients that run next to the command load, to see whether reports slow commands:
-// `reports.monthly` through the real tRPC API (the typed client, reader token), or the
-// traditional SQL JOIN over the normalized tables the reports-at-scale bench leaves behind in
-// orders_bench on the same PostgreSQL server. Each client is a closed loop, like a command lane.
-import { TRPCClientError } from '@trpc/client';
+// Report load that runs next to the command load, to see whether reports slow commands. Both
+// kinds ask the same question of the same data: the monthly report of every (month, currency)
+// slot of the data set bench/reports-at-scale.ts leaves behind (orders_bench and its read
+// model: Elasticsearch prefix `bench-`, Redis db 2 prefix `bench:`), at the same fixed rate.
+// Only how the report is answered differs:
+// - api: `reports.monthly` through the real tRPC API (typed client, reader token), served by a
+//   second API server in the bench process whose read side is that data set's: a closed
+//   month comes from the Redis cache, else from its rollup (else live from Elasticsearch);
+// - sql: the traditional JOIN ... GROUP BY product_id over the normalized tables in
+//   orders_bench, on the same PostgreSQL server as the event store.
+// The load is open-loop: queries start on a fixed schedule whatever the answers take, with at
+// most `clients` in flight; a tick that finds every client busy is not sent, and is counted
+// as `behind` (a closed loop would instead slow down to whatever the machine can answer).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client as EsClient } from '@elastic/elasticsearch';
+import type { Client as TemporalClient } from '@temporalio/client';
+import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { type AppRouter, createOrdersClient } from '../../api/client';
+import type { TokenTable } from '../../api/auth';
+import type { AppRouter } from '../../api/client';
+import { createApiServer } from '../../api/server';
+import { ordersAlias } from '../../projections/elasticsearch/names';
+import { reportsIndexName } from '../../projections/elasticsearch/rollups';
 import {
   BENCH_DATABASE as REPORTS_DATABASE,
   BENCH_DATABASE_URL as REPORTS_DATABASE_URL,
 } from '../load-orders';
-import { joinReport, type Slot } from '../sql-baseline';
-import { epochMs, runLoad, type Sample } from './load';
+import {
+  REPORT_TIME_ZONE,
+  ES_PREFIX as REPORTS_ES_PREFIX,
+  ES_URL as REPORTS_ES_URL,
+  REDIS_PREFIX as REPORTS_REDIS_PREFIX,
+  REDIS_URL as REPORTS_REDIS_URL,
+} from '../reports-at-scale';
+import { joinReport } from '../sql-baseline';
+import { epochMs, type Sample } from './load';
 import { type Summary, summarize } from './stats';
+
+/** A monthly report: a month, a currency, every region (null) or one. */
+export interface ReportSlot {
+  month: string;
+  currency: string;
+  region: string | null;
+}
 
 export interface ReportLoadResult {
   kind: 'api' | 'sql';
-  /** What the clients ran, against what. */
+  /** What the load ran, against what. */
   description: string;
+  /** Queries per second the schedule asked for, across the clients. */
+  targetPerSecond: number;
+  /** Most queries in flight at once (the clients). */
   clients: number;
   seconds: number;
-  /** Report queries answered within the load window. */
+  /** Ticks of the schedule within the window. */
+  scheduled: number;
+  /** Ticks that found every client busy: not sent (a fixed schedule never queues). */
+  behind: number;
+  /** Queries sent (scheduled - behind). */
+  issued: number;
+  /** Answered (successfully) within the window. */
   queries: number;
+  /** `queries` / seconds: the rate achieved. */
   perSecond: number;
+  /** Every successful answer to a query sent in the window, including late finishers. */
   latencyMs: Summary;
+  /** How late the ticks fired against the schedule (this process's timers and event loop). */
+  scheduleLagMs: Summary;
+  /** Most queries seen in flight at once. */
+  peakInFlight: number;
+  /** Sent in the window and still unanswered when the bench stopped waiting for them. */
+  unanswered: number;
   errors: Record<string, number>;
-  /** The slots the clients took in turn. */
+  /** The slots the load took in turn. */
   slots: string[];
   /**
    * API only: the answer's `source` (live / rollup), and whether it was served from the Redis
-   * cache (its `generatedAt` is older than the request) or computed during the request.
+   * cache or computed during the request (a rollup read or a live aggregation).
    */
   sources?: Record<string, number>;
   cache?: { cached: number; computed: number };
@@ -42,28 +93,10 @@ export interface ReportLoad {
   close(): Promise<void>;
 }
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
+/** How long the load waits, after its window, for the answers still in flight. */
+const DRAIN_MS = 30_000;
 
-function finish(
-  kind: 'api' | 'sql',
-  description: string,
-  clients: number,
-  slots: string[],
-  load: Awaited<ReturnType<typeof runLoad>>,
-): ReportLoadResult {
-  const ok = load.samples.filter((s) => s.ok);
-  return {
-    kind,
-    description,
-    clients,
-    seconds: load.seconds,
-    queries: ok.length,
-    perSecond: round1(ok.length / load.seconds),
-    latencyMs: summarize(ok.map((s) => s.latencyMs)),
-    errors: load.errors,
-    slots,
-  };
-}
+const round1 = (n: number) => Math.round(n * 10) / 10;
 
 const errorText = (err: unknown): string => {
   if (err instanceof TRPCClientError) {
@@ -73,80 +106,137 @@ const errorText = (err: unknown): string => {
   return (err instanceof Error ? err.message : String(err)).slice(0, 80);
 };
 
+const slotText = (s: ReportSlot) => `${s.month} ${s.currency} ${s.region ?? 'all'}`;
+
+// ---------------------------------------------------------------------------------------
+// The fixed-rate schedule
+
+interface OpenLoopResult {
+  seconds: number;
+  end: number;
+  scheduled: number;
+  behind: number;
+  issued: number;
+  peakInFlight: number;
+  unanswered: number;
+  /** Every answer to a query sent in the window (ok or not). */
+  samples: Sample[];
+  scheduleLagMs: number[];
+}
+
 /**
- * `reports.monthly` for the current month (live: the command load completes orders in it, so
- * every completion invalidates its cached reports), each currency the command load uses, for
- * all regions and for the region that currency's orders come from.
+ * Starts `query` every 1/rate s for `seconds` (ticks at fixed times from the start, so a late
+ * tick does not shift the ones after it), unless `maxInFlight` queries are running: that tick
+ * is dropped and counted as behind. `query` must not throw: it reports failures as samples.
  */
-export function apiReportLoad(options: {
-  apiUrl: string;
-  token: string;
-  clients: number;
-  slots: { currency: string; region: string | null }[];
-}): ReportLoad {
-  const api = createOrdersClient({ url: `${options.apiUrl}/trpc`, token: options.token });
-  const currentMonth = () => new Date().toISOString().slice(0, 7); // the bench reports in UTC
-  let next = 0;
-  const query = async () => {
-    const slot = options.slots[next++ % options.slots.length] ?? { currency: 'EUR', region: null };
-    return api.reports.monthly.query({
-      month: currentMonth(),
-      currency: slot.currency,
-      ...(slot.region ? { region: slot.region } : {}),
+async function openLoop(
+  rate: number,
+  maxInFlight: number,
+  seconds: number,
+  query: () => Promise<Sample>,
+): Promise<OpenLoopResult> {
+  const interval = 1000 / rate;
+  const begin = epochMs();
+  const end = begin + seconds * 1000;
+  const samples: Sample[] = [];
+  const lags: number[] = [];
+  const pending = new Set<Promise<void>>();
+  let scheduled = 0;
+  let behind = 0;
+  let peak = 0;
+  for (let tick = 0; ; tick++) {
+    const due = begin + tick * interval;
+    if (due >= end) break;
+    const wait = due - epochMs();
+    if (wait > 0) await sleep(wait);
+    scheduled++;
+    lags.push(Math.max(0, epochMs() - due));
+    if (pending.size >= maxInFlight) {
+      behind++;
+      continue;
+    }
+    const p: Promise<void> = query().then((s) => {
+      samples.push(s);
+      pending.delete(p);
     });
-  };
+    pending.add(p);
+    peak = Math.max(peak, pending.size);
+  }
+  const issued = scheduled - behind;
+  if (pending.size > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(pending),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, DRAIN_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
   return {
-    kind: 'api',
-    async warm() {
-      await Promise.all(Array.from({ length: options.clients }, () => query().catch(() => null)));
-    },
-    async run(seconds) {
-      const answers = new WeakMap<Sample, { source: string; cached: boolean }>();
-      const load = await runLoad(options.clients, seconds, async (record) => {
-        const sentAt = epochMs();
-        const t = performance.now();
-        let sample: Sample;
-        try {
-          const report = await query();
-          sample = { kind: 'report', ok: true, sentAt, latencyMs: performance.now() - t };
-          // Same clock: an answer generated before the request left came from the cache.
-          answers.set(sample, {
-            source: report.source,
-            cached: Date.parse(report.generatedAt) < sentAt,
-          });
-        } catch (err) {
-          sample = { kind: 'report', ok: false, sentAt, latencyMs: performance.now() - t };
-          sample.error = errorText(err);
-        }
-        record(sample);
-      });
-      // Only what runLoad kept: answered within the window.
-      const sources: Record<string, number> = {};
-      const cache = { cached: 0, computed: 0 };
-      for (const s of load.samples) {
-        const answer = answers.get(s);
-        if (!answer) continue;
-        sources[answer.source] = (sources[answer.source] ?? 0) + 1;
-        if (answer.cached) cache.cached++;
-        else cache.computed++;
-      }
-      const slots = options.slots.map(
-        (s) => `${currentMonth()} ${s.currency} ${s.region ?? 'all'}`,
-      );
-      const result = finish(
-        'api',
-        `reports.monthly through the tRPC API (typed client, reader token), ${slots.length} slots of the current month`,
-        options.clients,
-        slots,
-        load,
-      );
-      result.sources = sources;
-      result.cache = cache;
-      return result;
-    },
-    close: async () => undefined,
+    seconds,
+    end,
+    scheduled,
+    behind,
+    issued,
+    peakInFlight: peak,
+    unanswered: pending.size,
+    samples: [...samples],
+    scheduleLagMs: lags,
   };
 }
+
+function finish(
+  kind: 'api' | 'sql',
+  description: string,
+  options: { rate: number; clients: number; slots: ReportSlot[] },
+  load: OpenLoopResult,
+): ReportLoadResult {
+  const ok = load.samples.filter((s) => s.ok);
+  const inWindow = ok.filter((s) => s.sentAt + s.latencyMs <= load.end).length;
+  const errors: Record<string, number> = {};
+  for (const s of load.samples) {
+    if (s.ok) continue;
+    const key = `${s.kind}: ${s.error ?? 'failed'}`;
+    errors[key] = (errors[key] ?? 0) + 1;
+  }
+  if (load.unanswered > 0)
+    errors[`unanswered ${DRAIN_MS / 1000} s after the window`] = load.unanswered;
+  return {
+    kind,
+    description,
+    targetPerSecond: options.rate,
+    clients: options.clients,
+    seconds: load.seconds,
+    scheduled: load.scheduled,
+    behind: load.behind,
+    issued: load.issued,
+    queries: inWindow,
+    perSecond: round1(inWindow / load.seconds),
+    latencyMs: summarize(ok.map((s) => s.latencyMs)),
+    scheduleLagMs: summarize(load.scheduleLagMs),
+    peakInFlight: load.peakInFlight,
+    unanswered: load.unanswered,
+    errors,
+    slots: options.slots.map(slotText),
+  };
+}
+
+/** Times one query; never throws. */
+async function sampled(run: () => Promise<void>): Promise<Sample> {
+  const sentAt = epochMs();
+  const t = performance.now();
+  try {
+    await run();
+    return { kind: 'report', ok: true, sentAt, latencyMs: performance.now() - t };
+  } catch (err) {
+    const latencyMs = performance.now() - t;
+    return { kind: 'report', ok: false, sentAt, latencyMs, error: errorText(err) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The reports data set
 
 /**
  * Whether orders_bench has the normalized tables (bench/reports-at-scale.ts loads them and
@@ -176,47 +266,293 @@ export async function sqlReportTablesMissing(): Promise<string | undefined> {
   }
 }
 
+/** Every (month, currency) with completed orders in orders_bench's tables, all regions. */
+export async function sqlReportSlots(): Promise<ReportSlot[]> {
+  const client = new pg.Client({ connectionString: REPORTS_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ month: string; currency: string }>(
+      `select to_char(completed_at at time zone '${REPORT_TIME_ZONE}', 'YYYY-MM') as month, currency
+       from orders where status = 'completed'
+       group by 1, 2 order by 1, 2`,
+    );
+    return rows.map((r) => ({ month: r.month, currency: r.currency, region: null }));
+  } finally {
+    await client.end();
+  }
+}
+
+/** The read side of the reports data set: its own clients, apart from the command bench's. */
+export interface ReportReadSide {
+  es: EsClient;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+export function openReportReadSide(): ReportReadSide {
+  const es = new EsClient({ node: REPORTS_ES_URL, requestTimeout: 30_000 });
+  const redis = new Redis(REPORTS_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
+  redis.on('error', () => undefined);
+  redis.connect().catch(() => undefined);
+  return {
+    es,
+    redis,
+    close: async () => {
+      await es.close().catch(() => undefined);
+      redis.disconnect();
+    },
+  };
+}
+
+/** What the API report load reads: the `bench-` read model reports-at-scale leaves. */
+export interface ReportReadModel {
+  alias: string;
+  index: string;
+  completedOrders: number;
+  /** Rollups of every region's slots (manifests), in `bench-order_reports`. */
+  rollups: number;
+  /** Every (month, currency) with completed orders, all regions. */
+  slots: ReportSlot[];
+}
+
+/** The `bench-` read model, or why it cannot serve the reports. */
+export async function reportReadModel(es: EsClient): Promise<ReportReadModel | string> {
+  const alias = ordersAlias(REPORTS_ES_PREFIX);
+  try {
+    const aliases = await es.indices.getAlias({ name: alias }, { ignore: [404] });
+    const index = Object.keys(aliases).find((k) => k !== 'error' && k !== 'status');
+    if (!index) return `no Elasticsearch alias ${alias} (the ${REPORTS_ES_PREFIX} read model)`;
+    const completed = { term: { status: 'completed' } };
+    const { count } = await es.count({ index: alias, query: completed });
+    if (count === 0) return `${alias} has no completed orders`;
+    const rollups = await es.count(
+      {
+        index: reportsIndexName(REPORTS_ES_PREFIX),
+        query: { bool: { filter: [{ term: { kind: 'manifest' } }, { term: { region: '*' } }] } },
+      },
+      { ignore: [404] },
+    );
+    const res = await es.search({
+      index: alias,
+      size: 0,
+      query: completed,
+      aggs: {
+        months: {
+          terms: { field: 'reportMonth', size: 1000, order: { _key: 'asc' } },
+          aggs: { currencies: { terms: { field: 'currency', size: 100, order: { _key: 'asc' } } } },
+        },
+      },
+    });
+    type Buckets = { buckets: { key: string; currencies: { buckets: { key: string }[] } }[] };
+    const months = (res.aggregations?.months as unknown as Buckets | undefined)?.buckets ?? [];
+    return {
+      alias,
+      index,
+      completedOrders: count,
+      rollups: rollups.count ?? 0,
+      slots: months.flatMap((m) =>
+        m.currencies.buckets.map((c) => ({ month: m.key, currency: c.key, region: null })),
+      ),
+    };
+  } catch (err) {
+    return `cannot read the ${REPORTS_ES_PREFIX} read model (${errorText(err)})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The API server answering from the reports data set
+
+/** The API request being served: whether answering it touched Elasticsearch. */
+const serving = new AsyncLocalStorage<{ computed: boolean }>();
+
+/**
+ * The Elasticsearch client, marking the request it serves as computed on any call: a rollup
+ * read or a live aggregation (a Redis hit never calls it).
+ */
+function markingEs(es: EsClient): EsClient {
+  return new Proxy(es, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const request = serving.getStore();
+        if (request) request.computed = true;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+export interface ReportApi {
+  server: http.Server;
+  /** Whether the request with this x-correlation-id was computed (not a cache hit); once. */
+  computed(correlationId: string): boolean | undefined;
+}
+
+/**
+ * The product's API server (createApiServer) whose read-side deps are the reports data set's:
+ * Elasticsearch prefix `bench-`, Redis db 2 prefix `bench:`, reports in UTC. Its command side
+ * (Temporal client) and health pool are the command bench's; only reports.monthly is asked.
+ */
+export function reportApiServer(options: {
+  readSide: ReportReadSide;
+  temporal: TemporalClient;
+  pool: pg.Pool;
+  tokens: TokenTable;
+}): ReportApi {
+  const inner = createApiServer({
+    deps: {
+      es: markingEs(options.readSide.es),
+      redis: options.readSide.redis,
+      pool: options.pool,
+      temporal: options.temporal,
+      esPrefix: REPORTS_ES_PREFIX,
+      redisPrefix: REPORTS_REDIS_PREFIX,
+      reportTimeZone: REPORT_TIME_ZONE,
+    },
+    tokens: options.tokens,
+    maxBodyBytes: 256 * 1024,
+  });
+  const handlers = inner.listeners('request') as http.RequestListener[];
+  const requests = new Map<string, { computed: boolean }>();
+  const server = http.createServer((req, res) => {
+    const request = { computed: false };
+    const id = req.headers['x-correlation-id'];
+    if (typeof id === 'string') requests.set(id, request);
+    serving.run(request, () => {
+      for (const h of handlers) h(req, res);
+    });
+  });
+  return {
+    server,
+    computed(id) {
+      const request = requests.get(id);
+      requests.delete(id);
+      return request?.computed;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The loads
+
+/**
+ * `reports.monthly` through the tRPC API, one slot after the other. With `computed` (the
+ * report API server's), an answer is cached when answering it did not touch Elasticsearch;
+ * without (the command bench's own API, current month), when its `generatedAt` is older than
+ * the request (a live answer is generated during the request).
+ */
+export function apiReportLoad(options: {
+  apiUrl: string;
+  token: string;
+  clients: number;
+  rate: number;
+  slots: ReportSlot[];
+  /** What the API answers from, for the description. */
+  answersFrom: string;
+  computed?: (correlationId: string) => boolean | undefined;
+}): ReportLoad {
+  const api = createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${options.apiUrl}/trpc`,
+        headers: ({ op }) => ({
+          authorization: `Bearer ${options.token}`,
+          ...(typeof op.context.correlationId === 'string'
+            ? { 'x-correlation-id': op.context.correlationId }
+            : {}),
+        }),
+      }),
+    ],
+  });
+  const answers = new WeakMap<Sample, { source: string; cached: boolean }>();
+  let next = 0;
+  const query = async (): Promise<Sample> => {
+    const slot = options.slots[next++ % options.slots.length] as ReportSlot;
+    const correlationId = randomUUID();
+    let answer: { source: string; generatedAt: string } | undefined;
+    const sample = await sampled(async () => {
+      answer = await api.reports.monthly.query(
+        {
+          month: slot.month,
+          currency: slot.currency,
+          ...(slot.region ? { region: slot.region } : {}),
+        },
+        { context: { correlationId } },
+      );
+    });
+    const computed = options.computed?.(correlationId);
+    if (answer) {
+      answers.set(sample, {
+        source: answer.source,
+        // Without the server's record (the command bench's own API): same clock, an answer
+        // generated before the request left came from the cache.
+        cached: computed !== undefined ? !computed : Date.parse(answer.generatedAt) < sample.sentAt,
+      });
+    }
+    return sample;
+  };
+  return {
+    kind: 'api',
+    async warm() {
+      await Promise.all(Array.from({ length: options.clients }, () => query()));
+    },
+    async run(seconds) {
+      const load = await openLoop(options.rate, options.clients, seconds, query);
+      const sources: Record<string, number> = {};
+      const cache = { cached: 0, computed: 0 };
+      for (const s of load.samples) {
+        const answer = answers.get(s);
+        if (!answer) continue;
+        sources[answer.source] = (sources[answer.source] ?? 0) + 1;
+        if (answer.cached) cache.cached++;
+        else cache.computed++;
+      }
+      const result = finish(
+        'api',
+        `reports.monthly through the tRPC API (typed client, reader token), ${options.answersFrom}; ${options.slots.length} slots in turn`,
+        options,
+        load,
+      );
+      result.sources = sources;
+      result.cache = cache;
+      return result;
+    },
+    close: async () => undefined,
+  };
+}
+
 /**
  * The JOIN ... GROUP BY product_id of bench/sql-baseline.ts on orders_bench, one connection per
- * client, over every (month, currency) slot with completed orders, in turn (as the reports
- * bench's scenario (c) does).
+ * client, over the slots in turn (as the reports bench's scenario (c) does).
  */
-export async function sqlReportLoad(clients: number): Promise<ReportLoad> {
-  const pool = new pg.Pool({ connectionString: REPORTS_DATABASE_URL, max: clients });
+export function sqlReportLoad(options: {
+  clients: number;
+  rate: number;
+  slots: ReportSlot[];
+}): ReportLoad {
+  const pool = new pg.Pool({ connectionString: REPORTS_DATABASE_URL, max: options.clients });
   pool.on('error', () => undefined);
-  const { rows } = await pool.query<{ month: string; currency: string }>(
-    `select to_char(completed_at at time zone 'UTC', 'YYYY-MM') as month, currency
-     from orders where status = 'completed'
-     group by 1, 2 order by 1, 2`,
-  );
-  const slots: Slot[] = rows.map((r) => ({ month: r.month, currency: r.currency }));
-  if (slots.length === 0) throw new Error(`${REPORTS_DATABASE}: no completed orders`);
   let next = 0;
-  const query = () => joinReport(pool, slots[next++ % slots.length] as Slot);
+  const query = () =>
+    sampled(async () => {
+      await joinReport(pool, options.slots[next++ % options.slots.length] as ReportSlot);
+    });
   return {
     kind: 'sql',
     async warm() {
-      await Promise.all(Array.from({ length: clients }, () => query()));
+      await Promise.all(Array.from({ length: options.clients }, () => query()));
     },
     async run(seconds) {
-      const load = await runLoad(clients, seconds, async (record) => {
-        const sentAt = epochMs();
-        const t = performance.now();
-        let sample: Sample;
-        try {
-          await query();
-          sample = { kind: 'report', ok: true, sentAt, latencyMs: performance.now() - t };
-        } catch (err) {
-          sample = { kind: 'report', ok: false, sentAt, latencyMs: performance.now() - t };
-          sample.error = errorText(err);
-        }
-        record(sample);
-      });
+      const load = await openLoop(options.rate, options.clients, seconds, query);
       return finish(
         'sql',
-        `SQL JOIN ... GROUP BY product_id on ${REPORTS_DATABASE} (bench/sql-baseline.ts joinReport), ${slots.length} month/currency slots in turn`,
-        clients,
-        slots.map((s) => `${s.month} ${s.currency}`),
+        `SQL JOIN ... GROUP BY product_id on ${REPORTS_DATABASE} (bench/sql-baseline.ts joinReport); ${options.slots.length} slots in turn`,
+        options,
         load,
       );
     },

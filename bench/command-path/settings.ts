@@ -58,8 +58,15 @@ export interface Settings {
   connections: number[];
   servers: ServerKind[];
   scenarios: ScenarioKind[];
-  /** Report clients next to the command load in command-reports / command-sql-report. */
+  /** Most report queries in flight in command-reports / command-sql-report. */
   reportClients: number;
+  /** Report queries per second (fixed schedule, open loop), total across the clients. */
+  reportRate: number;
+  /**
+   * What command-reports asks: the reports-at-scale data set through a second API server
+   * (same slots as command-sql-report), or the command bench's own API, current month, live.
+   */
+  apiReports: 'same-data' | 'live';
   /** Workers in this process instead of a child process. */
   inprocessWorkers: boolean;
   tuning: WorkerTuning;
@@ -91,6 +98,12 @@ function positiveInt(name: string, raw: string): number {
   return n;
 }
 
+function positiveRate(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
 function list<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
   const values = raw.split(',').map((v) => v.trim());
   for (const v of values) {
@@ -112,6 +125,8 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
       servers: str,
       scenarios: str,
       'report-clients': str,
+      'report-rate': str,
+      'api-reports': str,
       'inprocess-workers': { type: 'boolean', default: false },
       'dynamic-config': { type: 'string', multiple: true },
       'lag-every': str,
@@ -163,7 +178,12 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
     scenarios: values.scenarios ? list('scenarios', values.scenarios, SCENARIOS) : [...SCENARIOS],
     reportClients: values['report-clients']
       ? positiveInt('report-clients', values['report-clients'])
-      : 4,
+      : 8,
+    reportRate: values['report-rate'] ? positiveRate('report-rate', values['report-rate']) : 10,
+    apiReports: values['api-reports']
+      ? (list('api-reports', values['api-reports'], ['same-data', 'live'] as const)[0] ??
+        'same-data')
+      : 'same-data',
     inprocessWorkers,
     tuning,
     dynamicConfig: values['dynamic-config'] ?? [],
