@@ -1,5 +1,7 @@
 // Throughput floor of a Temporal dev server for a trivial one-activity workflow: the
-// project's SQLite-backed server (127.0.0.1:7233) versus an in-memory one started here.
+// project's SQLite-backed server (127.0.0.1:7233) versus an in-memory one started here, and
+// the standalone server on PostgreSQL (scripts/temporal-postgres.sh, 127.0.0.1:7283, fresh
+// databases temporal_floor and temporal_floor_visibility).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -20,10 +22,12 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import type { pingWorkflow } from '../test/fixtures/ping-workflow';
+import { startPostgresServer } from './command-path/servers';
 
 const SQLITE_ADDRESS = '127.0.0.1:7233';
 const MEMORY_PORT = 7243;
 const MEMORY_ADDRESS = `127.0.0.1:${MEMORY_PORT}`;
+const POSTGRES_PORT = 7283;
 const NAMESPACE = 'default';
 const WARMUP_WORKFLOWS = 20;
 const READY_TIMEOUT_MS = 60_000;
@@ -224,17 +228,36 @@ async function main(): Promise<void> {
   } finally {
     await stopServer(server);
   }
+  const pg = await startPostgresServer(POSTGRES_PORT, 'temporal_floor');
+  let postgres: ServerResult;
+  try {
+    postgres = await benchServer(pg.address, bundle, settings);
+  } finally {
+    await pg.stop();
+  }
   const ratio = memory.medianPerSecond / sqlite.medianPerSecond;
+  const postgresRatio = postgres.medianPerSecond / sqlite.medianPerSecond;
   printTable('SQLite file', sqlite);
   printTable('in-memory', memory);
+  printTable('PostgreSQL (standalone server)', postgres);
   console.log(`\nratio in-memory / SQLite (median workflows/s): ${ratio.toFixed(2)}`);
+  console.log(`ratio PostgreSQL / SQLite (median workflows/s): ${postgresRatio.toFixed(2)}`);
 
   const machine = {
     cpus: os.cpus().length,
     totalMemoryGiB: Number((os.totalmem() / 1024 ** 3).toFixed(1)),
     node: process.version,
   };
-  const result = { timestamp: new Date().toISOString(), machine, settings, sqlite, memory, ratio };
+  const result = {
+    timestamp: new Date().toISOString(),
+    machine,
+    settings,
+    sqlite,
+    memory,
+    postgres,
+    ratio,
+    postgresRatio,
+  };
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'temporal-floor.json'), `${JSON.stringify(result, null, 2)}\n`);

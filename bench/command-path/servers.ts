@@ -1,14 +1,17 @@
 // Temporal servers the command-path bench runs against: the stack's own, or one it starts.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SERVER_ADDRESS, type ServerKind, type Settings } from './settings';
 import { findTemporalServerPid } from './stats';
 
 const NAMESPACE = 'default';
+const PG_SCRIPT = fileURLToPath(new URL('../../scripts/temporal-postgres.sh', import.meta.url));
+const PG_DATABASE = 'temporal_bench';
 
 // Same lookup as scripts/stack.sh: PATH first, then the stack's per-user cache.
 function temporalBinary(): string {
@@ -67,6 +70,10 @@ export async function startServer(kind: ServerKind, settings: Settings): Promise
   }
   // Otherwise we would silently benchmark whatever already listens there.
   if (await portInUse(port)) throw new Error(`port ${port} is already in use`);
+  if (kind === 'postgres') {
+    const pg = await startPostgresServer(port, PG_DATABASE, settings.dynamicConfig);
+    return { kind, ...pg };
+  }
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--namespace', NAMESPACE, '--log-level', 'error');
   for (const sa of ['OrderId=Keyword', 'CommandType=Keyword', 'ProjectionStatus=KeywordList'])
@@ -90,4 +97,46 @@ export async function startServer(kind: ServerKind, settings: Settings): Promise
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
   return { kind, address, pid: child.pid, flags: args.slice(2), stop };
+}
+
+async function runScript(args: string[]): Promise<void> {
+  // The script's progress goes to our stderr; it exits once the server is ready.
+  const child = spawn('bash', [PG_SCRIPT, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`scripts/temporal-postgres.sh ${args[0]} exited with ${code}`);
+}
+
+/**
+ * The standalone server on PostgreSQL (databases `database`, `database`_visibility), through
+ * scripts/temporal-postgres.sh, on freshly reset databases: each run starts from empty
+ * history and visibility tables. Listens on 127.0.0.1:port (and the 8 ports above it).
+ */
+export async function startPostgresServer(
+  port: number,
+  database: string,
+  dynamicConfig: string[] = [],
+): Promise<Omit<RunningServer, 'kind'>> {
+  const address = `127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-temporal-pg-'));
+  const common = ['--port', String(port), '--data-dir', dir];
+  const args = ['up', ...common, '--db', database, '--reset', '--log-level', 'error'];
+  for (const pair of dynamicConfig) args.push('--dynamic-config', pair);
+  const down = ['down', ...common];
+  // Last resort if this process dies without running its cleanups (an uncaught error).
+  const downOnExit = () => spawnSync('bash', [PG_SCRIPT, ...down], { stdio: 'ignore' });
+  process.once('exit', downOnExit);
+  try {
+    await runScript(args);
+  } catch (error) {
+    process.off('exit', downOnExit);
+    downOnExit();
+    throw error;
+  }
+  const pid = Number(readFileSync(join(dir, 'temporal-server.pid'), 'utf8').trim());
+  const stop = async () => {
+    process.off('exit', downOnExit);
+    await runScript(down);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { address, pid, flags: ['scripts/temporal-postgres.sh', ...args], stop };
 }

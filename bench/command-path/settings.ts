@@ -11,7 +11,7 @@ export const REDIS_URL = 'redis://127.0.0.1:6379/3';
 export const TASK_QUEUE_PREFIX = 'benchcmd';
 export const EMPTY_TASK_QUEUE = 'benchcmd-empty';
 
-export type ServerKind = 'sqlite' | 'memory' | 'sqlite-file' | 'sqlite-wal';
+export type ServerKind = 'sqlite' | 'memory' | 'sqlite-file' | 'sqlite-wal' | 'postgres';
 export type CommandVariant = 'production' | 'no-projections' | 'one-projection';
 export type ScenarioKind =
   | 'command'
@@ -37,7 +37,12 @@ export const SERVER_ADDRESS: Record<ServerKind, string> = {
   // stack runs it), and WAL with synchronous=normal.
   'sqlite-file': '127.0.0.1:7273',
   'sqlite-wal': '127.0.0.1:7263',
+  // The standalone server on PostgreSQL (scripts/temporal-postgres.sh, ports 7243..7251),
+  // started by the bench on freshly reset databases temporal_bench(_visibility).
+  postgres: '127.0.0.1:7243',
 };
+
+export const SERVER_KINDS = ['sqlite', 'memory', 'sqlite-file', 'sqlite-wal', 'postgres'] as const;
 
 /** Worker options the bench may override (applied to every worker it starts). */
 export interface WorkerTuning {
@@ -157,8 +162,8 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
     tuning.nonStickyToStickyPollRatio = ratio;
   }
   const servers = values.servers
-    ? list('servers', values.servers, ['sqlite', 'memory', 'sqlite-file', 'sqlite-wal'] as const)
-    : (['sqlite', 'memory'] as ServerKind[]);
+    ? list('servers', values.servers, SERVER_KINDS)
+    : (['sqlite', 'memory', 'postgres'] as ServerKind[]);
   const inprocessWorkers = values['inprocess-workers'] === true;
   if (inprocessWorkers && servers.length !== 1) {
     // config() is read once per process, so in-process workers can serve one server only.
