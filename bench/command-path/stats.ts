@@ -34,14 +34,19 @@ export function summarize(values: number[]): Summary {
 /** Linux clock ticks per second (USER_HZ); 100 on every mainstream kernel build. */
 const TICKS_PER_SECOND = 100;
 
-function processTicks(pid: number): number {
+/** CPU ticks of a process so far, and of its children that exited and were waited for. */
+function processTicks(pid: number): { own: number; reaped: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    // Fields after the parenthesised command name; utime, stime, cutime and cstime are
+    // fields 14 to 17.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return {
+      own: Number(fields[11]) + Number(fields[12]),
+      reaped: Number(fields[13]) + Number(fields[14]),
+    };
   } catch {
-    return 0; // exited
+    return { own: 0, reaped: 0 }; // exited
   }
 }
 
@@ -84,6 +89,11 @@ export interface CpuSnapshot {
   machine: { busy: number; total: number };
   /** Clock ticks used so far, per group, per process. */
   ticks: Record<string, Map<number, number>>;
+  /**
+   * PostgreSQL: ticks of the postmaster's children that exited (backends that closed,
+   * parallel query workers): short-lived processes a per-process sample misses.
+   */
+  postgresReaped: number;
 }
 
 export function findTemporalServerPid(port: number): number | undefined {
@@ -94,8 +104,20 @@ export function findTemporalServerPid(port: number): number | undefined {
 
 export function cpuSnapshot(groups: CpuGroups): CpuSnapshot {
   const procs = listProcesses();
-  const of = (pids: number[]) => new Map(pids.map((pid) => [pid, processTicks(pid)]));
-  const byComm = (match: (p: ProcInfo) => boolean) => of(procs.filter(match).map((p) => p.pid));
+  let postgresReaped = 0;
+  const of = (pids: number[], reaped = false) =>
+    new Map(
+      pids.map((pid) => {
+        const t = processTicks(pid);
+        if (reaped) postgresReaped += t.reaped;
+        return [pid, t.own];
+      }),
+    );
+  const byComm = (match: (p: ProcInfo) => boolean, reaped = false) =>
+    of(
+      procs.filter(match).map((p) => p.pid),
+      reaped,
+    );
   return {
     at: performance.now(),
     machine: machineTicks(),
@@ -103,10 +125,11 @@ export function cpuSnapshot(groups: CpuGroups): CpuSnapshot {
       bench: of(groups.bench),
       workers: of(groups.workers),
       temporal: of(groups.temporal),
-      postgres: byComm((p) => p.comm === 'postgres'),
+      postgres: byComm((p) => p.comm === 'postgres', true),
       elasticsearch: byComm((p) => p.comm === 'java' && p.cmdline.includes('elasticsearch')),
       redis: byComm((p) => p.comm.startsWith('redis-server')),
     },
+    postgresReaped,
   };
 }
 
@@ -126,6 +149,13 @@ export function cpuCores(a: CpuSnapshot, b: CpuSnapshot): Record<string, number>
     const before = a.ticks[k] ?? new Map<number, number>();
     let d = 0;
     for (const [pid, ticks] of b.ticks[k] ?? []) d += Math.max(0, ticks - (before.get(pid) ?? 0));
+    if (k === 'postgres') {
+      // Processes that exited in between: what the postmaster reaped, less what they had
+      // used before the first snapshot (counted there as their own).
+      let gone = 0;
+      for (const [pid, ticks] of before) if (!b.ticks[k]?.has(pid)) gone += ticks;
+      d += Math.max(0, b.postgresReaped - a.postgresReaped - gone);
+    }
     ours += d;
     out[k] = cores(d);
   }
