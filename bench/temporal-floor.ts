@@ -4,11 +4,9 @@
 // databases temporal_floor and temporal_floor_visibility).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,7 +20,12 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import type { pingWorkflow } from '../test/fixtures/ping-workflow';
-import { startPostgresServer } from './command-path/servers';
+import {
+  portInUse,
+  startPostgresServer,
+  stopProcess,
+  temporalBinary,
+} from './command-path/servers';
 
 const SQLITE_ADDRESS = '127.0.0.1:7233';
 const MEMORY_PORT = 7243;
@@ -62,43 +65,12 @@ function readSettings(): Settings {
   return settings;
 }
 
-// Same lookup as scripts/stack.sh: PATH first, then the stack's per-user cache.
-function temporalBinary(): string {
-  const cache = process.env.XDG_CACHE_HOME ?? join(os.homedir(), '.cache');
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), join(cache, 'order-reporting/bin')];
-  for (const dir of dirs.filter(Boolean)) {
-    try {
-      accessSync(join(dir, 'temporal'), constants.X_OK);
-      return join(dir, 'temporal');
-    } catch {}
-  }
-  throw new Error('temporal binary not found; run `bash scripts/stack.sh up` first');
-}
-
-async function portInUse(port: number): Promise<boolean> {
-  const socket = createConnection({ host: '127.0.0.1', port });
-  const connected = await new Promise<boolean>((resolve) => {
-    socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
-  });
-  socket.destroy();
-  return connected;
-}
-
 async function startMemoryServer(): Promise<ChildProcess> {
   // Otherwise we would silently benchmark whatever already listens there.
   if (await portInUse(MEMORY_PORT)) throw new Error(`port ${MEMORY_PORT} is already in use`);
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port'];
   args.push(String(MEMORY_PORT), '--namespace', NAMESPACE, '--log-level', 'error');
   return spawn(temporalBinary(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function connectWhenReady(address: string, server?: ChildProcess): Promise<Client> {
@@ -226,7 +198,7 @@ async function main(): Promise<void> {
   try {
     memory = await benchServer(MEMORY_ADDRESS, bundle, settings, server);
   } finally {
-    await stopServer(server);
+    await stopProcess(server);
   }
   const pg = await startPostgresServer(POSTGRES_PORT, 'temporal_floor');
   let postgres: ServerResult;

@@ -14,7 +14,7 @@ const PG_SCRIPT = fileURLToPath(new URL('../../scripts/temporal-postgres.sh', im
 const PG_DATABASE = 'temporal_bench';
 
 // Same lookup as scripts/stack.sh: PATH first, then the stack's per-user cache.
-function temporalBinary(): string {
+export function temporalBinary(): string {
   const cache = process.env.XDG_CACHE_HOME ?? join(os.homedir(), '.cache');
   const dirs = [...(process.env.PATH ?? '').split(delimiter), join(cache, 'order-reporting/bin')];
   for (const dir of dirs.filter(Boolean)) {
@@ -26,7 +26,7 @@ function temporalBinary(): string {
   throw new Error('temporal binary not found; run `bash scripts/stack.sh up` first');
 }
 
-async function portInUse(port: number): Promise<boolean> {
+export async function portInUse(port: number): Promise<boolean> {
   const socket = createConnection({ host: '127.0.0.1', port });
   const connected = await new Promise<boolean>((resolve) => {
     socket.once('connect', () => resolve(true)).once('error', () => resolve(false));
