@@ -5,12 +5,14 @@
 //   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
 //
 // Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (20 with --quick),
-// the stack's SQLite server (127.0.0.1:7233) and an in-memory dev server started here
-// (127.0.0.1:7253, stopped at the end), workers in a child process. Results: a table per
+// three Temporal servers in turn: the stack's (127.0.0.1:7233, SQLite file), an in-memory
+// dev server (127.0.0.1:7253) and the standalone server on PostgreSQL
+// (scripts/temporal-postgres.sh, 127.0.0.1:7243, fresh databases temporal_bench*), the last
+// two started here and stopped at the end; workers in a child process. Results: a table per
 // measurement on stdout, everything in bench/results/command-path.json.
 //
 // Experiments (results in bench/results/command-path-<label>.json with --label):
-//   --servers sqlite,memory,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
+//   --servers sqlite,memory,postgres,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
 //       servers started here, SQLite defaults vs journal_mode=wal + synchronous=normal
 //   --scenarios command,command-reports,command-sql-report,empty,append,db-command
 //       command-reports / command-sql-report: the `command` load plus a fixed-rate report
@@ -20,8 +22,8 @@
 //       leaves: reports.monthly through a second API server reading its read model (bench-
 //       indices, Redis db 2: cache, else rollup), or the SQL JOIN of bench/sql-baseline.ts on
 //       orders_bench; skipped when absent. --api-reports live: reports.monthly of the current
-//       month through the command bench's own API instead. Measured right after `command` for
-//       each cell (--quick: first cell only), compared in one table.
+//       month through the command bench's own API instead. Measured right after `command` on
+//       the first server of --servers (--quick: its first cell only), compared in one table.
 //   --inprocess-workers            workers in this process (one server only)
 //   --wft-slots N --wft-pollers N --max-cached N --activity-pollers N --activity-slots N
 //   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options
