@@ -318,9 +318,12 @@ es_up() {
   # auto_create_index=false: a write to a missing alias must fail (and be retried), not
   # silently create an index with guessed mappings.
   log "elasticsearch: starting $ES_VERSION on 127.0.0.1:$ES_PORT (heap $ES_HEAP)"
+  # setsid: `-d` detaches from the terminal but stays in the caller's process group, so a
+  # Ctrl-C of `npm start` or a CI runner killing the job's group took Elasticsearch with it
+  # (seen: killed with no shutdown in its log). -w keeps the launcher's exit status.
   as_service_user "$(es_user)" env ES_JAVA_HOME="$jhome" ES_PATH_CONF="$dir/config" \
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
-    "$home/bin/elasticsearch" -d -p "$pidfile" \
+    setsid -w "$home/bin/elasticsearch" -d -p "$pidfile" \
     -E cluster.name=order-reporting -E node.name=local -E discovery.type=single-node \
     -E network.host=127.0.0.1 -E http.port=$ES_PORT \
     -E path.data="$dir/data" -E path.logs="$dir/logs" \
