@@ -163,7 +163,9 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
   }
   const servers = values.servers
     ? list('servers', values.servers, SERVER_KINDS)
-    : (['sqlite', 'memory', 'postgres'] as ServerKind[]);
+    : quick
+      ? (['sqlite', 'memory'] as ServerKind[]) // PostgreSQL's schema setup alone costs ~30 s
+      : (['sqlite', 'memory', 'postgres'] as ServerKind[]);
   const inprocessWorkers = values['inprocess-workers'] === true;
   if (inprocessWorkers && servers.length !== 1) {
     // config() is read once per process, so in-process workers can serve one server only.
