@@ -8,8 +8,9 @@
 // three Temporal servers in turn: the stack's (127.0.0.1:7233, SQLite file), an in-memory
 // dev server (127.0.0.1:7253) and the standalone server on PostgreSQL
 // (scripts/temporal-postgres.sh, 127.0.0.1:7243, fresh databases temporal_bench*), the last
-// two started here and stopped at the end; workers in a child process. Results: a table per
-// measurement on stdout, everything in bench/results/command-path.json.
+// two started here and stopped at the end (--quick: sqlite and memory only); workers in a
+// child process. Results: a table per measurement on stdout, everything in
+// bench/results/command-path.json.
 //
 // Experiments (results in bench/results/command-path-<label>.json with --label):
 //   --servers sqlite,memory,postgres,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
