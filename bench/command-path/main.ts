@@ -43,6 +43,7 @@ import {
 } from './load';
 import {
   apiReportLoad,
+  failFastRedis,
   openReportReadSide,
   type ReportApi,
   type ReportLoad,
@@ -339,13 +340,7 @@ interface ReadSide {
 
 function openReadSide(): ReadSide {
   const pool = createPool(BENCH_DATABASE_URL, 4);
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-  });
-  redis.on('error', () => undefined);
-  redis.connect().catch(() => undefined);
+  const redis = failFastRedis(REDIS_URL);
   const es = new EsClient({ node: 'http://127.0.0.1:9200', requestTimeout: 10_000 });
   return { pool, redis, es };
 }

@@ -289,15 +289,21 @@ export interface ReportReadSide {
   close(): Promise<void>;
 }
 
-export function openReportReadSide(): ReportReadSide {
-  const es = new EsClient({ node: REPORTS_ES_URL, requestTimeout: 30_000 });
-  const redis = new Redis(REPORTS_REDIS_URL, {
+/** A Redis client that fails fast instead of queueing while Redis is away (as the API's). */
+export function failFastRedis(url: string): Redis {
+  const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
   });
   redis.on('error', () => undefined);
   redis.connect().catch(() => undefined);
+  return redis;
+}
+
+export function openReportReadSide(): ReportReadSide {
+  const es = new EsClient({ node: REPORTS_ES_URL, requestTimeout: 30_000 });
+  const redis = failFastRedis(REPORTS_REDIS_URL);
   return {
     es,
     redis,
