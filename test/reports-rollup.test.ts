@@ -154,6 +154,26 @@ describe('monthly rollups', () => {
     expect(count.count).toBeLessThanOrEqual(2 * (rolled?.products.length ?? 0));
   });
 
+  it('a rollup is read from its manifest; one written before manifests carried rows reads the same', async () => {
+    await rollup(closedMonth);
+    const es = app.connections.es;
+    const prefix = config().ES_INDEX_PREFIX;
+    const slot = { month: closedMonth, currency: 'RUA', region: null };
+    const expected = expectedReport(orders, 'RUA');
+    const fromManifest = await readRollup(es, prefix, slot);
+    expect({ totals: fromManifest?.totals, products: fromManifest?.products }).toEqual(expected);
+
+    // The older format: the same manifest without its rows, read through the product docs.
+    const index = reportsIndexName(prefix);
+    const id = `${closedMonth}|RUA|*`;
+    const manifest = await es.get<Record<string, unknown>>({ index, id });
+    const { rows, ...older } = manifest._source ?? {};
+    expect(rows).toBeDefined();
+    await es.index({ index, id, document: older, refresh: 'wait_for' });
+    const fromProducts = await readRollup(es, prefix, slot);
+    expect({ totals: fromProducts?.totals, products: fromProducts?.products }).toEqual(expected);
+  });
+
   it('a refund after the rollup re-rolls the month automatically', async () => {
     const victim = orders.find((o) => o.fate === 'completed');
     if (!victim) throw new Error('no completed order');

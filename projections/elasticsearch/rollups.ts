@@ -32,6 +32,12 @@ interface Manifest {
   previousRollupId: string | null;
   totals: MonthlyReportNumbers['totals'];
   productCount: number;
+  /**
+   * The report's rows in answer order, so a read is one GET of one document (a search
+   * for 1,000 product documents spent most of its time moving and parsing hits; see
+   * BENCHMARKS.md). Manifests written before this field existed lack it.
+   */
+  rows?: MonthlyReportNumbers['products'];
   generatedAt: string;
 }
 
@@ -70,6 +76,8 @@ const MAPPINGS: estypes.MappingTypeMapping = {
     totalSalesMinor: { type: 'long' },
     avgUnitPriceMinor: { type: 'long' },
     productCount: { type: 'long' },
+    // Stored, not indexed: read back whole with the manifest, never searched.
+    rows: { type: 'object', enabled: false },
     totals: {
       properties: {
         orderCount: { type: 'long' },
@@ -83,7 +91,12 @@ const MAPPINGS: estypes.MappingTypeMapping = {
 
 export async function ensureReportsIndex(es: Client, prefix: string): Promise<void> {
   const index = reportsIndexName(prefix);
-  if (await es.indices.exists({ index })) return;
+  if (await es.indices.exists({ index })) {
+    // Indices created before a field was added get it (adding a field is allowed; the
+    // mapping is strict, so a manifest with rows would be refused otherwise).
+    await es.indices.putMapping({ index, properties: MAPPINGS.properties ?? {} });
+    return;
+  }
   try {
     await es.indices.create({
       index,
@@ -143,6 +156,7 @@ export async function rolledUpSlots(
   const res = await es.search<Manifest>({
     index: reportsIndexName(prefix),
     size: 10_000,
+    _source: { excludes: ['rows'] },
     query: { bool: { filter: [{ term: { kind: 'manifest' } }, { term: { period: month } }] } },
     ignore_unavailable: true,
   });
@@ -208,6 +222,13 @@ export async function writeRollup(
     previousRollupId: basis?.rollupId ?? null,
     totals: report.totals,
     productCount: report.products.length,
+    rows: [...report.products].sort(byAnswerOrder).map((p) => ({
+      productId: p.productId,
+      orderCount: p.orderCount,
+      totalQuantity: p.totalQuantity,
+      totalSalesMinor: p.totalSalesMinor,
+      avgUnitPriceMinor: p.avgUnitPriceMinor,
+    })),
     generatedAt,
   };
   try {
@@ -228,6 +249,15 @@ export async function writeRollup(
   }
   await deleteSetsExcept(es, prefix, slot, [rollupId, basis?.rollupId ?? rollupId]);
   return rollupId;
+}
+
+/** Sales descending, then product id: the order the product documents are read in. */
+function byAnswerOrder(
+  a: MonthlyReportNumbers['products'][number],
+  b: MonthlyReportNumbers['products'][number],
+): number {
+  if (a.totalSalesMinor !== b.totalSalesMinor) return b.totalSalesMinor - a.totalSalesMinor;
+  return a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0;
 }
 
 export type RollupBasis = { rollupId: string; seqNo: number; primaryTerm: number } | null;
@@ -297,6 +327,14 @@ export async function readRollup(
   const found = await readManifest(es, prefix, slot);
   if (!found) return null;
   const { manifest } = found;
+  if (manifest.rows) {
+    return {
+      ...slot,
+      totals: manifest.totals,
+      products: manifest.rows,
+      generatedAt: manifest.generatedAt,
+    };
+  }
   const products: MonthlyReportNumbers['products'] = [];
   let after: estypes.SortResults | undefined;
   while (products.length < manifest.productCount) {
