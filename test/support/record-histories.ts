@@ -1,51 +1,420 @@
-// Records command workflow histories for the replay test:
-//   npx tsx test/support/record-histories.ts
-// Re-record only on purpose (a workflow change that is meant to be incompatible ships
-// with new workflow names or patches, and the old histories must still replay).
+// Records workflow histories for the replay test (test/histories/*.json), one file per case:
+//   npm run record-histories -- [--force] [case...]
+// With no case named, every case is recorded. A case whose file exists is refused (nothing
+// is recorded) unless --force is given: re-record only on purpose. A workflow change meant
+// to be incompatible ships with new workflow names or patches, and the old histories must
+// still replay. The script's environment (package.json) keeps recordings apart from a
+// running app: their own task queues, index and key prefixes; DATABASE_URL and REDIS_URL
+// default to the test database and Redis db 1 when not set.
+//
+// Each case runs real commands and workflows against the real stack, then checks that the
+// history shows what the case is for (e.g. two loadOrder calls after a version conflict)
+// before it writes the file.
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { orderCommandWorkflowId } from '../../workflows/order-command-contract';
-import { startTestApp } from './app';
+import { config } from '../../config/env';
+import { CURRENT_SCHEMA_VERSION, decide, fold } from '../../domain';
+import { type BatchAppend, createPool, migrate, START } from '../../eventstore';
+import { ordersAlias } from '../../projections/elasticsearch/names';
+import { requestRerollup } from '../../temporal/reports-client';
+import { PROJECTION_STATUS } from '../../temporal/search-attributes';
+import { prefixedId, taskQueue } from '../../temporal/task-queues';
+import {
+  orderCommandWorkflowId,
+  orderStreamId,
+  type ReadModel,
+  retryProjectionSignal,
+  skipProjectionSignal,
+} from '../../workflows/order-command-contract';
+import type { RebuildProgress } from '../../workflows/rebuild-read-model';
+import { monthIn } from '../../workflows/report-months';
+import { rerollupWorkflowId } from '../../workflows/reports';
+import { type HistoryFacts, historyFacts } from './history-facts';
+import { type RecordingEnv, startRecordingEnv } from './record-env';
+import { waitFor } from './wait';
 
-const app = await startTestApp();
-const writer = app.client('writer');
-const recorded: Record<string, string> = {};
-
-async function record(name: string, run: (commandId: string) => Promise<unknown>): Promise<void> {
-  const commandId = randomUUID();
-  await run(commandId).catch(() => undefined);
-  const handle = app.connections.temporal.workflow.getHandle(orderCommandWorkflowId(commandId));
-  await handle.result();
-  recorded[name] = historyToJSON(await handle.fetchHistory());
+interface Case {
+  file: string;
+  /** Runs the case; returns the workflow whose history is recorded, once it has finished. */
+  run(env: RecordingEnv): Promise<WorkflowHandle>;
+  /** What the history must show for the case to cover what it is named after. */
+  check(facts: HistoryFacts): void;
 }
 
-try {
-  const item = { productId: 'p-1', quantity: 3, unitPriceMinor: 250 };
-  let orderId = '';
-  await record('place', async (commandId) => {
-    ({ orderId } = await writer.orders.place.mutate({
-      commandId,
-      customerId: 'c',
-      region: 'eu',
-      currency: 'EUR',
-      items: [item],
-    }));
+const ITEM = { productId: 'p-1', quantity: 3, unitPriceMinor: 250 };
+const PROJECT = 'project-read-models';
+const BATCH_SIZE_5000 = 'rebuild-batch-size-5000';
+
+function expectFact(ok: boolean, what: string, facts: HistoryFacts): void {
+  if (!ok) throw new Error(`the history does not show ${what}: ${JSON.stringify(facts)}`);
+}
+const count = (list: string[], item: string) => list.filter((x) => x === item).length;
+
+function commandHandle(env: RecordingEnv, commandId: string): WorkflowHandle {
+  return env.app.connections.temporal.workflow.getHandle(orderCommandWorkflowId(commandId));
+}
+
+async function placeOrder(env: RecordingEnv, commandId = randomUUID()): Promise<string> {
+  const { orderId } = await env.app.client('writer').orders.place.mutate({
+    commandId,
+    customerId: 'c-history',
+    region: 'eu',
+    currency: 'EUR',
+    items: [ITEM],
   });
-  await record('complete', (commandId) => writer.orders.complete.mutate({ commandId, orderId }));
-  await record('refund', (commandId) =>
-    writer.orders.refund.mutate({ commandId, orderId, reason: 'damaged' }),
-  );
-  await record('rejected-not-found', (commandId) =>
-    writer.orders.complete.mutate({ commandId, orderId: 'missing-order' }),
-  );
-  for (const [name, json] of Object.entries(recorded)) {
-    await writeFile(
-      new URL(`../histories/order-command-${name}-with-projections.json`, import.meta.url),
-      json,
+  return orderId;
+}
+
+/** A command whose read models were projected (the new side of project-read-models). */
+function projectedCommand(facts: HistoryFacts): void {
+  expectFact(facts.patches.includes(PROJECT), `the ${PROJECT} marker`, facts);
+  expectFact(facts.activities.includes('projectOrderToElasticsearch'), 'a projection', facts);
+}
+
+/**
+ * Places an order while the orders alias points at an index whose mapping rejects it, so
+ * its Elasticsearch projection is parked as failed; restores the alias, then signals.
+ */
+async function parkedProjection(
+  env: RecordingEnv,
+  signal: typeof retryProjectionSignal | typeof skipProjectionSignal,
+): Promise<WorkflowHandle> {
+  const es = env.app.connections.es;
+  const alias = ordersAlias(config().ES_INDEX_PREFIX);
+  const good = Object.keys(await es.indices.getAlias({ name: alias }));
+  const broken = `${config().ES_INDEX_PREFIX}broken-${Date.now()}`;
+  await es.indices.create({
+    index: broken,
+    mappings: { properties: { region: { type: 'long' } } },
+  });
+  await es.indices.updateAliases({
+    actions: [
+      ...good.map((index) => ({ remove: { index, alias } })),
+      { add: { index: broken, alias } },
+    ],
+  });
+  const commandId = randomUUID();
+  const handle = commandHandle(env, commandId);
+  try {
+    await placeOrder(env, commandId);
+    const failed: `${ReadModel}:failed` = 'elasticsearch:failed';
+    await waitFor(
+      'the projection parked as failed',
+      async () =>
+        (await handle.describe()).typedSearchAttributes.get(PROJECTION_STATUS)?.includes(failed)
+          ? true
+          : undefined,
+      60_000,
+      250,
     );
-    console.log(`recorded ${name}`);
+  } finally {
+    await es.indices.updateAliases({
+      actions: [
+        { remove: { index: broken, alias } },
+        ...good.map((index) => ({ add: { index, alias } })),
+      ],
+    });
+    await es.indices.delete({ index: broken });
+  }
+  await handle.signal(signal);
+  return handle;
+}
+
+function rebuildInput(readModel: ReadModel): RebuildProgress {
+  return {
+    readModel,
+    phase: 'copying',
+    index: null,
+    checkpoint: START,
+    eventsRead: 0,
+    ordersWritten: 0,
+    startedAt: new Date().toISOString(),
+    swappedAt: null,
+    watermark: null,
+    finishedAt: null,
+  };
+}
+
+async function adminRebuild(env: RecordingEnv, readModel: ReadModel): Promise<WorkflowHandle> {
+  const started = await env.app.client('admin').admin.projections.rebuild.mutate({ readModel });
+  return env.app.connections.temporal.workflow.getHandle(started.workflowId);
+}
+
+/**
+ * Tops the event store up to `atLeast` events with placed orders, in one batch append.
+ * They reach the read models only through a rebuild, which is what they are for.
+ */
+async function ensureEvents(env: RecordingEnv, atLeast: number): Promise<void> {
+  const { rows } = await env.app.connections.pool.query<{ n: string }>(
+    'select count(*)::text as n from events',
+  );
+  const missing = atLeast - Number(rows[0]?.n ?? 0);
+  if (missing <= 0) return;
+  const at = new Date().toISOString();
+  const batch: BatchAppend[] = [];
+  for (let i = 0; i < missing; i++) {
+    const commandId = randomUUID();
+    const orderId = `o-${commandId}`;
+    const command = { type: 'PlaceOrder' as const, orderId, customerId: 'c-seed', region: 'eu' };
+    const decision = decide({ ...command, currency: 'EUR', items: [ITEM], at }, fold([]));
+    if (!decision.ok) throw new Error(decision.error.message);
+    batch.push({
+      streamId: orderStreamId(orderId),
+      expectedVersion: 0,
+      events: decision.events.map((e) => ({
+        type: e.type,
+        schemaVersion: CURRENT_SCHEMA_VERSION[e.type],
+        data: e.data,
+      })),
+      commandId,
+      commandType: 'PlaceOrder',
+      payloadHash: `seed-${commandId}`,
+      metadata: {
+        correlationId: commandId,
+        causationId: commandId,
+        actor: 'record-histories',
+        occurredAt: at,
+      },
+    });
+  }
+  await env.store.appendBatch(batch);
+}
+
+async function startReportWorkflow(
+  env: RecordingEnv,
+  type: string,
+  args: unknown[],
+): Promise<WorkflowHandle> {
+  return env.app.connections.temporal.workflow.start(type, {
+    workflowId: prefixedId(`${type}-recorded-${randomUUID()}`),
+    taskQueue: taskQueue('commands'),
+    args,
+  });
+}
+
+const currentMonth = () => monthIn(new Date(), config().REPORT_TIMEZONE);
+
+const CASES: Record<string, Case> = {
+  place: {
+    file: 'order-command-place-with-projections.json',
+    async run(env) {
+      const commandId = randomUUID();
+      await placeOrder(env, commandId);
+      return commandHandle(env, commandId);
+    },
+    check: projectedCommand,
+  },
+  complete: {
+    file: 'order-command-complete-with-projections.json',
+    async run(env) {
+      const orderId = await placeOrder(env);
+      const commandId = randomUUID();
+      await env.app.client('writer').orders.complete.mutate({ commandId, orderId });
+      return commandHandle(env, commandId);
+    },
+    check: projectedCommand,
+  },
+  refund: {
+    file: 'order-command-refund-with-projections.json',
+    async run(env) {
+      const writer = env.app.client('writer');
+      const orderId = await placeOrder(env);
+      await writer.orders.complete.mutate({ orderId });
+      const commandId = randomUUID();
+      await writer.orders.refund.mutate({ commandId, orderId, reason: 'damaged' });
+      return commandHandle(env, commandId);
+    },
+    check: projectedCommand,
+  },
+  'rejected-not-found': {
+    file: 'order-command-rejected-not-found-with-projections.json',
+    async run(env) {
+      const commandId = randomUUID();
+      await env.app
+        .client('writer')
+        .orders.complete.mutate({ commandId, orderId: 'missing-order' })
+        .then(
+          () => Promise.reject(new Error('completing a missing order was accepted')),
+          () => undefined,
+        );
+      return commandHandle(env, commandId);
+    },
+    check: (facts) => expectFact(facts.patches.length === 0, 'a refusal (no projection)', facts),
+  },
+  cancel: {
+    file: 'order-command-cancel-with-projections.json',
+    async run(env) {
+      const orderId = await placeOrder(env);
+      const commandId = randomUUID();
+      await env.app
+        .client('writer')
+        .orders.cancel.mutate({ commandId, orderId, reason: 'customer changed their mind' });
+      return commandHandle(env, commandId);
+    },
+    check: projectedCommand,
+  },
+  /** A complete whose order is cancelled between its load and its append: it loads again, re-decides, and is refused. */
+  'redecide-after-conflict': {
+    file: 'order-command-redecide-after-conflict-with-projections.json',
+    async run(env) {
+      const writer = env.app.client('writer');
+      const orderId = await placeOrder(env);
+      const commandId = randomUUID();
+      env.competeAfterFirstLoad(commandId, () =>
+        writer.orders.cancel.mutate({ orderId, reason: 'cancelled meanwhile' }),
+      );
+      const refusal = await writer.orders.complete.mutate({ commandId, orderId }).then(
+        () => Promise.reject(new Error('the complete won over the concurrent cancel')),
+        (err: Error) => err,
+      );
+      if (!/cancelled/.test(refusal.message)) throw refusal;
+      return commandHandle(env, commandId);
+    },
+    check(facts) {
+      expectFact(count(facts.activities, 'loadOrder') === 2, 'two loads', facts);
+      expectFact(
+        count(facts.activities, 'appendOrderEvents') === 1,
+        'one conflicting append',
+        facts,
+      );
+    },
+  },
+  'retry-projection': {
+    file: 'order-command-retry-projection-with-projections.json',
+    run: (env) => parkedProjection(env, retryProjectionSignal),
+    check(facts) {
+      projectedCommand(facts);
+      expectFact(facts.signals.includes(retryProjectionSignal.name), 'the retry signal', facts);
+      expectFact(count(facts.activities, 'projectOrderToElasticsearch') === 2, 'a retry', facts);
+    },
+  },
+  'skip-projection': {
+    file: 'order-command-skip-projection-with-projections.json',
+    run: (env) => parkedProjection(env, skipProjectionSignal),
+    check(facts) {
+      projectedCommand(facts);
+      expectFact(facts.signals.includes(skipProjectionSignal.name), 'the skip signal', facts);
+    },
+  },
+  'rebuild-elasticsearch': {
+    file: 'rebuild-read-model-elasticsearch.json',
+    run: (env) => adminRebuild(env, 'elasticsearch'),
+    check(facts) {
+      expectFact(facts.patches.includes(BATCH_SIZE_5000), `the ${BATCH_SIZE_5000} marker`, facts);
+      expectFact(facts.activities.includes('swapToRebuiltIndex'), 'the swap', facts);
+    },
+  },
+  'rebuild-redis': {
+    file: 'rebuild-read-model-redis.json',
+    run: (env) => adminRebuild(env, 'redis'),
+    check: (facts) =>
+      expectFact(facts.activities.includes('clearRedisReadModel'), 'the clear', facts),
+  },
+  /**
+   * The old side of rebuild-batch-size-5000: the pre-patch workflow over a store of more
+   * than 2,000 but fewer than 5,000 events copies in two batches where the patched code
+   * needs one, so replaying it with the patch taken would diverge.
+   */
+  'rebuild-elasticsearch-before-batch-size-5000': {
+    file: 'rebuild-read-model-elasticsearch-before-batch-size-5000.json',
+    async run(env) {
+      await ensureEvents(env, 2_500);
+      const queue = await env.startRebuildBeforeBatchSize5000();
+      return env.app.connections.temporal.workflow.start('rebuildReadModelWorkflow', {
+        workflowId: prefixedId(`rebuild-before-batch-size-5000-${randomUUID()}`),
+        taskQueue: queue,
+        args: [rebuildInput('elasticsearch')],
+      });
+    },
+    check(facts) {
+      expectFact(facts.patches.length === 0, 'no patch marker', facts);
+      const swap = facts.activities.indexOf('swapToRebuiltIndex');
+      const copied = count(facts.activities.slice(0, swap), 'rebuildBatch');
+      expectFact(copied >= 2, 'two batches before the swap', facts);
+    },
+  },
+  'monthly-rollup': {
+    file: 'monthly-rollup.json',
+    // As the schedule starts it: no month, the one before the scheduled time.
+    run: (env) =>
+      startReportWorkflow(env, 'monthlyRollupWorkflow', [{ timeZone: config().REPORT_TIMEZONE }]),
+    check: (facts) => expectFact(facts.activities.includes('rollupMonth'), 'the rollup', facts),
+  },
+  /** Two corrections within the quiet time: one debounced rollup. */
+  rerollup: {
+    file: 'rerollup-month.json',
+    async run(env) {
+      const temporal = env.app.connections.temporal;
+      const month = currentMonth();
+      await requestRerollup(temporal, month);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await requestRerollup(temporal, month);
+      return temporal.workflow.getHandle(prefixedId(rerollupWorkflowId(month)));
+    },
+    check: (facts) =>
+      expectFact(count(facts.signals, 'monthDirty') >= 2, 'two monthDirty signals', facts),
+  },
+  retention: {
+    file: 'retention.json',
+    run: (env) =>
+      startReportWorkflow(env, 'retentionWorkflow', [
+        { months: config().READ_MODEL_RETENTION_MONTHS, timeZone: config().REPORT_TIMEZONE },
+      ]),
+    check: (facts) => expectFact(facts.activities.includes('applyRetention'), 'the purge', facts),
+  },
+  reconcile: {
+    file: 'reconcile-month.json',
+    run: (env) => startReportWorkflow(env, 'reconcileMonthWorkflow', [{ month: currentMonth() }]),
+    check: (facts) => expectFact(facts.activities.includes('reconcile'), 'the reconcile', facts),
+  },
+};
+
+const HISTORIES = new URL('../histories/', import.meta.url);
+
+async function exists(url: URL): Promise<boolean> {
+  return access(url).then(
+    () => true,
+    () => false,
+  );
+}
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const names = args.filter((a) => a !== '--force');
+const unknown = names.filter((n) => !(n in CASES));
+if (unknown.length > 0) {
+  console.error(`unknown case(s): ${unknown.join(', ')}; cases: ${Object.keys(CASES).join(', ')}`);
+  process.exit(2);
+}
+const selected = names.length > 0 ? names : Object.keys(CASES);
+if (!force) {
+  const taken: string[] = [];
+  for (const name of selected) {
+    const file = CASES[name]?.file ?? '';
+    if (await exists(new URL(file, HISTORIES))) taken.push(`${name} (${file})`);
+  }
+  if (taken.length > 0) {
+    console.error(`refusing to overwrite: ${taken.join(', ')}; pass --force to re-record`);
+    process.exit(1);
+  }
+}
+
+const migrationPool = createPool(config().DATABASE_URL, 1);
+await migrate(migrationPool).finally(() => migrationPool.end());
+const env = await startRecordingEnv();
+try {
+  for (const name of selected) {
+    const recordCase = CASES[name];
+    if (!recordCase) continue;
+    const handle = await recordCase.run(env);
+    await handle.result();
+    const json = historyToJSON(await handle.fetchHistory());
+    recordCase.check(historyFacts(json));
+    await writeFile(new URL(recordCase.file, HISTORIES), json, { flag: force ? 'w' : 'wx' });
+    console.log(`recorded ${name}: test/histories/${recordCase.file}`);
   }
 } finally {
-  await app.stop();
+  await env.stop();
 }
