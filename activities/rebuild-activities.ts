@@ -7,6 +7,7 @@ import { toOrderDocument } from '../projections/elasticsearch/order-document';
 import { createNextOrdersIndex, swapOrdersAlias } from '../projections/elasticsearch/orders-index';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis/clear';
+import { heartbeating } from './keep-alive';
 
 export interface RebuildDeps {
   store: EventStore;
@@ -33,9 +34,12 @@ export interface RebuildBatchResult {
 
 const ORDER_STREAM = /^order-(.+)$/;
 
-/** The I/O of a read-model rebuild; every step is idempotent, so retries are safe. */
+/**
+ * The I/O of a read-model rebuild; every step is idempotent, so retries are safe. Each
+ * heartbeats, so the batch of a crashed worker is retried elsewhere within seconds.
+ */
 export function createRebuildActivities(deps: RebuildDeps) {
-  return {
+  return heartbeating({
     async createRebuildIndex(): Promise<string> {
       return createNextOrdersIndex(deps.es, deps.esPrefix);
     },
@@ -86,7 +90,7 @@ export function createRebuildActivities(deps: RebuildDeps) {
         ? reports + (await clearOrderSummaries(deps.redis, deps.redisPrefix))
         : reports;
     },
-  };
+  });
 }
 
 export type RebuildActivities = ReturnType<typeof createRebuildActivities>;

@@ -18,6 +18,7 @@ import {
   readReportGeneration,
   writeCachedReport,
 } from '../projections/redis/report-cache';
+import { heartbeating } from './keep-alive';
 
 export interface ReportActivityDeps {
   pool: pg.Pool;
@@ -34,9 +35,12 @@ export interface RollupSummary {
   products: number;
 }
 
-/** Rollups, retention and reconciliation, as activities. Each is idempotent. */
+/**
+ * Rollups, retention and reconciliation, as activities. Each is idempotent, and heartbeats
+ * so the work of a crashed worker is retried elsewhere within seconds.
+ */
 export function createReportActivities(deps: ReportActivityDeps) {
-  return {
+  return heartbeating({
     /**
      * Rolls up every slot of the month from the live aggregation (re-running replaces,
      * never adds), then refreshes the Redis cache with the rolled-up answers.
@@ -96,7 +100,7 @@ export function createReportActivities(deps: ReportActivityDeps) {
     async reconcile({ month }: { month: string }): Promise<ReconcileResult> {
       return reconcileMonth({ ...deps, timeZone: deps.reportTimeZone }, month);
     },
-  };
+  });
 }
 
 export type ReportActivities = ReturnType<typeof createReportActivities>;

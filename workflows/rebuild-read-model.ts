@@ -57,6 +57,9 @@ export async function rebuildReadModelWorkflow(
   const act = proxyActivities<RebuildActivities>({
     taskQueue: projectionsQueue(),
     startToCloseTimeout: '5 minutes',
+    // The activities heartbeat: a worker that died mid-batch is given up on after this,
+    // and the batch retried on another worker, instead of after the 5 minutes above.
+    heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
 

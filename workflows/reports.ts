@@ -17,6 +17,9 @@ function activities() {
   return proxyActivities<ReportActivities>({
     taskQueue: projectionsQueue(),
     startToCloseTimeout: '10 minutes',
+    // The activities heartbeat: the work of a worker that died is retried elsewhere after
+    // this, not after the 10 minutes above.
+    heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
   });
 }
