@@ -10,7 +10,7 @@ import {
   readCachedReport,
   writeCachedReport,
 } from '../projections/redis/report-cache';
-import { monthIn } from '../workflows/report-months';
+import { monthIn } from '../domain/report-months';
 import type { ReadModelDeps } from './order-queries';
 
 export interface MonthlyReport extends MonthlyReportNumbers {

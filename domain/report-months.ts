@@ -1,4 +1,5 @@
-// Month arithmetic for workflows: pure, deterministic, no I/O.
+// Report months: pure, deterministic, no I/O (safe in workflow code). An order counts in the
+// month of its completion as seen in the report time zone.
 
 /** YYYY-MM of an instant in an IANA time zone. */
 export function monthIn(instant: Date, timeZone: string): string {

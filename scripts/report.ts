@@ -5,7 +5,7 @@ import { monthlyReport } from '../api/report-queries';
 import { openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { taskQueue } from '../temporal/task-queues';
-import { monthsBetween } from '../workflows/report-months';
+import { monthsBetween } from '../domain/report-months';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
