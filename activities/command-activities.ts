@@ -1,10 +1,13 @@
-import { CURRENT_SCHEMA_VERSION, fold, type OrderEvent, type OrderState, upcast } from '../domain';
-import { CommandIdConflictError, ConcurrencyError, type EventStore } from '../eventstore';
 import {
-  type CommandReply,
-  type OrderCommandInput,
+  CURRENT_SCHEMA_VERSION,
+  fold,
+  type OrderEvent,
+  type OrderState,
   orderStreamId,
-} from '../workflows/order-command-contract';
+  upcast,
+} from '../domain';
+import { CommandIdConflictError, ConcurrencyError, type EventStore } from '../eventstore';
+import type { CommandReply, OrderCommandInput } from '../workflows/order-command-contract';
 
 export type LoadOrderResult =
   | { kind: 'processed'; reply: CommandReply }

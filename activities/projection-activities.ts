@@ -1,23 +1,33 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
-import { fold, type Order, upcast } from '../domain';
-import type { EventStore } from '../eventstore';
+import { orderStreamId, type ReadModel } from '../domain';
+import type {
+  AppendListener,
+  EventStore,
+  GlobalCheckpoint,
+  ProjectionCheckpoints,
+} from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
-import { type OrderDocument, toOrderDocument } from '../projections/elasticsearch/order-document';
+import type { OrderDocument } from '../projections/elasticsearch/order-document';
 import { isRolledUp } from '../projections/elasticsearch/rollups';
+import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import {
-  NonRetryableProjectionError,
-  writeOrderDocument,
-} from '../projections/elasticsearch/write-orders';
-import { writeOrderSummary } from '../projections/redis/order-cache';
+  latestOrderDocuments,
+  orderDocumentsOf,
+  reportSlotsMoved,
+} from '../projections/order-documents';
+import { writeOrderSummaries } from '../projections/redis/order-cache';
 import { invalidateReports } from '../projections/redis/report-cache';
-import { orderStreamId } from '../workflows/order-command-contract';
 
 export interface ProjectionDeps {
   store: EventStore;
+  checkpoints: ProjectionCheckpoints;
+  listener: AppendListener;
   /** Starts the re-rollup of a month that changed after it was rolled up. */
   requestRerollup: (month: string) => Promise<void>;
+  /** Parks an order a read model refuses for good, as its own workflow for operators. */
+  parkProjection: (readModel: ReadModel, orderId: string, reason: string) => Promise<void>;
   es: EsClient;
   redis: Redis;
   esPrefix: string;
@@ -37,61 +47,152 @@ export interface ProjectionResult {
   outcome: 'written' | 'stale';
 }
 
-/** The non-retryable failure type; the workflow's retry policy lists it. */
+export interface ProjectBatchInput {
+  readModel: ReadModel;
+  /** The projector's id: its checkpoint is stored under it. */
+  projector: string;
+  after: GlobalCheckpoint;
+  limit: number;
+}
+
+export interface ProjectBatchResult {
+  checkpoint: GlobalCheckpoint;
+  events: number;
+  orders: number;
+  /** Orders whose document changed (the others were already at their version or later). */
+  written: number;
+  /** Orders the read model refused for good, now parked as their own workflows. */
+  parked: number;
+}
+
+interface Written {
+  written: number;
+  stale: number;
+  rejected: { orderId: string; reason: string }[];
+}
+
+/** The non-retryable failure type of the per-order activities. */
 export const PROJECTION_REJECTED = 'ProjectionRejected';
 
+/** Waits between looks at the event store while no notification came (heartbeats too). */
+const LOOK_AGAIN_MS = 1_000;
+
 /**
- * Read-model writers. Each writes the order's whole state at its latest version, so a
- * duplicate, a retry or an out-of-order run is a no-op.
+ * Read-model writers. Each writes orders' whole state at their latest version, so a
+ * duplicate, a retry, a replay or an out-of-order run is a no-op.
  */
 export function createProjectionActivities(deps: ProjectionDeps) {
-  async function currentDocument(orderId: string): Promise<OrderDocument> {
-    const events = await deps.store.readStream(orderStreamId(orderId));
-    const state = fold(events.map(upcast));
-    if (state.status === 'none') {
+  /**
+   * The documents in one bulk request, visible to searches on return; then the cached
+   * reports of every (month, currency) they moved are invalidated (after the documents are
+   * searchable, so no reader can re-cache old numbers), and months already rolled up are
+   * re-rolled. Documents the index refuses are returned, not thrown.
+   */
+  async function toElasticsearch(docs: OrderDocument[]): Promise<Written> {
+    const result = await bulkWriteOrderDocuments(deps.es, ordersAlias(deps.esPrefix), docs, {
+      rejections: 'report',
+      refresh: true,
+    });
+    const refused = new Set(result.rejected.map((r) => r.orderId));
+    for (const slot of reportSlotsMoved(docs.filter((d) => !refused.has(d.orderId)))) {
+      await invalidateReports(deps.redis, deps.redisPrefix, slot.month, slot.currency);
+      if (await isRolledUp(deps.es, deps.esPrefix, slot.month, slot.currency)) {
+        await deps.requestRerollup(slot.month);
+      }
+    }
+    return result;
+  }
+
+  async function write(readModel: ReadModel, docs: OrderDocument[]): Promise<Written> {
+    if (docs.length === 0) return { written: 0, stale: 0, rejected: [] };
+    if (readModel === 'elasticsearch') return toElasticsearch(docs);
+    return { ...(await writeOrderSummaries(deps.redis, deps.redisPrefix, docs)), rejected: [] };
+  }
+
+  async function projectOne(readModel: ReadModel, orderId: string): Promise<ProjectionResult> {
+    const [doc] = await orderDocumentsOf(deps.store, [orderStreamId(orderId)], deps.reportTimeZone);
+    if (!doc) {
       throw ApplicationFailure.nonRetryable(`order ${orderId} has no events`, PROJECTION_REJECTED);
     }
-    return toOrderDocument(state as Order, events.length, deps.reportTimeZone);
+    const result = await write(readModel, [doc]);
+    const [rejected] = result.rejected;
+    if (rejected) throw ApplicationFailure.nonRetryable(rejected.reason, PROJECTION_REJECTED);
+    return { version: doc.version, outcome: result.written > 0 ? 'written' : 'stale' };
   }
 
   return {
     /**
-     * The order document, then — when the change moves report numbers — invalidation of
-     * the cached reports of its month, after the document is visible to searches so no
-     * reader can re-cache the old numbers.
+     * Long-polls the event store: true as soon as an event after `after` is readable (the
+     * commit's notification wakes it within milliseconds), false after `timeoutMs`.
+     * Heartbeats while it waits, so a lost worker is noticed in seconds.
      */
-    async projectOrderToElasticsearch({ orderId }: ProjectOrderInput): Promise<ProjectionResult> {
-      const doc = await currentDocument(orderId);
-      const movesReports =
-        doc.reportMonth !== null && (doc.status === 'completed' || doc.status === 'refunded');
-      let outcome: 'written' | 'stale';
-      try {
-        outcome = await writeOrderDocument(deps.es, ordersAlias(deps.esPrefix), doc, {
-          waitForRefresh: movesReports,
-        });
-      } catch (err) {
-        if (err instanceof NonRetryableProjectionError) {
-          throw ApplicationFailure.nonRetryable((err as Error).message, PROJECTION_REJECTED);
-        }
-        throw err;
+    async waitForEvents({
+      after,
+      timeoutMs,
+    }: {
+      after: GlobalCheckpoint;
+      timeoutMs: number;
+    }): Promise<boolean> {
+      const context = Context.current();
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        // Taken before looking: a commit notified while we look still wakes the wait below.
+        const sequence = deps.listener.sequence;
+        if ((await deps.store.readAll(after, 1)).events.length > 0) return true;
+        context.heartbeat();
+        const left = until - Date.now();
+        if (left <= 0) return false;
+        await Promise.race([
+          deps.listener.waitAfter(sequence, Math.min(left, LOOK_AGAIN_MS)),
+          context.cancelled,
+        ]);
       }
-      if (movesReports && doc.reportMonth) {
-        await invalidateReports(deps.redis, deps.redisPrefix, doc.reportMonth, doc.currency);
-        // A late completion or refund in a month already rolled up: re-roll it (debounced).
-        if (await isRolledUp(deps.es, deps.esPrefix, doc.reportMonth, doc.currency)) {
-          await deps.requestRerollup(doc.reportMonth);
-        }
-      }
-      return { version: doc.version, outcome };
     },
 
-    /** The hot copy of the order that `orders.get` reads first. */
-    async projectOrderToRedis({ orderId }: ProjectOrderInput): Promise<ProjectionResult> {
-      const doc = await currentDocument(orderId);
+    /**
+     * Projects the next events of the global order (late-commit safe) into one read model:
+     * the latest state of every order they touched, in one bulk write; orders refused for
+     * good are parked and the batch goes on. Then records the projector's checkpoint.
+     */
+    async projectBatch({
+      readModel,
+      projector,
+      after,
+      limit,
+    }: ProjectBatchInput): Promise<ProjectBatchResult> {
+      const page = await deps.store.readAll(after, limit);
+      const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
+      const { written, rejected } = await write(readModel, docs);
+      for (const r of rejected) await deps.parkProjection(readModel, r.orderId, r.reason);
+      if (page.events.length > 0) await deps.checkpoints.save(projector, page.checkpoint);
       return {
-        version: doc.version,
-        outcome: await writeOrderSummary(deps.redis, deps.redisPrefix, doc),
+        checkpoint: page.checkpoint,
+        events: page.events.length,
+        orders: docs.length,
+        written,
+        parked: rejected.length,
       };
+    },
+
+    /** Projects one order's latest state (a parked order retried by an operator). */
+    async projectOrder({
+      readModel,
+      orderId,
+    }: {
+      readModel: ReadModel;
+      orderId: string;
+    }): Promise<ProjectionResult> {
+      return projectOne(readModel, orderId);
+    },
+
+    // The per-command activities of command workflows started before the projectors
+    // existed; kept registered until those runs have drained.
+    async projectOrderToElasticsearch({ orderId }: ProjectOrderInput): Promise<ProjectionResult> {
+      return projectOne('elasticsearch', orderId);
+    },
+
+    async projectOrderToRedis({ orderId }: ProjectOrderInput): Promise<ProjectionResult> {
+      return projectOne('redis', orderId);
     },
   };
 }

@@ -1,11 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
-import { fold, type Order, upcast } from '../domain';
 import type { EventStore, GlobalCheckpoint } from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
-import { toOrderDocument } from '../projections/elasticsearch/order-document';
 import { createNextOrdersIndex, swapOrdersAlias } from '../projections/elasticsearch/orders-index';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
+import { latestOrderDocuments } from '../projections/order-documents';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis/clear';
 import { heartbeating } from './keep-alive';
 
@@ -32,8 +31,6 @@ export interface RebuildBatchResult {
   horizon: string;
 }
 
-const ORDER_STREAM = /^order-(.+)$/;
-
 /**
  * The I/O of a read-model rebuild; every step is idempotent, so retries are safe. Each
  * heartbeats, so the batch of a crashed worker is retried elsewhere within seconds.
@@ -50,14 +47,8 @@ export function createRebuildActivities(deps: RebuildDeps) {
      */
     async rebuildBatch({ index, after, limit }: RebuildBatchInput): Promise<RebuildBatchResult> {
       const page = await deps.store.readAll(after, limit);
-      const streamIds = [
-        ...new Set(page.events.map((e) => e.streamId).filter((id) => ORDER_STREAM.test(id))),
-      ];
-      const streams = streamIds.length > 0 ? await deps.store.readStreams(streamIds) : new Map();
-      const docs = [...streams.values()].map((events) => {
-        const state = fold(events.map(upcast)) as Order;
-        return toOrderDocument(state, events.length, deps.reportTimeZone);
-      });
+      // The live projectors' reading of the store: one code path for documents.
+      const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
       if (docs.length > 0) await bulkWriteOrderDocuments(deps.es, index, docs);
       return {
         checkpoint: page.checkpoint,

@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { COMMAND_TYPE, ORDER_ID } from '../temporal/search-attributes';
 import { taskQueue } from '../temporal/task-queues';
-import type { orderCommandWorkflow } from '../workflows/order-command';
+import type { orderCommandWorkflowV2 } from '../workflows/order-command';
 import {
   type CommandErrorCode,
   type CommandReply,
@@ -42,8 +42,8 @@ export async function submitCommand(
   input: OrderCommandInput,
 ): Promise<CommandReply> {
   const workflowId = orderCommandWorkflowId(input.commandId);
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderCommandWorkflow>(
-    'orderCommandWorkflow',
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderCommandWorkflowV2>(
+    'orderCommandWorkflowV2',
     {
       workflowId,
       taskQueue: taskQueue('commands'),
@@ -75,7 +75,7 @@ export async function submitCommand(
 
 async function firstRunReply(client: Client, input: OrderCommandInput): Promise<CommandReply> {
   const result = await client.workflow
-    .getHandle<typeof orderCommandWorkflow>(orderCommandWorkflowId(input.commandId))
+    .getHandle<typeof orderCommandWorkflowV2>(orderCommandWorkflowId(input.commandId))
     .result();
   if (result.payloadHash !== input.payloadHash) {
     throw new CommandRejectedError(

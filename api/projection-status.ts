@@ -1,60 +1,68 @@
 import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/read-models';
+import { type GlobalCheckpoint, ProjectionCheckpoints, START } from '../eventstore';
+import { projectorWorkflowId } from '../temporal/projectors';
 import { taskQueue } from '../temporal/task-queues';
-import {
-  projectionStatusValue,
-  READ_MODELS,
-  type ReadModel,
-} from '../workflows/order-command-contract';
 
 export interface ReadModelStatus {
   readModel: ReadModel;
-  /** Commands whose projections have not finished yet (in flight or in trouble). */
-  pending: number;
-  /** Projections flagged as retrying (slow or failing transiently). */
+  /** Where the projector stands in the global order (its last batch). */
+  checkpoint: GlobalCheckpoint;
+  /** When the projector last moved its checkpoint (null: it has not projected yet). */
+  checkpointAt: string | null;
+  /** Events committed but not yet projected (counted up to 100,000). */
+  lagEvents: number;
+  /** Age of the oldest committed event not yet projected, in seconds (0 when caught up). */
+  lagSeconds: number;
+  /** Workflows flagged as retrying this read model (the projector while a batch fails). */
   retrying: number;
-  /** Projections that failed for good and wait for an operator. */
+  /** Orders this read model refused for good, parked for an operator. */
   failed: number;
-  /** Age of the oldest unfinished command workflow, in seconds (null if none). */
-  oldestPendingAgeSeconds: number | null;
+  /** Per-command projections of command workflows started before the projectors (draining). */
+  pending: number;
 }
 
-const OLDEST_SCAN_LIMIT = 10_000;
+// Every workflow of this deployment that can carry the flag: projectors and parked orders
+// on the projections queue, command workflows of the old shape on the commands queue.
+function running(): string {
+  return `ExecutionStatus = 'Running' AND (TaskQueue = '${taskQueue('projections')}' OR TaskQueue = '${taskQueue('commands')}')`;
+}
 
-/** From Temporal's visibility store: what operators see in the UI, counted. */
-export async function projectionStatus(client: Client): Promise<ReadModelStatus[]> {
-  const running = `WorkflowType = 'orderCommandWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue('commands')}'`;
-  const [{ count: pending }, oldest] = await Promise.all([
-    client.workflow.count(running),
-    oldestStart(client, running),
-  ]);
-  const oldestPendingAgeSeconds = oldest
-    ? Math.max(0, Math.round((Date.now() - oldest.getTime()) / 1000))
-    : null;
+/** Per read model: checkpoint and lag from the event store, flags from Temporal's visibility. */
+export async function projectionStatus(client: Client, pool: pg.Pool): Promise<ReadModelStatus[]> {
+  const checkpoints = new ProjectionCheckpoints(pool);
+  const legacy = `${running()} AND WorkflowType = 'orderCommandWorkflow'`;
+  const { count: pending } = await client.workflow.count(legacy);
   return Promise.all(
     READ_MODELS.map(async (readModel) => {
-      const [retrying, failed] = await Promise.all(
-        (['retrying', 'failed'] as const).map(async (state) => {
-          const q = `${running} AND ProjectionStatus = '${projectionStatusValue(readModel, state)}'`;
-          return (await client.workflow.count(q)).count;
-        }),
-      );
+      const stored = await checkpoints.load(projectorWorkflowId(readModel));
+      const checkpoint = stored
+        ? { transactionId: stored.transactionId, position: stored.position }
+        : START;
+      const count = async (state: 'retrying' | 'failed') =>
+        (
+          await client.workflow.count(
+            `${running()} AND ProjectionStatus = '${projectionStatusValue(readModel, state)}'`,
+          )
+        ).count;
+      const [lag, retrying, failed] = await Promise.all([
+        checkpoints.lag(checkpoint),
+        count('retrying'),
+        count('failed'),
+      ]);
       return {
         readModel,
+        checkpoint,
+        checkpointAt: stored?.updatedAt ?? null,
+        lagEvents: lag.events,
+        lagSeconds: lag.oldestRecordedAt
+          ? Math.max(0, Math.round((Date.now() - new Date(lag.oldestRecordedAt).getTime()) / 1000))
+          : 0,
+        retrying,
+        failed,
         pending,
-        retrying: retrying ?? 0,
-        failed: failed ?? 0,
-        oldestPendingAgeSeconds,
       };
     }),
   );
-}
-
-async function oldestStart(client: Client, query: string): Promise<Date | null> {
-  let oldest: Date | null = null;
-  let seen = 0;
-  for await (const wf of client.workflow.list({ query, pageSize: 1000 })) {
-    if (!oldest || wf.startTime < oldest) oldest = wf.startTime;
-    if (++seen >= OLDEST_SCAN_LIMIT) break;
-  }
-  return oldest;
 }

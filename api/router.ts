@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type pg from 'pg';
 import type { ReadModelDeps } from './order-queries';
 import { adminRouter } from './routers/admin';
 import { ordersRouter } from './routers/orders';
@@ -7,6 +8,8 @@ import { router } from './trpc';
 
 export interface AppDeps extends ReadModelDeps {
   temporal: Client;
+  /** The event store's database: projector checkpoints (status, read-your-writes waits). */
+  pool: pg.Pool;
 }
 
 export function createAppRouter(deps: AppDeps) {

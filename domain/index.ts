@@ -4,5 +4,8 @@ export * from './errors';
 export * from './events';
 export * from './evolve';
 export * from './order';
+export * from './read-models';
+export * from './report-months';
 export * from './rules';
+export * from './streams';
 export * from './upcast';

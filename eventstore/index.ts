@@ -1,3 +1,5 @@
+export * from './append-listener';
+export * from './checkpoints';
 export * from './errors';
 export * from './event-store';
 export * from './migrate';

@@ -8,6 +8,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
+import type { ReadModel } from '../domain';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createProjectionActivities } from '../activities/projection-activities';
@@ -15,9 +16,10 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
-import { EventStore } from '../eventstore';
+import { AppendListener, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { ensureProjectors, parkProjection } from './projectors';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
 
@@ -67,6 +69,7 @@ export async function createWorkers(
   const connection = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
   const store = new EventStore(deps.pool);
   const workers: Worker[] = [];
+  let listener: AppendListener | undefined;
   if (queues.includes('commands')) {
     workers.push(
       await Worker.create({
@@ -82,10 +85,16 @@ export async function createWorkers(
     const { ES_INDEX_PREFIX, REDIS_KEY_PREFIX, REPORT_TIMEZONE } = config();
     await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
     await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
+    listener = new AppendListener(config().DATABASE_URL);
+    const checkpoints = new ProjectionCheckpoints(deps.pool);
     const readModelDeps = {
       store,
       pool: deps.pool,
+      checkpoints,
+      listener,
       requestRerollup: (month: string) => requestRerollup(deps.temporal, month),
+      parkProjection: (readModel: ReadModel, orderId: string, reason: string) =>
+        parkProjection(deps.temporal, { readModel, orderId, reason }),
       es: deps.es,
       redis: deps.redis,
       esPrefix: ES_INDEX_PREFIX,
@@ -97,6 +106,7 @@ export async function createWorkers(
         connection,
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('projections'),
+        workflowBundle: await workflowBundle(),
         activities: {
           ...createProjectionActivities(readModelDeps),
           ...createRebuildActivities(readModelDeps),
@@ -104,11 +114,14 @@ export async function createWorkers(
         },
       }),
     );
+    // The read side runs wherever the projections queue is served: nothing else to start.
+    await ensureProjectors(deps.temporal, checkpoints);
   }
   let running: Promise<void> | undefined;
   return {
     run() {
       running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
+        await listener?.close();
         await connection.close();
       });
       return running;

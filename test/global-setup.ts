@@ -1,6 +1,27 @@
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { createPool, migrate } from '../eventstore';
+import { createTemporalClient } from '../temporal/client';
+import { taskQueue } from '../temporal/task-queues';
+
+/**
+ * Workflows of this run that never end by themselves (the projectors, parked orders) would
+ * otherwise stay in the Temporal server, waiting for workers that are gone.
+ */
+async function stopRunningWorkflows(): Promise<void> {
+  const client = await createTemporalClient();
+  try {
+    const query = `ExecutionStatus = 'Running' AND (TaskQueue = '${taskQueue('projections')}' OR TaskQueue = '${taskQueue('commands')}')`;
+    for await (const wf of client.workflow.list({ query })) {
+      await client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .terminate('test run finished')
+        .catch(() => undefined);
+    }
+  } finally {
+    await client.connection.close();
+  }
+}
 
 // The test database gets the same migrations as `npm start`, and starts empty: tests that
 // read the whole store (rebuild) must not depend on what earlier runs left.
@@ -16,12 +37,13 @@ export default async function setup(): Promise<() => Promise<void>> {
   const pool = createPool(DATABASE_URL, 1);
   try {
     await migrate(pool);
-    await pool.query('truncate events, streams, commands');
+    await pool.query('truncate events, streams, commands, projection_checkpoints');
   } finally {
     await pool.end();
   }
 
   return async () => {
+    await stopRunningWorkflows();
     const es = new EsClient({ node: ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' });
     const redis = new Redis(REDIS_URL ?? 'redis://127.0.0.1:6379/1');
     try {

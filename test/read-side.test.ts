@@ -2,7 +2,7 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
-import { EventStore } from '../eventstore';
+import { AppendListener, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import { readOrderDocument } from '../projections/elasticsearch/write-orders';
 import { startTestApp, type TestApp } from './support/app';
@@ -102,6 +102,9 @@ describe('query side', () => {
     );
     const acts = createProjectionActivities({
       store: new EventStore(app.connections.pool),
+      checkpoints: new ProjectionCheckpoints(app.connections.pool),
+      listener: new AppendListener(config().DATABASE_URL),
+      parkProjection: () => Promise.reject(new Error('nothing is refused here')),
       es: app.connections.es,
       redis: app.connections.redis,
       esPrefix: config().ES_INDEX_PREFIX,

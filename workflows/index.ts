@@ -1,5 +1,8 @@
 // Everything the worker bundles as workflow code. Deterministic code only.
-export { orderCommandWorkflow } from './order-command';
+export { orderCommandWorkflowV2 } from './order-command';
+export { orderCommandWorkflow } from './order-command-legacy';
+export { parkedProjectionWorkflow } from './parked-projection';
+export { projectorWorkflow } from './projector';
 export { rebuildReadModelWorkflow } from './rebuild-read-model';
 export {
   monthlyRollupWorkflow,

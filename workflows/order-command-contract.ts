@@ -40,14 +40,9 @@ export const commandResultUpdate = defineUpdate<CommandReply, [string]>('command
 
 export const orderCommandWorkflowId = (commandId: string): string => `order-command-${commandId}`;
 
-export const orderStreamId = (orderId: string): string => `order-${orderId}`;
-
-export type ReadModel = 'elasticsearch' | 'redis';
-export const READ_MODELS: ReadModel[] = ['elasticsearch', 'redis'];
-
-/** Values of the ProjectionStatus search attribute while a projection is in trouble. */
-export const projectionStatusValue = (model: ReadModel, state: 'retrying' | 'failed'): string =>
-  `${model}:${state}`;
+export { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/read-models';
+// Stream naming is a domain rule; re-exported for the API and tests that import it from here.
+export { orderStreamId } from '../domain/streams';
 
 /** Operator controls for a projection that failed for good (see README, "Find a failed projection"). */
 export const retryProjectionSignal = defineSignal('retryProjection');

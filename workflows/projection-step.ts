@@ -42,7 +42,7 @@ function activitiesFor() {
   });
 }
 
-const RUNNERS: Record<ReadModel, keyof ProjectionActivities> = {
+const RUNNERS: Record<ReadModel, 'projectOrderToElasticsearch' | 'projectOrderToRedis'> = {
   elasticsearch: 'projectOrderToElasticsearch',
   redis: 'projectOrderToRedis',
 };

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TRPCError } from '@trpc/server';
+import type pg from 'pg';
 import { START } from '../../eventstore/types';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
 import type { ReadModel } from '../../workflows/order-command-contract';
@@ -14,11 +15,11 @@ import { projectionStatus } from '../projection-status';
 import { readModelInput } from '../query-inputs';
 import { adminProcedure, router } from '../trpc';
 
-export function adminRouter(deps: { temporal: Client }) {
+export function adminRouter(deps: { temporal: Client; pool: pg.Pool }) {
   return router({
     projections: router({
       status: adminProcedure.query(async () => ({
-        readModels: await projectionStatus(deps.temporal),
+        readModels: await projectionStatus(deps.temporal, deps.pool),
       })),
       /** Starts a rebuild, or reports the one already running for that read model. */
       rebuild: adminProcedure.input(readModelInput).mutation(async ({ input }) => {

@@ -65,13 +65,31 @@ export async function writeOrderDocument(
   }
 }
 
+export interface BulkWriteOptions {
+  /**
+   * 'throw' (default): a document the index refuses fails the whole call, non-retryably.
+   * 'report': such documents are returned in `rejected` and the others still count; the
+   * live projector parks them and goes on.
+   */
+  rejections?: 'throw' | 'report';
+  /** Make the batch visible to searches before returning (`refresh: true`). */
+  refresh?: boolean;
+}
+
+export interface BulkWriteResult {
+  written: number;
+  stale: number;
+  rejected: { orderId: string; reason: string }[];
+}
+
 /** Many orders in one `_bulk` request, with the same versioning rules as `writeOrderDocument`. */
 export async function bulkWriteOrderDocuments(
   es: Client,
   index: string,
   docs: OrderDocument[],
-): Promise<{ written: number; stale: number }> {
-  if (docs.length === 0) return { written: 0, stale: 0 };
+  options: BulkWriteOptions = {},
+): Promise<BulkWriteResult> {
+  if (docs.length === 0) return { written: 0, stale: 0, rejected: [] };
   const operations = docs.flatMap((doc) => [
     { index: { _index: index, _id: doc.orderId, version: doc.version, version_type: 'external' } },
     doc,
@@ -81,7 +99,8 @@ export async function bulkWriteOrderDocuments(
     response = await es.bulk({
       operations,
       require_alias: requireAlias(index),
-      filter_path: 'errors,items.*.status,items.*.error',
+      filter_path: 'errors,items.*._id,items.*.status,items.*.error',
+      ...(options.refresh ? { refresh: true } : {}),
     });
   } catch (err) {
     const failure = responseErrorOf(err);
@@ -98,26 +117,28 @@ export async function bulkWriteOrderDocuments(
   let written = 0;
   let stale = 0;
   const failures: { status: number; reason: string }[] = [];
+  const rejected: BulkWriteResult['rejected'] = [];
   for (const item of response.items ?? []) {
     const result = item.index;
     if (!result) continue;
     if (result.status === 409) stale++;
     else if (result.error) {
-      failures.push({
-        status: result.status,
-        reason: `${result.error.type}: ${result.error.reason ?? 'no reason given'}`,
-      });
+      const reason = `${result.error.type}: ${result.error.reason ?? 'no reason given'}`;
+      if (isRejection(result.status)) rejected.push({ orderId: result._id ?? '', reason });
+      else failures.push({ status: result.status, reason });
     } else written++;
-  }
-  const rejected = failures.find((f) => isRejection(f.status));
-  if (rejected) {
-    throw new NonRetryableProjectionError(`bulk write to ${index} rejected: ${rejected.reason}`);
   }
   const first = failures[0];
   if (first) {
     throw new Error(`bulk write to ${index}: ${failures.length} failed, first: ${first.reason}`);
   }
-  return { written, stale };
+  const firstRejected = rejected[0];
+  if (firstRejected && options.rejections !== 'report') {
+    throw new NonRetryableProjectionError(
+      `bulk write to ${index} rejected: ${firstRejected.reason}`,
+    );
+  }
+  return { written, stale, rejected };
 }
 
 /** The stored order (realtime: includes writes not yet refreshed), or null if there is none. */

@@ -38,3 +38,30 @@ export async function readOrderSummary(
   const doc = await redis.hget(orderKey(prefix, orderId), 'doc');
   return doc ? (JSON.parse(doc) as OrderDocument) : null;
 }
+
+/** Many orders in one pipeline (one round trip), each with the same compare-and-set. */
+export async function writeOrderSummaries(
+  redis: Redis,
+  prefix: string,
+  docs: OrderDocument[],
+): Promise<{ written: number; stale: number }> {
+  if (docs.length === 0) return { written: 0, stale: 0 };
+  const pipeline = redis.pipeline();
+  for (const doc of docs) {
+    pipeline.eval(
+      WRITE_IF_NEWER,
+      1,
+      orderKey(prefix, doc.orderId),
+      String(doc.version),
+      JSON.stringify(doc),
+      String(ORDER_TTL_SECONDS),
+    );
+  }
+  const results = (await pipeline.exec()) ?? [];
+  let written = 0;
+  for (const [err, value] of results) {
+    if (err) throw err;
+    if (value === 1) written++;
+  }
+  return { written, stale: docs.length - written };
+}

@@ -1,0 +1,80 @@
+import {
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ProjectionActivities } from '../activities/projection-activities';
+import { projectionStatusValue, type ReadModel } from '../domain/read-models';
+import { PROJECTION_STATUS } from '../temporal/search-attributes';
+import { retryProjectionSignal, skipProjectionSignal } from './order-command-contract';
+
+export interface ParkedProjection {
+  readModel: ReadModel;
+  orderId: string;
+  /** Why the read model refused the order's document. */
+  reason: string;
+}
+
+export const parkedProjectionWorkflowId = (model: ReadModel, orderId: string): string =>
+  `projection-parked-${model}-${orderId}`;
+
+function projectionsQueue(): string {
+  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
+}
+
+/**
+ * An order a read model refused for good (a mapping rejection), parked so the projector can
+ * go on. It waits, flagged `<model>:failed` from its start, until an operator signals
+ * `retryProjection` (after fixing the cause: the order's latest state is projected) or
+ * `skipProjection`.
+ */
+export async function parkedProjectionWorkflow(
+  parked: ParkedProjection,
+): Promise<'projected' | 'skipped'> {
+  let retries = 0;
+  let skipped = false;
+  setHandler(retryProjectionSignal, () => {
+    retries++;
+  });
+  setHandler(skipProjectionSignal, () => {
+    skipped = true;
+  });
+  const { projectOrder } = proxyActivities<ProjectionActivities>({
+    taskQueue: projectionsQueue(),
+    startToCloseTimeout: '1 minute',
+    retry: {
+      initialInterval: '1 second',
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['ProjectionRejected'],
+    },
+  });
+  let handled = 0;
+  for (;;) {
+    await condition(() => skipped || retries > handled);
+    if (skipped) {
+      log.warn('parked projection skipped by an operator', { ...parked });
+      return 'skipped';
+    }
+    handled = retries;
+    setStatus(parked.readModel, 'retrying');
+    try {
+      await projectOrder({ readModel: parked.readModel, orderId: parked.orderId });
+      return 'projected';
+    } catch (err) {
+      log.error('parked projection failed again; waiting for retryProjection or skipProjection', {
+        ...parked,
+        error: (err as Error).message,
+      });
+      setStatus(parked.readModel, 'failed');
+    }
+  }
+}
+
+function setStatus(readModel: ReadModel, state: 'retrying' | 'failed'): void {
+  upsertSearchAttributes([
+    { key: PROJECTION_STATUS, value: [projectionStatusValue(readModel, state)] },
+  ]);
+}
