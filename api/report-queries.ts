@@ -1,4 +1,5 @@
 import { logger } from '../config/logger';
+import { monthIn } from '../domain/report-months';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   computeMonthlyReport,
@@ -10,7 +11,6 @@ import {
   readCachedReport,
   writeCachedReport,
 } from '../projections/redis/report-cache';
-import { monthIn } from '../domain/report-months';
 import type { ReadModelDeps } from './order-queries';
 
 export interface MonthlyReport extends MonthlyReportNumbers {

@@ -46,7 +46,8 @@ export async function orderCommandWorkflow(input: OrderCommandInput): Promise<Co
       if (!outcome)
         throw ApplicationFailure.create({
           type: 'Unavailable',
-          message: 'the event store is unavailable; nothing was saved',
+          message:
+            'the event store did not answer; retry with the same commandId (a command id is never applied twice)',
         });
       if (!outcome.ok) {
         throw ApplicationFailure.create({
