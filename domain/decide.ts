@@ -49,7 +49,8 @@ export function decide(command: OrderCommand, state: OrderState): Decision {
     });
   }
   const last = lastEventAt(state);
-  if (command.at < last) {
+  // As instants: `at` may be spelled with 0-3 fraction digits, so strings do not order.
+  if (Date.parse(command.at) < Date.parse(last)) {
     return invalid([
       { path: 'at', message: `must not be earlier than the order's last change (${last})` },
     ]);

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { monthlyReport } from '../api/report-queries';
 import { openConnections } from '../config/connections';
 import { config } from '../config/env';
-import { taskQueue } from '../temporal/task-queues';
 import { monthsBetween } from '../domain/report-months';
+import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;

@@ -20,11 +20,15 @@ LOG_DIR=$DATA_DIR/logs
 RUN_DIR=$DATA_DIR/run
 READY_TIMEOUT=${STACK_READY_TIMEOUT:-180}
 
-PG_PORT=5432
-REDIS_PORT=6379
-ES_PORT=9200
-TEMPORAL_PORT=7233
-TEMPORAL_UI_PORT=8233
+# STACK_PORT_OFFSET moves every port (and STACK_DATA_DIR the data): the fault suite runs on
+# a second stack of its own (15432, 16379, ...) so it never stops the one `npm start` uses.
+PORT_OFFSET=${STACK_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]+$ ]] && [ "$PORT_OFFSET" -le 50000 ] || die "STACK_PORT_OFFSET=$PORT_OFFSET: a number from 0 to 50000"
+PG_PORT=$((5432 + PORT_OFFSET))
+REDIS_PORT=$((6379 + PORT_OFFSET))
+ES_PORT=$((9200 + PORT_OFFSET))
+TEMPORAL_PORT=$((7233 + PORT_OFFSET))
+TEMPORAL_UI_PORT=$((8233 + PORT_OFFSET))
 
 ES_VERSION=8.19.21
 ES_ARTIFACT=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip
@@ -325,7 +329,7 @@ es_up() {
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
     setsid -w "$home/bin/elasticsearch" -d -p "$pidfile" \
     -E cluster.name=order-reporting -E node.name=local -E discovery.type=single-node \
-    -E network.host=127.0.0.1 -E http.port=$ES_PORT \
+    -E network.host=127.0.0.1 -E http.port=$ES_PORT -E transport.port=$((9300 + PORT_OFFSET)) \
     -E path.data="$dir/data" -E path.logs="$dir/logs" \
     -E xpack.security.enabled=false \
     -E cluster.routing.allocation.disk.threshold_enabled=false \

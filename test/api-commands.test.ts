@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
+import { fold, type OrderCancelledV1, upcast } from '../domain';
 import { EventStore } from '../eventstore';
 import { orderCommandWorkflowId, orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
@@ -76,12 +77,49 @@ describe('orders command API over plain JSON HTTP', () => {
     expect(events[0]?.metadata.actor).toMatch(/^writer:[0-9a-f]{8}$/);
   });
 
-  it('cancels a placed order', async () => {
+  it('cancels a placed order: the stored OrderCancelled carries the reason, the order is cancelled', async () => {
     const { orderId } = await app.client('writer').orders.place.mutate(placeInput());
+    const before = new Date().toISOString();
     const cancelled = await app
       .client('writer')
       .orders.cancel.mutate({ orderId, reason: 'changed mind' });
-    expect(cancelled.version).toBe(2);
+    const after = new Date().toISOString();
+    expect(cancelled).toMatchObject({ orderId, version: 2 });
+
+    const events = await store.readStream(orderStreamId(orderId));
+    expect(events.map((e) => [e.type, e.streamVersion])).toEqual([
+      ['OrderPlaced', 1],
+      ['OrderCancelled', 2],
+    ]);
+    const stored = events[1];
+    if (!stored) throw new Error('no OrderCancelled stored');
+    expect(stored.globalPosition).toBe(cancelled.position);
+    expect(stored.metadata.actor).toMatch(/^writer:[0-9a-f]{8}$/);
+    const data = stored.data as OrderCancelledV1;
+    expect(data).toEqual({ orderId, reason: 'changed mind', cancelledAt: expect.any(String) });
+    // Cancels carry no `at`: the API stamps the time it received the command.
+    expect(data.cancelledAt >= before && data.cancelledAt <= after).toBe(true);
+
+    // The order's state, folded from the store and as the read side serves it.
+    expect(fold(events.map((e) => upcast(e)))).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'changed mind',
+      cancelledAt: data.cancelledAt,
+    });
+    const read = await app.client('reader').orders.get.query({ orderId, minVersion: 2 });
+    expect(read).toMatchObject({
+      status: 'cancelled',
+      version: 2,
+      stale: false,
+      cancelledAt: data.cancelledAt,
+      completedAt: null,
+      reportMonth: null,
+    });
+    // Cancelled is final: a later complete is refused and writes nothing.
+    expect(await trpcCode(app.client('writer').orders.complete.mutate({ orderId }))).toBe(
+      'CONFLICT',
+    );
+    expect(await eventCount(orderId)).toBe(2);
   });
 
   it('the same commandId twice yields one order and the same reply', async () => {

@@ -5,6 +5,7 @@ import {
   decide,
   evolve,
   fold,
+  isStorableText,
   LIMITS,
   type Order,
   type OrderCommand,
@@ -144,6 +145,16 @@ describe('decide and evolve', () => {
       error: { code: 'InvalidCommand', issues: [{ path: 'at' }] },
     });
   });
+  it('orders changes by instant, not by how the instant is spelled', () => {
+    const placed = run([place({ at: '2025-10-01T10:00:00Z' })]).state;
+    const complete = (at: string) => decide({ type: 'CompleteOrder', orderId: 'o-1', at }, placed);
+    expect(complete('2025-10-01T10:00:00.000Z')).toMatchObject({ ok: true });
+    expect(complete('2025-10-01T10:00:00.5Z')).toMatchObject({ ok: true });
+    expect(complete('2025-10-01T09:59:59.999Z')).toMatchObject({
+      ok: false,
+      error: { code: 'InvalidCommand', issues: [{ path: 'at' }] },
+    });
+  });
 });
 
 describe('upcasting', () => {
@@ -185,6 +196,125 @@ const placeCmd = fc.record({
   items: fc.array(item, { minLength: 1, maxLength: LIMITS.maxItems }),
   at: fc.constant(T0),
 });
+const EMITS: Record<OrderCommand['type'], OrderEvent['type']> = {
+  PlaceOrder: 'OrderPlaced',
+  CompleteOrder: 'OrderCompleted',
+  CancelOrder: 'OrderCancelled',
+  RefundOrder: 'OrderRefunded',
+};
+const STATUS_AFTER: Record<OrderCommand['type'], OrderState['status']> = {
+  PlaceOrder: 'placed',
+  CompleteOrder: 'completed',
+  CancelOrder: 'cancelled',
+  RefundOrder: 'refunded',
+};
+/** The follow-ups the domain's rules allow from each status (README: the order's life). */
+const LEGAL_NEXT: Record<OrderState['status'], ReadonlyArray<OrderCommand['type']>> = {
+  none: [],
+  placed: ['CompleteOrder', 'CancelOrder'],
+  completed: ['RefundOrder'],
+  cancelled: [],
+  refunded: [],
+};
+
+function followUpCommand(
+  type: 'CompleteOrder' | 'CancelOrder' | 'RefundOrder',
+  orderId: string,
+  at: string,
+  reason: string,
+): OrderCommand {
+  return type === 'CompleteOrder' ? { type, orderId, at } : { type, orderId, reason, at };
+}
+
+/** When (and why) the change a command of `type` made to the order happened. */
+function changeOf(state: OrderState, type: OrderCommand['type']) {
+  if (state.status === 'none') return undefined;
+  switch (type) {
+    case 'PlaceOrder':
+      return { at: state.placedAt };
+    case 'CompleteOrder':
+      return { at: state.completedAt, reason: undefined };
+    case 'CancelOrder':
+      return { at: state.cancelledAt, reason: state.cancelReason };
+    case 'RefundOrder':
+      return { at: state.refundedAt, reason: state.refundReason };
+  }
+}
+
+/** Every spelling of a UTC instant that `validate` accepts: with 0-3 fraction digits. */
+function spellings(ms: number): string[] {
+  const iso = new Date(ms).toISOString();
+  const whole = iso.slice(0, 19);
+  const fraction = iso.slice(20, 23);
+  const out = [iso];
+  if (fraction === '000') out.push(`${whole}Z`);
+  if (fraction.endsWith('00')) out.push(`${whole}.${fraction.slice(0, 1)}Z`);
+  if (fraction.endsWith('0')) out.push(`${whole}.${fraction.slice(0, 2)}Z`);
+  return out;
+}
+/** Instants from year 0001 to 9999, spelled any accepted way. */
+const MIN_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const reason = fc
+  .oneof(
+    fc.string({ minLength: 1, maxLength: LIMITS.maxReasonLength }),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 100 }),
+  )
+  .filter((r) => r.length <= LIMITS.maxReasonLength && isStorableText(r));
+
+/**
+ * A legal walk: a valid place, then follow-ups each allowed by the status it meets, each
+ * at or after the previous change (equal times included), stopping at random or when
+ * nothing more is allowed.
+ */
+const validWalk = fc
+  .record({
+    place: placeCmd.chain((p) =>
+      fc
+        .record({
+          orderId: id,
+          startMs: fc.integer({ min: MIN_MS, max: MAX_MS - 10 * 86_400_000 }),
+          spelling: fc.nat(),
+        })
+        .map(({ orderId, startMs, spelling }) => {
+          const options = spellings(startMs);
+          return { ...p, orderId, at: options[spelling % options.length] as string, startMs };
+        }),
+    ),
+    choices: fc.array(
+      fc.record({
+        pick: fc.nat(),
+        // Zero included: a change at the very instant of the previous one is allowed.
+        gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 86_400_000 })),
+        spelling: fc.nat(),
+        reason,
+      }),
+      { maxLength: 3 },
+    ),
+  })
+  .map(({ place: { startMs, ...first }, choices }) => {
+    const steps: OrderCommand[] = [];
+    let status: OrderState['status'] = 'placed';
+    let ms = startMs;
+    for (const c of choices) {
+      const legal: ReadonlyArray<OrderCommand['type']> = LEGAL_NEXT[status];
+      const type: OrderCommand['type'] | undefined = legal[c.pick % legal.length];
+      if (type === undefined || type === 'PlaceOrder') break;
+      ms += c.gapMs;
+      const options = spellings(ms);
+      steps.push(
+        followUpCommand(
+          type,
+          first.orderId,
+          options[c.spelling % options.length] as string,
+          c.reason,
+        ),
+      );
+      status = STATUS_AFTER[type];
+    }
+    return { place: first satisfies PlaceOrder, steps };
+  });
+
 const followUp = fc.constantFrom<OrderCommand['type']>(
   'CompleteOrder',
   'CancelOrder',
@@ -227,6 +357,45 @@ describe('properties', () => {
           assertValid(state);
         }
       }),
+    );
+  });
+
+  it('decide accepts every valid follow-up: random legal walks are accepted step by step', () => {
+    fc.assert(
+      fc.property(validWalk, ({ place: first, steps }) => {
+        let state: OrderState = { status: 'none' };
+        for (const command of [first, ...steps]) {
+          const d = decide(command, state);
+          if (!d.ok) {
+            throw new Error(
+              `refused valid ${command.type} on ${state.status}: ${d.error.code} ${d.error.message}`,
+            );
+          }
+          expect(d.events).toHaveLength(1);
+          const [event] = d.events as [OrderEvent];
+          expect(event.type).toBe(EMITS[command.type]);
+          expect(event.data.orderId).toBe(first.orderId);
+          const next = evolve(state, event);
+          expect(next.status).toBe(STATUS_AFTER[command.type]);
+          expect(changeOf(next, command.type)).toEqual(
+            command.type === 'PlaceOrder'
+              ? { at: command.at }
+              : { at: command.at, reason: 'reason' in command ? command.reason : undefined },
+          );
+          state = next;
+        }
+        // A walk ends only where nothing more is allowed, or where it chose to stop.
+        if (state.status === 'cancelled' || state.status === 'refunded') {
+          for (const type of ['CompleteOrder', 'CancelOrder', 'RefundOrder'] as const) {
+            const late = followUpCommand(type, first.orderId, '9999-12-31T23:59:59.999Z', 'x');
+            expect(decide(late, state)).toMatchObject({
+              ok: false,
+              error: { code: 'InvalidTransition' },
+            });
+          }
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -16,13 +16,15 @@ import {
   scheduleId,
 } from '../temporal/schedules';
 import { taskQueue } from '../temporal/task-queues';
-import { addMonths, monthIn } from '../workflows/report-months';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 import { startTestApp, type TestApp } from './support/app';
 import { expectedReport, type GeneratedOrder, generateOrders } from './support/orders';
 import { waitFor } from './support/wait';
 
 const run = promisify(execFile);
+/** A late correction re-rolls its month after this much quiet, and at most this late (README). */
+const RE_ROLLUP_QUIET_MS = 2_000;
+const RE_ROLLUP_MAX_DELAY_MS = 30_000;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 let app: TestApp;
@@ -78,12 +80,25 @@ async function rollup(month: string) {
   );
 }
 
+/** The schedule's zone in this test: not UTC, so applying it (or not) changes every answer. */
+const SCHEDULE_ZONE = 'Asia/Shanghai';
+/**
+ * A backfill window holding three of the schedule's times (01:00 on the 1st in Shanghai is
+ * 17:00 UTC the day before); in UTC its times would be 01:00Z on the 1st instead.
+ */
+const BACKFILL = {
+  start: new Date('2024-06-30T16:30:00Z'),
+  end: new Date('2024-08-31T17:30:00Z'),
+  times: ['2024-06-30T17:00:00.000Z', '2024-07-31T17:00:00.000Z', '2024-08-31T17:00:00.000Z'],
+};
+
 describe('monthly rollups', () => {
-  // The schedule rolls up the month before "now"; orders are dated inside it.
-  const closedMonth = addMonths(monthIn(new Date(), 'UTC'), -1);
+  // Pinned by the data, never by the wall clock: the month the first backfilled run (its
+  // scheduled time is 2024-07-01 01:00 in Shanghai) rolls up. Closed whenever the tests run.
+  const closedMonth = '2024-06';
   let orders: GeneratedOrder[] = [];
 
-  it('the schedule, triggered, rolls up the closed month; the API then answers from the rollup', async () => {
+  it('the schedule, late, rolls up the month before its scheduled time in its zone, one run at a time; the API then answers from the rollup', async () => {
     orders = await generateOrders(app.client('admin'), {
       count: 40,
       month: closedMonth,
@@ -99,22 +114,65 @@ describe('monthly rollups', () => {
     expect(live.source).toBe('live');
 
     const applied = await applySchedules(app.connections.temporal, {
-      timeZone: 'UTC',
+      timeZone: SCHEDULE_ZONE,
       retentionMonths: 24,
     });
     expect(applied.join(' ')).toMatch(/monthly-report-rollup: (created|updated)/);
-    const handle = app.connections.temporal.schedule.getHandle(scheduleId(MONTHLY_ROLLUP_SCHEDULE));
+    // Only backfills run here: a real due time (or retention deleting this run's data) must
+    // not land in the middle of the test. Backfills run on a paused schedule.
+    const schedules = app.connections.temporal.schedule;
+    await schedules.getHandle(scheduleId(RETENTION_SCHEDULE)).pause('tests run retention directly');
+    const handle = schedules.getHandle(scheduleId(MONTHLY_ROLLUP_SCHEDULE));
+    await handle.pause('tests drive this schedule with backfills');
     const described = await handle.describe();
-    expect(described.spec.calendars?.[0]).toMatchObject({
-      dayOfMonth: [{ start: 1, end: 1, step: 1 }],
-      hour: [{ start: 1, end: 1, step: 1 }],
+    expect(described.spec.timezone).toBe(SCHEDULE_ZONE);
+    expect(described.spec.calendars).toEqual([
+      expect.objectContaining({
+        dayOfMonth: [{ start: 1, end: 1, step: 1 }],
+        hour: [{ start: 1, end: 1, step: 1 }],
+        minute: [{ start: 0, end: 0, step: 1 }],
+      }),
+    ]);
+    expect(described.policies).toMatchObject({
+      overlap: 'BUFFER_ONE',
+      catchupWindow: 32 * 24 * 3_600_000,
     });
-    await handle.trigger();
-    const runId = await waitFor(
-      'the scheduled run',
-      async () => (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId,
+    expect(described.action).toMatchObject({
+      workflowType: 'monthlyRollupWorkflow',
+      args: [{ timeZone: SCHEDULE_ZONE }],
+    });
+    const skippedBefore = described.info.numActionsSkippedOverlap;
+
+    // Three due times at once, long past (as after an outage): the first runs, the second
+    // waits for it (BUFFER_ONE), the third finds one already waiting and is dropped.
+    await handle.backfill({ start: BACKFILL.start, end: BACKFILL.end });
+    const taken = await waitFor('the backfilled runs', async () => {
+      const d = await handle.describe();
+      const ours = d.info.recentActions.filter(
+        (a) => a.scheduledAt >= BACKFILL.start && a.scheduledAt <= BACKFILL.end,
+      );
+      return ours.length >= 2 && d.info.runningActions.length === 0 ? { d, ours } : undefined;
+    });
+    expect(taken.ours.map((a) => a.scheduledAt.toISOString())).toEqual(BACKFILL.times.slice(0, 2));
+    expect(taken.d.info.numActionsSkippedOverlap - skippedBefore).toBe(1);
+    const runs = await Promise.all(
+      taken.ours.map(async (a) => {
+        const run = app.connections.temporal.workflow.getHandle<typeof monthlyRollupWorkflow>(
+          a.action.workflow.workflowId,
+          a.action.workflow.firstExecutionRunId,
+        );
+        return { result: await run.result(), info: await run.describe() };
+      }),
     );
-    await app.connections.temporal.workflow.getHandle(runId).result();
+    // Each rolls up the month before its scheduled time in Shanghai (not the month before
+    // today, not the UTC month), and the second started only once the first had finished.
+    expect(runs.map((r) => r.result.month)).toEqual(['2024-06', '2024-07']);
+    expect(runs[0]?.result.slots).toBeGreaterThan(0);
+    const [first, second] = runs.map((r) => r.info);
+    expect(first?.closeTime).toBeDefined();
+    expect(second?.startTime.getTime()).toBeGreaterThanOrEqual(
+      first?.closeTime?.getTime() ?? Infinity,
+    );
 
     const report = await app
       .client('reader')
@@ -174,12 +232,13 @@ describe('monthly rollups', () => {
     expect({ totals: fromProducts?.totals, products: fromProducts?.products }).toEqual(expected);
   });
 
-  it('a refund after the rollup re-rolls the month automatically', async () => {
+  it('a refund after the rollup re-rolls the month automatically, after 2 s of quiet and within 30 s', async () => {
     const victim = orders.find((o) => o.fate === 'completed');
     if (!victim) throw new Error('no completed order');
     const before = await app
       .client('reader')
       .reports.monthly.query({ month: closedMonth, currency: 'RUA' });
+    const sent = Date.now();
     const r = await app.client('admin').orders.refund.mutate({
       orderId: victim.orderId,
       reason: 'late',
@@ -202,6 +261,11 @@ describe('monthly rollups', () => {
       expectedReport(orders, 'RUA'),
     );
     expect(after.totals.orderCount).toBe(before.totals.orderCount - 1);
+    // The correction waited for quiet (README: 2 s, 30 s at most) before rolling up again;
+    // the margin is for a loaded machine, far below "never".
+    const rolledAfter = Date.parse(after.generatedAt) - sent;
+    expect(rolledAfter).toBeGreaterThanOrEqual(RE_ROLLUP_QUIET_MS);
+    expect(rolledAfter).toBeLessThan(RE_ROLLUP_MAX_DELAY_MS + 10_000);
   });
 
   it('reconcile is clean after a clean run, and fails (exit 1) after a read-model document is tampered with', async () => {
@@ -287,56 +351,107 @@ describe('monthly rollups', () => {
     ).toBe('2025-10');
   });
 
-  it('retention removes only read-model data older than the limit, never events', async () => {
-    const old = await generateOrders(app.client('admin'), {
-      count: 4,
-      month: '2019-03',
-      currencies: ['RET'],
-      regions: ['x'],
-      products: 3,
-      seed: 5,
-    });
-    const recent = await generateOrders(app.client('admin'), {
-      count: 4,
-      month: '2024-08',
-      currencies: ['RET'],
-      regions: ['x'],
-      products: 3,
-      seed: 6,
-    });
-    await projected([...old, ...recent]);
-    await rollup('2019-03');
-    await app.connections.es.indices.refresh({ index: ordersAlias(config().ES_INDEX_PREFIX) });
+  it('retention removes read-model data older than the limit, keeps what changed since or is at the limit, never events', async () => {
+    const admin = app.client('admin');
+    const cutoffMonth = '2020-01';
+    const cutoff = `${cutoffMonth}-01T00:00:00.000Z`;
+    const justBefore = '2019-12-31T23:59:59.999Z';
+    const order = async (placedAt: string, then?: (orderId: string) => Promise<unknown>) => {
+      const { orderId } = await admin.orders.place.mutate({
+        customerId: 'c-ret',
+        region: 'x',
+        currency: 'RET',
+        items: [{ productId: 'p-ret', quantity: 1, unitPriceMinor: 100 }],
+        at: placedAt,
+      });
+      await then?.(orderId);
+      return orderId;
+    };
+    const complete = (at: string) => (orderId: string) =>
+      admin.orders.complete.mutate({ orderId, at });
+    const expired = await Promise.all([
+      order('2019-03-05T08:00:00Z'),
+      order('2019-03-05T08:00:00Z', complete('2019-03-06T08:00:00Z')),
+      order(justBefore, complete(justBefore)),
+      order('2019-03-05T08:00:00Z', async (orderId) => {
+        await complete('2019-03-06T08:00:00Z')(orderId);
+        await admin.orders.refund.mutate({ orderId, reason: 'old', at: '2019-04-01T00:00:00Z' });
+      }),
+    ]);
+    const kept = await Promise.all([
+      // Old orders whose last change is at or after the cutoff.
+      order('2019-03-05T08:00:00Z', complete(cutoff)),
+      order('2019-03-05T08:00:00Z', (orderId) =>
+        admin.orders.cancel.mutate({ orderId, reason: 'now' }),
+      ),
+      order('2019-03-05T08:00:00Z', async (orderId) => {
+        await complete('2019-03-06T08:00:00Z')(orderId);
+        await admin.orders.refund.mutate({ orderId, reason: 'late', at: '2024-08-10T00:00:00Z' });
+      }),
+      // Recent ones.
+      order('2024-08-05T08:00:00Z'),
+      order('2024-08-05T08:00:00Z', complete('2024-08-06T08:00:00Z')),
+    ]);
+    const alias = ordersAlias(config().ES_INDEX_PREFIX);
+    const versions = new Map<string, number>();
+    for (const orderId of [...expired, ...kept]) {
+      const { rows } = await app.connections.pool.query<{ version: number }>(
+        'select version from streams where stream_id = $1',
+        [`order-${orderId}`],
+      );
+      versions.set(orderId, rows[0]?.version ?? 0);
+    }
+    await waitFor(
+      'orders projected',
+      async () => {
+        for (const [orderId, version] of versions) {
+          const doc = await readOrderDocument(app.connections.es, alias, orderId);
+          if ((doc?.version ?? 0) < version) return undefined;
+        }
+        return true;
+      },
+      60_000,
+      200,
+    );
+    await app.connections.es.indices.refresh({ index: alias });
+    // Rollups the month before the cutoff, the cutoff month, and a recent one.
+    for (const month of ['2019-12', cutoffMonth, '2024-08']) await rollup(month);
+    const slot = (month: string) => ({ month, currency: 'RET', region: null });
+    const prefix = config().ES_INDEX_PREFIX;
+    const rolledBefore = await readRollup(app.connections.es, prefix, slot(cutoffMonth));
+    expect(rolledBefore?.totals).toMatchObject({ orderCount: 1 });
+    expect(await readRollup(app.connections.es, prefix, slot('2019-12'))).not.toBeNull();
+
     const acts = createReportActivities(deps());
-    const removed = await acts.applyRetention({ cutoffMonth: '2020-01' });
-    // Cancellations carry no back-dated time: an old order cancelled today changed recently.
-    const expired = old.filter((o) => o.fate !== 'cancelled');
-    const stillRecent = [...recent, ...old.filter((o) => o.fate === 'cancelled')];
+    const removed = await acts.applyRetention({ cutoffMonth });
+    // Other files may have left older documents too (the fuzz writes year 0001).
     expect(removed.orders).toBeGreaterThanOrEqual(expired.length);
     expect(removed.reportDocs).toBeGreaterThan(0);
-    const alias = ordersAlias(config().ES_INDEX_PREFIX);
-    for (const o of expired) {
-      expect(await readOrderDocument(app.connections.es, alias, o.orderId)).toBeNull();
+    for (const orderId of expired) {
+      expect(await readOrderDocument(app.connections.es, alias, orderId), orderId).toBeNull();
     }
-    for (const o of stillRecent) {
-      expect(await readOrderDocument(app.connections.es, alias, o.orderId)).not.toBeNull();
+    for (const orderId of kept) {
+      expect((await readOrderDocument(app.connections.es, alias, orderId))?.version, orderId).toBe(
+        versions.get(orderId),
+      );
     }
-    expect(
-      await readRollup(app.connections.es, config().ES_INDEX_PREFIX, {
-        month: '2019-03',
-        currency: 'RET',
-        region: null,
-      }),
-    ).toBeNull();
-    const { rows } = await app.connections.pool.query(
-      'select count(*)::int as n from events where stream_id = any($1)',
-      [old.map((o) => `order-${o.orderId}`)],
+    expect(await readRollup(app.connections.es, prefix, slot('2019-12'))).toBeNull();
+    const atCutoff = await readRollup(app.connections.es, prefix, slot(cutoffMonth));
+    expect({ totals: atCutoff?.totals, products: atCutoff?.products }).toEqual({
+      totals: rolledBefore?.totals,
+      products: rolledBefore?.products,
+    });
+    expect(await readRollup(app.connections.es, prefix, slot('2024-08'))).not.toBeNull();
+    // The event store keeps every event of every order, expired or not.
+    const { rows } = await app.connections.pool.query<{ stream_id: string; n: number }>(
+      'select stream_id, count(*)::int as n from events where stream_id = any($1) group by stream_id',
+      [[...versions.keys()].map((id) => `order-${id}`)],
     );
-    expect(rows[0].n).toBeGreaterThanOrEqual(old.length);
+    expect(new Map(rows.map((r) => [r.stream_id.slice('order-'.length), r.n]))).toEqual(versions);
     const live = await computeMonthlyReport(app.connections.es, alias, {
       month: '2024-08',
       currency: 'RET',
     });
-    expect(live.totals).toEqual(expectedReport(recent, 'RET').totals);
+    expect(live.totals).toMatchObject({ orderCount: 1, totalSalesMinor: 100 });
   });
 });

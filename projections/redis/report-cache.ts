@@ -5,8 +5,8 @@ export const REPORT_TTL_SECONDS = 300;
 
 /**
  * Cached reports carry the generation of their (month, currency) they were computed
- * under. Invalidation bumps the generation, so an entry computed before it — even one
- * stored after it, by a slow reader — is never served again.
+ * under. Invalidation bumps the generation, so an entry computed before it is never
+ * served again, and one a slow reader tries to store after it is not stored.
  */
 interface CachedReport<T> {
   generation: number;
@@ -37,26 +37,45 @@ export async function readCachedReport<T>(
     reportGenerationKey(prefix, slot.month, slot.currency),
     monthlyReportKey(prefix, slot.month, slot.currency, slot.region),
   );
+  // A reader's generation must be a key that an invalidation can move on: the rebuild's
+  // cache clear bumps only the generations that exist, so a reader that took an absent
+  // one could store its report after the clear, under a generation still valid.
+  if (gen === null)
+    await redis.set(reportGenerationKey(prefix, slot.month, slot.currency), '0', 'NX');
   const generation = Number(gen ?? 0);
   if (!cached) return { report: null, generation };
   const entry = JSON.parse(cached) as CachedReport<T>;
   return { report: entry.generation === generation ? entry.report : null, generation };
 }
 
+// Stores the entry only if its generation is still the current one, in one step: a slow
+// reader's outdated report is dropped instead of replacing a newer reader's entry.
+const WRITE_IF_CURRENT = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return 1
+`;
+
+/** Caches a report computed under `generation`; 'outdated' (not stored) if it moved on. */
 export async function writeCachedReport<T>(
   redis: Redis,
   prefix: string,
   slot: ReportSlot,
   generation: number,
   report: T,
-): Promise<void> {
+): Promise<'written' | 'outdated'> {
   const entry: CachedReport<T> = { generation, report };
-  await redis.set(
+  const written = await redis.eval(
+    WRITE_IF_CURRENT,
+    2,
+    reportGenerationKey(prefix, slot.month, slot.currency),
     monthlyReportKey(prefix, slot.month, slot.currency, slot.region),
+    String(generation),
     JSON.stringify(entry),
-    'EX',
-    REPORT_TTL_SECONDS,
+    String(REPORT_TTL_SECONDS),
   );
+  return written === 1 ? 'written' : 'outdated';
 }
 
 /** Marks every cached report of (month, currency) as outdated. */

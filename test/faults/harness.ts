@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { config } from '../../config/env';
 import { reconcileMonth } from '../../projections/reconcile';
 import { monthIn } from '../../workflows/report-months';
-import { type TestApp, TOKENS } from '../support/app';
+import type { TestApp } from '../support/app';
 import { waitFor } from '../support/wait';
+import type { Acked } from './load';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,78 +31,6 @@ export async function startWorkerProcess(): Promise<ChildProcess> {
   return child;
 }
 
-export interface Acked {
-  commandId: string;
-  orderId: string;
-  type: 'place' | 'complete';
-}
-
-export interface LoadResult {
-  acked: Acked[];
-  failed: number;
-}
-
-async function call(
-  app: TestApp,
-  path: string,
-  body: unknown,
-): Promise<{ orderId: string } | null> {
-  try {
-    const res = await fetch(`${app.url}/trpc/${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.writer}` },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    if (res.status !== 200) return null;
-    return ((await res.json()) as { result: { data: { orderId: string } } }).result.data;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Clients placing and completing orders until `stop()`; like real clients they retry a
- * failed call with the same commandId (a few times), so faults also exercise idempotency.
- */
-export function startLoad(app: TestApp, concurrency: number, currency = 'FLT') {
-  const result: LoadResult = { acked: [], failed: 0 };
-  let stopping = false;
-  const send = async (path: string, type: Acked['type'], body: Record<string, unknown>) => {
-    const commandId = randomUUID();
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const reply = await call(app, path, { ...body, commandId });
-      if (reply) {
-        result.acked.push({ commandId, orderId: reply.orderId, type });
-        return reply.orderId;
-      }
-      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
-    }
-    result.failed++;
-    return null;
-  };
-  const client = async (n: number) => {
-    for (let i = 0; !stopping; i++) {
-      const orderId = await send('orders.place', 'place', {
-        customerId: `c-${n}`,
-        region: n % 2 ? 'north' : 'south',
-        currency,
-        items: [{ productId: `p-${i % 5}`, quantity: 1 + (i % 3), unitPriceMinor: 100 + n }],
-      });
-      if (orderId && i % 2 === 0) await send('orders.complete', 'complete', { orderId });
-    }
-  };
-  const running = Promise.all(Array.from({ length: concurrency }, (_, n) => client(n)));
-  return {
-    result,
-    async stop(): Promise<LoadResult> {
-      stopping = true;
-      await running;
-      return result;
-    },
-  };
-}
-
 /** Every acknowledged command's events exist exactly once. */
 export async function assertExactlyOnce(app: TestApp, acked: Acked[]): Promise<void> {
   const ids = acked.map((a) => a.commandId);
@@ -120,29 +48,50 @@ export async function assertExactlyOnce(app: TestApp, acked: Acked[]): Promise<v
   }
 }
 
-/** Waits until the reconciliation of this month reports zero differences. */
-export async function assertReconciled(app: TestApp, timeoutMs = 180_000): Promise<void> {
-  const month = monthIn(new Date(), config().REPORT_TIMEZONE);
-  let last = '';
-  await waitFor(
-    `reconcile ${month} clean`,
-    async () => {
-      await app.connections.es.indices.refresh({ index: `${config().ES_INDEX_PREFIX}orders` });
-      const r = await reconcileMonth(
-        {
-          ...app.connections,
-          esPrefix: config().ES_INDEX_PREFIX,
-          redisPrefix: config().REDIS_KEY_PREFIX,
-          timeZone: config().REPORT_TIMEZONE,
-        },
-        month,
-      );
-      last = JSON.stringify(r.differences.slice(0, 3));
-      return r.differences.length === 0 && r.checked.live > 0 ? true : undefined;
-    },
-    timeoutMs,
-    1_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last differences: ${last}`);
-  });
+/** The report months the acknowledged completions landed in, read from their stored events. */
+async function monthsOf(app: TestApp, acked: Acked[]): Promise<string[]> {
+  const ids = acked.filter((a) => a.type === 'complete').map((a) => a.commandId);
+  const { rows } = await app.connections.pool.query<{ occurred_at: Date }>(
+    `select distinct occurred_at from events
+     where event_type = 'OrderCompleted' and metadata->>'commandId' = any($1::text[])`,
+    [ids],
+  );
+  return [...new Set(rows.map((r) => monthIn(r.occurred_at, config().REPORT_TIMEZONE)))].sort();
+}
+
+/**
+ * Waits until the reconciliation of every month the load completed orders in reports zero
+ * differences (read models equal the event store), with live numbers to compare.
+ */
+export async function assertReconciled(
+  app: TestApp,
+  acked: Acked[],
+  timeoutMs = 180_000,
+): Promise<void> {
+  const months = await monthsOf(app, acked);
+  if (months.length === 0) throw new Error('no completed order to reconcile');
+  for (const month of months) {
+    let last = '';
+    await waitFor(
+      `reconcile ${month} clean`,
+      async () => {
+        await app.connections.es.indices.refresh({ index: `${config().ES_INDEX_PREFIX}orders` });
+        const r = await reconcileMonth(
+          {
+            ...app.connections,
+            esPrefix: config().ES_INDEX_PREFIX,
+            redisPrefix: config().REDIS_KEY_PREFIX,
+            timeZone: config().REPORT_TIMEZONE,
+          },
+          month,
+        );
+        last = JSON.stringify(r.differences.slice(0, 3));
+        return r.differences.length === 0 && r.checked.live > 0 ? true : undefined;
+      },
+      timeoutMs,
+      1_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last differences: ${last}`);
+    });
+  }
 }

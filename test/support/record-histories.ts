@@ -7,6 +7,11 @@
 // running app: their own task queues, index and key prefixes; DATABASE_URL and REDIS_URL
 // default to the test database and Redis db 1 when not set.
 //
+// It bundles the workflow code of the tree it runs in, so record from a clean checkout of
+// the commit the histories are for (e.g. `git archive HEAD` into a folder, node_modules
+// linked; set GIT_DIR to this repository's .git there: the
+// rebuild-elasticsearch-before-batch-size-5000 case reads the pre-patch workflow from git).
+//
 // Each case runs real commands and workflows against the real stack, then checks that the
 // history shows what the case is for (e.g. two loadOrder calls after a version conflict)
 // before it writes the file.

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { type TestApp, TOKENS } from '../support/app';
+
+/** A command the API acknowledged (200), with when it was sent. */
+export interface Acked {
+  commandId: string;
+  orderId: string;
+  type: 'place' | 'complete';
+  sentAt: number;
+  /** How many earlier attempts of this command id failed. */
+  failedAttempts: number;
+}
+
+/** One failed attempt: what the caller saw, classified. */
+export interface Failure {
+  commandId: string;
+  sentAt: number;
+  /** e.g. "503 SERVICE_UNAVAILABLE", "network", "timeout". */
+  kind: string;
+  message: string;
+}
+
+export interface LoadResult {
+  acked: Acked[];
+  failures: Failure[];
+  /** Commands that never succeeded after every attempt with the same command id. */
+  abandoned: string[];
+}
+
+type Outcome = { ok: true; orderId: string } | { ok: false; kind: string; message: string };
+
+const ATTEMPTS = 6;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+async function call(app: TestApp, path: string, body: unknown): Promise<Outcome> {
+  let res: Response;
+  try {
+    res = await fetch(`${app.url}/trpc/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.writer}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const name = (err as Error).name;
+    return {
+      ok: false,
+      kind: name === 'TimeoutError' ? 'timeout' : 'network',
+      message: String(err),
+    };
+  }
+  const text = await res.text();
+  if (res.status === 200) {
+    return {
+      ok: true,
+      orderId: (JSON.parse(text) as { result: { data: { orderId: string } } }).result.data.orderId,
+    };
+  }
+  let code = '?';
+  let message = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: string; data?: { code?: string } } };
+    code = parsed.error?.data?.code ?? '?';
+    message = parsed.error?.message ?? message;
+  } catch {}
+  return { ok: false, kind: `${res.status} ${code}`, message };
+}
+
+/**
+ * Clients placing and completing orders until `stop()`. Like well-behaved callers they
+ * retry a failed call with the same commandId (a few times, with backoff), so faults also
+ * exercise idempotency; every failed attempt is recorded with what the caller saw.
+ */
+export function startLoad(app: TestApp, concurrency: number, currency = 'CHF') {
+  const result: LoadResult = { acked: [], failures: [], abandoned: [] };
+  let stopping = false;
+  const send = async (path: string, type: Acked['type'], body: Record<string, unknown>) => {
+    const commandId = randomUUID();
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const sentAt = Date.now();
+      const outcome = await call(app, path, { ...body, commandId });
+      if (outcome.ok) {
+        result.acked.push({
+          commandId,
+          orderId: outcome.orderId,
+          type,
+          sentAt,
+          failedAttempts: attempt,
+        });
+        return outcome.orderId;
+      }
+      result.failures.push({ commandId, sentAt, kind: outcome.kind, message: outcome.message });
+      await new Promise((r) => setTimeout(r, 1_000 * (attempt + 1)));
+    }
+    result.abandoned.push(commandId);
+    return null;
+  };
+  const client = async (n: number) => {
+    for (let i = 0; !stopping; i++) {
+      const orderId = await send('orders.place', 'place', {
+        customerId: `c-${n}`,
+        region: n % 2 ? 'north' : 'south',
+        currency,
+        items: [{ productId: `p-${i % 5}`, quantity: 1 + (i % 3), unitPriceMinor: 100 + n }],
+      });
+      if (orderId && i % 2 === 0) await send('orders.complete', 'complete', { orderId });
+    }
+  };
+  const running = Promise.all(Array.from({ length: concurrency }, (_, n) => client(n)));
+  return {
+    result,
+    async stop(): Promise<LoadResult> {
+      stopping = true;
+      await running;
+      return result;
+    },
+  };
+}
+
+/** What a fault case allows callers to see, and when. */
+export interface FailureBudget {
+  /** Failure kinds allowed for attempts sent during the fault, each with a message it must match. */
+  allowed: { kind: string; message: RegExp }[];
+  /** Attempts sent this long after the heal must all succeed. */
+  settleMs: number;
+}
+
+/**
+ * Checks a load run against a fault's budget: during the fault only the allowed kinds of
+ * failure, after the heal (plus settling time) none, nothing abandoned, and commands
+ * acknowledged after the heal.
+ */
+export function checkBudget(
+  result: LoadResult,
+  window: { faultAt: number; healedAt: number },
+  budget: FailureBudget,
+): string[] {
+  const problems: string[] = [];
+  const settled = window.healedAt + budget.settleMs;
+  for (const f of result.failures) {
+    if (f.sentAt >= settled) {
+      problems.push(`after the heal: ${f.kind} ${f.message}`);
+    } else if (!budget.allowed.some((a) => a.kind === f.kind && a.message.test(f.message))) {
+      problems.push(`not allowed during the fault: ${f.kind} ${f.message}`);
+    }
+  }
+  if (result.abandoned.length > 0) {
+    problems.push(
+      `${result.abandoned.length} command(s) never succeeded after retries with the same commandId`,
+    );
+  }
+  const afterHeal = result.acked.filter((a) => a.sentAt >= settled).length;
+  if (afterHeal < 5) problems.push(`only ${afterHeal} command(s) acknowledged after the heal`);
+  return [...new Set(problems)];
+}
