@@ -6,7 +6,14 @@ export const getOrderInput = z.strictObject({
   minVersion: z.number().int().min(1).max(1_000_000).optional(),
 });
 
+/**
+ * Read-your-writes: the `position` a command replied with. The query waits (at most 2 s)
+ * until the read model has projected it, or answers with `stale: true`.
+ */
+const minPosition = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional();
+
 export const searchOrdersInput = z.strictObject({
+  minPosition,
   status: z.enum(['placed', 'completed', 'cancelled', 'refunded']).optional(),
   region: id.optional(),
   customerId: id.optional(),
@@ -18,7 +25,12 @@ export const searchOrdersInput = z.strictObject({
   cursor: z.string().max(1024).optional(),
 });
 
-export const monthlyReportInput = z.strictObject({ month, currency, region: id.optional() });
+export const monthlyReportInput = z.strictObject({
+  month,
+  currency,
+  region: id.optional(),
+  minPosition,
+});
 
 export const topProductsInput = z
   .strictObject({
@@ -26,6 +38,7 @@ export const topProductsInput = z
     to: month,
     currency,
     limit: z.number().int().min(1).max(100).default(10),
+    minPosition,
   })
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] });
 

@@ -71,14 +71,17 @@ export class ProjectionCheckpoints {
   }
 
   /**
-   * Whether a reader at `at` has read the event at global `position` (false if there is no
-   * such event yet). Compared in the readers' (transaction id, position) order.
+   * Whether the projector has read the event at global `position` (false while there is no
+   * such event). Compared in the readers' (transaction id, position) order.
    */
-  async hasPassed(at: GlobalCheckpoint, position: number): Promise<boolean> {
+  async passed(projector: string, position: number): Promise<boolean> {
     const { rows } = await this.pool.query<{ passed: boolean }>(
-      `select (transaction_id, global_position) <= ($1::xid8, $2::bigint) as passed
-       from events where global_position = $3`,
-      [at.transactionId, at.position, position],
+      `select exists (
+         select 1 from events e join projection_checkpoints c on c.projector = $1
+         where e.global_position = $2
+           and (e.transaction_id, e.global_position) <= (c.transaction_id, c.global_position)
+       ) as passed`,
+      [projector, position],
     );
     return rows[0]?.passed ?? false;
   }

@@ -14,11 +14,10 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
-import type { ReadModelDeps } from '../order-queries';
 import { router, writerProcedure } from '../trpc';
-import { orderQueries } from './queries';
+import { orderQueries, type QueryDeps } from './queries';
 
-export interface OrdersDeps extends ReadModelDeps {
+export interface OrdersDeps extends QueryDeps {
   temporal: Client;
 }
 

@@ -5,7 +5,9 @@ import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts } from '../../projections/elasticsearch/reports';
 import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
+import type pg from 'pg';
 import { getOrder, type ReadModelDeps } from '../order-queries';
+import { waitForPosition } from '../read-your-writes';
 import {
   getOrderInput,
   monthlyReportInput,
@@ -49,7 +51,19 @@ async function readModelCall<T>(what: string, call: () => Promise<T>): Promise<T
   }
 }
 
-export function orderQueries(deps: ReadModelDeps) {
+export interface QueryDeps extends ReadModelDeps {
+  pool: pg.Pool;
+}
+
+/** Whether the answer may miss the change at `minPosition` (false when none was asked). */
+async function staleFor(deps: QueryDeps, minPosition: number | undefined): Promise<boolean> {
+  if (minPosition === undefined) return false;
+  return !(await readModelCall('read-your-writes wait', () =>
+    waitForPosition(deps.pool, 'elasticsearch', minPosition),
+  ));
+}
+
+export function orderQueries(deps: QueryDeps) {
   return {
     get: readerProcedure.input(getOrderInput).query(async ({ input }) => {
       const found = await readModelCall('orders.get', () =>
@@ -66,27 +80,32 @@ export function orderQueries(deps: ReadModelDeps) {
       }
       return { ...found.order, stale: found.stale };
     }),
-    search: readerProcedure.input(searchOrdersInput).query(({ input }) => {
-      const { pageSize, cursor, ...filters } = input;
-      return readModelCall('orders.search', () =>
+    search: readerProcedure.input(searchOrdersInput).query(async ({ input }) => {
+      const { pageSize, cursor, minPosition, ...filters } = input;
+      const stale = await staleFor(deps, minPosition);
+      const page = await readModelCall('orders.search', () =>
         searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
       );
+      return { ...page, stale };
     }),
   };
 }
 
-export function reportsRouter(deps: ReadModelDeps) {
+export function reportsRouter(deps: QueryDeps) {
   return router({
-    monthly: readerProcedure.input(monthlyReportInput).query(({ input }) =>
-      readModelCall('reports.monthly', () =>
+    monthly: readerProcedure.input(monthlyReportInput).query(async ({ input }) => {
+      const stale = await staleFor(deps, input.minPosition);
+      const report = await readModelCall('reports.monthly', () =>
         monthlyReport(deps, {
           month: input.month,
           currency: input.currency,
           region: input.region ?? null,
         }),
-      ),
-    ),
+      );
+      return { ...report, stale };
+    }),
     topProducts: readerProcedure.input(topProductsInput).query(async ({ input }) => ({
+      stale: await staleFor(deps, input.minPosition),
       from: input.from,
       to: input.to,
       currency: input.currency,
