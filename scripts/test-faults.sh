@@ -16,7 +16,10 @@ export FAULT_STACK=1
 unset DATABASE_URL REDIS_URL ELASTICSEARCH_URL TEMPORAL_ADDRESS
 
 stop_fault_stack() {
-  [ "${KEEP_FAULT_STACK:-0}" = 1 ] || bash scripts/stack.sh down
+  # Without the app's URLs, which are set below for the tests: with them the stack script
+  # would take the servers for external ones and leave them running.
+  [ "${KEEP_FAULT_STACK:-0}" = 1 ] ||
+    env -u DATABASE_URL -u REDIS_URL -u ELASTICSEARCH_URL -u TEMPORAL_ADDRESS bash scripts/stack.sh down
 }
 trap stop_fault_stack EXIT
 bash scripts/stack.sh up
