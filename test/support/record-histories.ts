@@ -20,9 +20,12 @@ import { access, writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { config } from '../../config/env';
-import { CURRENT_SCHEMA_VERSION, decide, fold } from '../../domain';
+import { CURRENT_SCHEMA_VERSION, decide, fold, READ_MODELS } from '../../domain';
 import { type BatchAppend, createPool, migrate, START } from '../../eventstore';
 import { ordersAlias } from '../../projections/elasticsearch/names';
+import { readOrderDocument } from '../../projections/elasticsearch/write-orders';
+import { createTemporalClient } from '../../temporal/client';
+import { projectorWorkflowId } from '../../temporal/projectors';
 import { requestRerollup } from '../../temporal/reports-client';
 import { PROJECTION_STATUS } from '../../temporal/search-attributes';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
@@ -33,6 +36,7 @@ import {
   retryProjectionSignal,
   skipProjectionSignal,
 } from '../../workflows/order-command-contract';
+import { parkedProjectionWorkflowId } from '../../workflows/parked-projection';
 import type { RebuildProgress } from '../../workflows/rebuild-read-model';
 import { monthIn } from '../../workflows/report-months';
 import { rerollupWorkflowId } from '../../workflows/reports';
@@ -42,8 +46,18 @@ import { waitFor } from './wait';
 
 interface Case {
   file: string;
-  /** Runs the case; returns the workflow whose history is recorded, once it has finished. */
+  /**
+   * Runs the case; returns the workflow whose history is recorded, once it has finished
+   * (or, for a workflow that never ends, once it has done what the case is for).
+   */
   run(env: RecordingEnv): Promise<WorkflowHandle>;
+  /** The workflow runs forever (a projector): record its history so far. */
+  running?: boolean;
+  /**
+   * Recorded by workflow code that is gone from the tree (e.g. the command workflow before
+   * the projectors): the file stays for the replay test, the case cannot run any more.
+   */
+  frozen?: string;
   /** What the history must show for the case to cover what it is named after. */
   check(facts: HistoryFacts): void;
 }
@@ -114,6 +128,60 @@ async function parkedProjection(
       60_000,
       250,
     );
+  } finally {
+    await es.indices.updateAliases({
+      actions: [
+        { remove: { index: broken, alias } },
+        ...good.map((index) => ({ add: { index, alias } })),
+      ],
+    });
+    await es.indices.delete({ index: broken });
+  }
+  await handle.signal(signal);
+  return handle;
+}
+
+/** The command alone: its event-store local activities, no read-side activity or patch. */
+function commandOnly(facts: HistoryFacts): void {
+  expectFact(facts.workflowType === 'orderCommandWorkflowV2', 'orderCommandWorkflowV2', facts);
+  expectFact(facts.patches.length === 0, 'no patch marker', facts);
+  expectFact(
+    facts.activities.every((a) => a === 'loadOrder' || a === 'appendOrderEvents'),
+    'only the event store activities',
+    facts,
+  );
+}
+
+/**
+ * Places an order while the orders alias points at an index whose mapping rejects it, so
+ * the projector parks it; restores the alias, then signals the parked workflow.
+ */
+async function parkedOrder(
+  env: RecordingEnv,
+  signal: typeof retryProjectionSignal | typeof skipProjectionSignal,
+): Promise<WorkflowHandle> {
+  const es = env.app.connections.es;
+  const alias = ordersAlias(config().ES_INDEX_PREFIX);
+  const good = Object.keys(await es.indices.getAlias({ name: alias }));
+  const broken = `${config().ES_INDEX_PREFIX}broken-${Date.now()}`;
+  await es.indices.create({
+    index: broken,
+    mappings: { properties: { region: { type: 'long' } } },
+  });
+  await es.indices.updateAliases({
+    actions: [
+      ...good.map((index) => ({ remove: { index, alias } })),
+      { add: { index: broken, alias } },
+    ],
+  });
+  let handle: WorkflowHandle | undefined;
+  try {
+    const orderId = await placeOrder(env);
+    handle = env.app.connections.temporal.workflow.getHandle(
+      prefixedId(parkedProjectionWorkflowId('elasticsearch', orderId)),
+    );
+    const parked = handle;
+    await waitFor('the order parked', () => parked.describe().then(() => true), 60_000, 250);
   } finally {
     await es.indices.updateAliases({
       actions: [
@@ -203,6 +271,7 @@ const currentMonth = () => monthIn(new Date(), config().REPORT_TIMEZONE);
 
 const CASES: Record<string, Case> = {
   place: {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-place-with-projections.json',
     async run(env) {
       const commandId = randomUUID();
@@ -212,6 +281,7 @@ const CASES: Record<string, Case> = {
     check: projectedCommand,
   },
   complete: {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-complete-with-projections.json',
     async run(env) {
       const orderId = await placeOrder(env);
@@ -222,6 +292,7 @@ const CASES: Record<string, Case> = {
     check: projectedCommand,
   },
   refund: {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-refund-with-projections.json',
     async run(env) {
       const writer = env.app.client('writer');
@@ -234,6 +305,7 @@ const CASES: Record<string, Case> = {
     check: projectedCommand,
   },
   'rejected-not-found': {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-rejected-not-found-with-projections.json',
     async run(env) {
       const commandId = randomUUID();
@@ -249,6 +321,7 @@ const CASES: Record<string, Case> = {
     check: (facts) => expectFact(facts.patches.length === 0, 'a refusal (no projection)', facts),
   },
   cancel: {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-cancel-with-projections.json',
     async run(env) {
       const orderId = await placeOrder(env);
@@ -262,6 +335,7 @@ const CASES: Record<string, Case> = {
   },
   /** A complete whose order is cancelled between its load and its append: it loads again, re-decides, and is refused. */
   'redecide-after-conflict': {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-redecide-after-conflict-with-projections.json',
     async run(env) {
       const writer = env.app.client('writer');
@@ -287,6 +361,7 @@ const CASES: Record<string, Case> = {
     },
   },
   'retry-projection': {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-retry-projection-with-projections.json',
     run: (env) => parkedProjection(env, retryProjectionSignal),
     check(facts) {
@@ -296,6 +371,7 @@ const CASES: Record<string, Case> = {
     },
   },
   'skip-projection': {
+    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
     file: 'order-command-skip-projection-with-projections.json',
     run: (env) => parkedProjection(env, skipProjectionSignal),
     check(facts) {
@@ -374,9 +450,154 @@ const CASES: Record<string, Case> = {
     run: (env) => startReportWorkflow(env, 'reconcileMonthWorkflow', [{ month: currentMonth() }]),
     check: (facts) => expectFact(facts.activities.includes('reconcile'), 'the reconcile', facts),
   },
+  'v2-place': {
+    file: 'order-command-v2-place.json',
+    async run(env) {
+      const commandId = randomUUID();
+      await placeOrder(env, commandId);
+      return commandHandle(env, commandId);
+    },
+    check: commandOnly,
+  },
+  'v2-complete': {
+    file: 'order-command-v2-complete.json',
+    async run(env) {
+      const orderId = await placeOrder(env);
+      const commandId = randomUUID();
+      await env.app.client('writer').orders.complete.mutate({ commandId, orderId });
+      return commandHandle(env, commandId);
+    },
+    check: commandOnly,
+  },
+  'v2-refund': {
+    file: 'order-command-v2-refund.json',
+    async run(env) {
+      const writer = env.app.client('writer');
+      const orderId = await placeOrder(env);
+      await writer.orders.complete.mutate({ orderId });
+      const commandId = randomUUID();
+      await writer.orders.refund.mutate({ commandId, orderId, reason: 'damaged' });
+      return commandHandle(env, commandId);
+    },
+    check: commandOnly,
+  },
+  'v2-cancel': {
+    file: 'order-command-v2-cancel.json',
+    async run(env) {
+      const orderId = await placeOrder(env);
+      const commandId = randomUUID();
+      await env.app
+        .client('writer')
+        .orders.cancel.mutate({ commandId, orderId, reason: 'customer changed their mind' });
+      return commandHandle(env, commandId);
+    },
+    check: commandOnly,
+  },
+  'v2-rejected-not-found': {
+    file: 'order-command-v2-rejected-not-found.json',
+    async run(env) {
+      const commandId = randomUUID();
+      await env.app
+        .client('writer')
+        .orders.complete.mutate({ commandId, orderId: 'missing-order' })
+        .then(
+          () => Promise.reject(new Error('completing a missing order was accepted')),
+          () => undefined,
+        );
+      return commandHandle(env, commandId);
+    },
+    check: commandOnly,
+  },
+  /** A complete whose order is cancelled between its load and its append: it re-decides. */
+  'v2-redecide-after-conflict': {
+    file: 'order-command-v2-redecide-after-conflict.json',
+    async run(env) {
+      const writer = env.app.client('writer');
+      const orderId = await placeOrder(env);
+      const commandId = randomUUID();
+      env.competeAfterFirstLoad(commandId, () =>
+        writer.orders.cancel.mutate({ orderId, reason: 'cancelled meanwhile' }),
+      );
+      const refusal = await writer.orders.complete.mutate({ commandId, orderId }).then(
+        () => Promise.reject(new Error('the complete won over the concurrent cancel')),
+        (err: Error) => err,
+      );
+      if (!/cancelled/.test(refusal.message)) throw refusal;
+      return commandHandle(env, commandId);
+    },
+    check(facts) {
+      commandOnly(facts);
+      expectFact(count(facts.activities, 'loadOrder') === 2, 'two loads', facts);
+    },
+  },
+  /** The Elasticsearch projector after it projected a placed and a completed order. */
+  'projector-elasticsearch': {
+    file: 'projector-elasticsearch.json',
+    running: true,
+    async run(env) {
+      const orderId = await placeOrder(env);
+      const done = await env.app.client('writer').orders.complete.mutate({ orderId });
+      const alias = ordersAlias(config().ES_INDEX_PREFIX);
+      await waitFor(
+        'the completion projected',
+        async () =>
+          (await readOrderDocument(env.app.connections.es, alias, orderId))?.version ===
+          done.version
+            ? true
+            : undefined,
+        60_000,
+        100,
+      );
+      return env.app.connections.temporal.workflow.getHandle(projectorWorkflowId('elasticsearch'));
+    },
+    check(facts) {
+      expectFact(facts.workflowType === 'projectorWorkflow', 'the projector', facts);
+      expectFact(facts.activities.includes('waitForEvents'), 'a wait for events', facts);
+      expectFact(count(facts.activities, 'projectBatch') >= 2, 'two batches', facts);
+    },
+  },
+  'parked-retry': {
+    file: 'parked-projection-retry.json',
+    run: (env) => parkedOrder(env, retryProjectionSignal),
+    check(facts) {
+      expectFact(facts.workflowType === 'parkedProjectionWorkflow', 'a parked order', facts);
+      expectFact(facts.signals.includes(retryProjectionSignal.name), 'the retry signal', facts);
+      expectFact(facts.activities.includes('projectOrder'), 'the retried projection', facts);
+    },
+  },
+  'parked-skip': {
+    file: 'parked-projection-skip.json',
+    run: (env) => parkedOrder(env, skipProjectionSignal),
+    check(facts) {
+      expectFact(facts.workflowType === 'parkedProjectionWorkflow', 'a parked order', facts);
+      expectFact(facts.signals.includes(skipProjectionSignal.name), 'the skip signal', facts);
+    },
+  },
 };
 
 const HISTORIES = new URL('../histories/', import.meta.url);
+
+/**
+ * The recorder's task queues are fixed: projectors of an earlier recording would still be
+ * running (with long histories and another database's checkpoint). Start them afresh.
+ */
+async function freshProjectors(): Promise<void> {
+  const pool = createPool(config().DATABASE_URL, 1);
+  const temporal = await createTemporalClient();
+  try {
+    for (const readModel of READ_MODELS) {
+      const id = projectorWorkflowId(readModel);
+      await temporal.workflow
+        .getHandle(id)
+        .terminate('a new recording starts')
+        .catch(() => undefined);
+      await pool.query('delete from projection_checkpoints where projector = $1', [id]);
+    }
+  } finally {
+    await temporal.connection.close();
+    await pool.end();
+  }
+}
 
 async function exists(url: URL): Promise<boolean> {
   return access(url).then(
@@ -393,7 +614,14 @@ if (unknown.length > 0) {
   console.error(`unknown case(s): ${unknown.join(', ')}; cases: ${Object.keys(CASES).join(', ')}`);
   process.exit(2);
 }
-const selected = names.length > 0 ? names : Object.keys(CASES);
+const frozen = names.filter((n) => CASES[n]?.frozen);
+if (frozen.length > 0) {
+  console.error(
+    `cannot re-record ${frozen.join(', ')}: recorded by ${CASES[frozen[0] ?? '']?.frozen}, which is no longer in the tree`,
+  );
+  process.exit(2);
+}
+const selected = names.length > 0 ? names : Object.keys(CASES).filter((n) => !CASES[n]?.frozen);
 if (!force) {
   const taken: string[] = [];
   for (const name of selected) {
@@ -408,13 +636,14 @@ if (!force) {
 
 const migrationPool = createPool(config().DATABASE_URL, 1);
 await migrate(migrationPool).finally(() => migrationPool.end());
+await freshProjectors();
 const env = await startRecordingEnv();
 try {
   for (const name of selected) {
     const recordCase = CASES[name];
     if (!recordCase) continue;
     const handle = await recordCase.run(env);
-    await handle.result();
+    if (!recordCase.running) await handle.result();
     const json = historyToJSON(await handle.fetchHistory());
     recordCase.check(historyFacts(json));
     await writeFile(new URL(recordCase.file, HISTORIES), json, { flag: force ? 'w' : 'wx' });
