@@ -68,8 +68,8 @@ describe('fault suite', () => {
     await underLoad(
       () =>
         outage('elasticsearch', 60_000, async () => {
-          // Operators see it: the README's query finds projections flagged as retrying.
-          const query = `TaskQueue = '${taskQueue('commands')}' AND ExecutionStatus = 'Running' AND ProjectionStatus = 'elasticsearch:retrying'`;
+          // Operators see it: the README's query finds the projector flagged as retrying.
+          const query = `TaskQueue = '${taskQueue('projections')}' AND ExecutionStatus = 'Running' AND ProjectionStatus = 'elasticsearch:retrying'`;
           await waitFor(
             'projections flagged as retrying',
             async () =>
@@ -79,7 +79,20 @@ describe('fault suite', () => {
           );
           const status = await admin.admin.projections.status.query();
           const es = status.readModels.find((r) => r.readModel === 'elasticsearch');
-          expect(es?.retrying).toBeGreaterThan(0);
+          expect(es?.retrying).toBe(1);
+          // Commands go on while the projector waits: its lag grows.
+          await waitFor(
+            'lag visible',
+            async () => {
+              const now = await admin.admin.projections.status.query();
+              const lagging = now.readModels.find((r) => r.readModel === 'elasticsearch');
+              return (lagging?.lagEvents ?? 0) > 0 && (lagging?.lagSeconds ?? 0) >= 5
+                ? true
+                : undefined;
+            },
+            30_000,
+            500,
+          );
         }),
       NO_FAILURES,
     );
