@@ -83,11 +83,13 @@ export function createReportActivities(deps: ReportActivityDeps) {
     }: {
       cutoffMonth: string;
     }): Promise<{ orders: number; reportDocs: number }> {
-      const cutoff = `${cutoffMonth}-01T00:00:00.000Z`;
+      // The cutoff month starts at midnight on the 1st in the report time zone, as report
+      // months do: Elasticsearch reads the zone-less date in `time_zone`.
+      const cutoff = `${cutoffMonth}-01T00:00:00`;
       const orders = await deleteMatching(deps.es, ordersAlias(deps.esPrefix), {
         bool: {
           must_not: ['placedAt', 'completedAt', 'cancelledAt', 'refundedAt'].map((field) => ({
-            range: { [field]: { gte: cutoff } },
+            range: { [field]: { gte: cutoff, time_zone: deps.reportTimeZone } },
           })),
         },
       });

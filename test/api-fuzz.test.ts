@@ -14,10 +14,13 @@ import {
   searchOrdersInput,
   topProductsInput,
 } from '../api/query-inputs';
+import { createAppRouter } from '../api/router';
+import { config } from '../config/env';
 import { ID_PATTERN } from '../domain';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import {
   describeReply,
+  fuzzParameters,
   hugeString,
   INJECTION_OBJECTS,
   INJECTIONS,
@@ -38,6 +41,7 @@ import {
   validId,
   wrongType,
 } from './support/fuzz';
+import { waitFor } from './support/wait';
 
 // Property-based fuzz of every API input through real HTTP against the real stack.
 // Every request: never a 5xx, and the documented error code. Every property that sends only
@@ -46,18 +50,24 @@ import {
 const BODY_LIMIT = 64 * 1024; // startTestApp's maxBodyBytes
 /** Node's default limit on the request line plus headers (--max-http-header-size). */
 const HEADER_LIMIT = 16 * 1024;
+/** vitest.config.ts's testTimeout, for the tests that do not set their own. */
+const TEST_TIMEOUT = 60_000;
 const PROPERTY_TIMEOUT = 90_000;
+/** Out of a test's timeout: what is left after the property for its report and the ledger. */
+const AFTER_PROPERTY_MS = 15_000;
 
 type Role = keyof typeof TOKENS;
 const ROLES: Role[] = ['reader', 'writer', 'admin'];
 const rolesAtLeast = (role: Role): Role[] => ROLES.slice(ROLES.indexOf(role));
 const bearer = (role: Role) => `Bearer ${TOKENS[role]}`;
 
-/** fast-check settings; FUZZ_SEED=<n> replays a run. */
-const runs = <T>(numRuns: number): fc.Parameters<T> => ({
-  numRuns,
-  ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}),
-});
+/**
+ * fast-check settings for a property given `share` of a test's time: it stops before the
+ * test times out, so even a slow shrink reports its seed and counterexample. FUZZ_SEED=<n>
+ * replays a run.
+ */
+const runs = <T>(numRuns: number, testTimeoutMs = TEST_TIMEOUT, share = 1): fc.Parameters<T> =>
+  fuzzParameters<T>(numRuns, Math.floor((testTimeoutMs - AFTER_PROPERTY_MS) * share));
 
 let app: TestApp;
 beforeAll(async () => {
@@ -631,6 +641,33 @@ const ALL: Procedure[] = [...WITH_INPUT, STATUS];
 const MUTATIONS = WITH_INPUT.filter((p) => p.type === 'mutation');
 const isSpec = (p: Procedure): p is ProcedureSpec => 'fields' in p;
 
+/**
+ * The procedures the API serves, read from its router (not from the table above), each with
+ * its table entry: a procedure added to the router without one fails the sweep instead of
+ * going unswept, and so does a table entry of the wrong type.
+ */
+function servedProcedures(): Procedure[] {
+  const router = createAppRouter({
+    ...app.connections,
+    esPrefix: config().ES_INDEX_PREFIX,
+    redisPrefix: config().REDIS_KEY_PREFIX,
+    reportTimeZone: config().REPORT_TIMEZONE,
+  });
+  // At run time tRPC keeps every procedure here under its dotted path (its type says nested).
+  const byPath = router._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+  const served = Object.entries(byPath);
+  const table = new Map(ALL.map((p) => [p.name, p]));
+  expect(
+    served.filter(([name]) => !table.has(name)).map(([name]) => name),
+    'procedures with no entry in the sweep table (least role, input fields)',
+  ).toEqual([]);
+  return served.map(([name, procedure]) => {
+    const entry = table.get(name) as Procedure;
+    expect(procedure._def.type, `${name}: its type in the sweep table`).toBe(entry.type);
+    return entry;
+  });
+}
+
 type Entry = readonly [string, Json];
 
 function validInput(p: ProcedureSpec): fc.Arbitrary<{ [key: string]: Json }> {
@@ -884,6 +921,26 @@ describe('oracle sanity (no HTTP): generated inputs are what the tests claim', (
     },
   );
 
+  it('a failure whose shrink outlasts the time limit still reports its seed and counterexample', async () => {
+    // Fails at once, then shrinks one slow step at a time: far more steps than fit the limit.
+    const slowToShrink = fc.asyncProperty(
+      fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 5, maxLength: 20 }),
+      async (xs) => {
+        await new Promise((r) => setTimeout(r, 25));
+        return xs.reduce((a, b) => a + b, 0) < 1_000_000;
+      },
+    );
+    const limitMs = 500;
+    const details = await fc.check(slowToShrink, fuzzParameters(1_000, limitMs, {}));
+    expect(details.failed).toBe(true);
+    expect(details.interrupted, 'stopped by the time limit, mid-shrink').toBe(true);
+    const [counterexample] = details.counterexample ?? [[]];
+    expect(counterexample.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1_000_000);
+    await expect(fc.assert(slowToShrink, fuzzParameters(1_000, limitMs, {}))).rejects.toThrow(
+      /seed: -?\d+, path: "[\d:]+".*Counterexample: \[\[\d/s,
+    );
+  });
+
   it('every instant sample is accepted or refused as its list claims', () => {
     const accepted = (placedFrom: string) => searchOrdersInput.safeParse({ placedFrom }).success;
     for (const s of EDGE_INSTANTS) expect(accepted(s), s).toBe(true);
@@ -999,7 +1056,7 @@ describe('invalid input is 400 BAD_REQUEST with issue paths, and writes nothing'
               expectRefusedInput(await callJson(p, input, role), paths);
             },
           ),
-          runs(60),
+          runs(60, PROPERTY_TIMEOUT),
         ),
       );
     },
@@ -1259,50 +1316,71 @@ describe('authentication and roles come before the input', () => {
     return fc.oneof(...options);
   }
 
-  it('no token, an unknown token or a malformed Authorization header: 401 UNAUTHORIZED', async () => {
-    await nothingPersisted('unauthorized', () =>
-      fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom(...ALL).chain((p) => fc.tuple(fc.constant(p), anyBody(p))),
-          badAuthorization,
-          async ([p, body], authorization) => {
-            const res = await call(p, body, authorization);
-            if (res.sent.bodyBytes > BODY_LIMIT)
-              observe('POST body over 64 KiB without a valid token', res.reply);
-            const error = expectError(res, 401, ['UNAUTHORIZED']);
-            expect(error.message).toMatch(/token/);
-          },
-        ),
-        runs(60),
-      ),
-    );
+  it('the sweep covers every procedure the router serves: each has its least role and inputs here', async () => {
+    const served = servedProcedures();
+    expect(
+      served.map((p) => p.name).sort(),
+      'the sweep table lists procedures the router lacks',
+    ).toEqual(ALL.map((p) => p.name).sort());
+    // The least role of each gets past authorization (to the input check, or an answer).
+    await nothingPersisted('least-role', async () => {
+      for (const p of served) {
+        const res = await callJson(p, isSpec(p) ? {} : undefined, p.role);
+        expect(
+          [401, 403],
+          `${p.name} as ${p.role}: ${describeReply(res.reply, res.sent)}`,
+        ).not.toContain(res.reply.status);
+      }
+    });
   });
 
-  it('a role below the procedure’s: 403 FORBIDDEN, whatever the input', async () => {
-    const pairs: [Procedure, Role][] = ALL.flatMap((p) =>
-      ROLES.filter((r) => ROLES.indexOf(r) < ROLES.indexOf(p.role)).map((r): [Procedure, Role] => [
-        p,
-        r,
-      ]),
-    );
-    await nothingPersisted('forbidden', () =>
-      fc.assert(
-        fc.asyncProperty(
-          fc
-            .constantFrom(...pairs)
-            .chain(([p, role]) => fc.tuple(fc.constant(p), fc.constant(role), anyBody(p))),
-          async ([p, role, body]) => {
-            const res = await call(p, body, bearer(role));
-            if (res.sent.bodyBytes > BODY_LIMIT)
-              observe('POST body over 64 KiB with too low a role', res.reply);
-            const error = expectError(res, 403, ['FORBIDDEN']);
-            expect(error.message).toMatch(new RegExp(`needs the ${p.role} role`));
-          },
+  it(
+    'no token, an unknown token or a malformed Authorization header: 401 UNAUTHORIZED, on every procedure',
+    async () => {
+      const procedures = servedProcedures();
+      await nothingPersisted('unauthorized', async () => {
+        for (const p of procedures) {
+          await fc.assert(
+            fc.asyncProperty(anyBody(p), badAuthorization, async (body, authorization) => {
+              const res = await call(p, body, authorization);
+              if (res.sent.bodyBytes > BODY_LIMIT)
+                observe('POST body over 64 KiB without a valid token', res.reply);
+              const error = expectError(res, 401, ['UNAUTHORIZED']);
+              expect(error.message).toMatch(/token/);
+            }),
+            runs(8, PROPERTY_TIMEOUT, 1 / procedures.length),
+          );
+        }
+      });
+    },
+    PROPERTY_TIMEOUT,
+  );
+
+  it(
+    'a role below the procedure’s: 403 FORBIDDEN, whatever the input, on every procedure',
+    async () => {
+      const pairs: [Procedure, Role][] = servedProcedures().flatMap((p) =>
+        ROLES.filter((r) => ROLES.indexOf(r) < ROLES.indexOf(p.role)).map(
+          (r): [Procedure, Role] => [p, r],
         ),
-        runs(60),
-      ),
-    );
-  });
+      );
+      await nothingPersisted('forbidden', async () => {
+        for (const [p, role] of pairs) {
+          await fc.assert(
+            fc.asyncProperty(anyBody(p), async (body) => {
+              const res = await call(p, body, bearer(role));
+              if (res.sent.bodyBytes > BODY_LIMIT)
+                observe('POST body over 64 KiB with too low a role', res.reply);
+              const error = expectError(res, 403, ['FORBIDDEN']);
+              expect(error.message).toMatch(new RegExp(`needs the ${p.role} role`));
+            }),
+            runs(8, PROPERTY_TIMEOUT, 1 / pairs.length),
+          );
+        }
+      });
+    },
+    PROPERTY_TIMEOUT,
+  );
 
   it('a writer sending `at` with otherwise valid input: 403 FORBIDDEN', async () => {
     await nothingPersisted('forbidden-at', () =>
@@ -1339,10 +1417,10 @@ describe('valid queries never fail on the server', () => {
     await admin.orders.complete.mutate({ orderId: placed.orderId, at: '2025-10-15T12:00:00Z' });
     seeded = placed;
     // The search read model must hold documents, or Elasticsearch skips parsing the query.
-    for (let i = 0; i < 10; i++) {
+    await waitFor('the seeded order in the read model', async () => {
       const found = await admin.orders.get.query({ orderId: placed.orderId, minVersion: 2 });
-      if (!found.stale) break;
-    }
+      return found.stale ? undefined : found;
+    });
   });
 
   const wellFormedCursor = fc
@@ -1382,7 +1460,7 @@ describe('valid queries never fail on the server', () => {
               expect(res.reply.status, describeReply(res.reply, res.sent)).toBe(200);
             },
           ),
-          runs(60),
+          runs(60, PROPERTY_TIMEOUT),
         ),
       );
     },
@@ -1398,7 +1476,7 @@ describe('valid queries never fail on the server', () => {
             const res = await callJson(MONTHLY, input, 'reader');
             expect(res.reply.status, describeReply(res.reply, res.sent)).toBe(200);
           }),
-          runs(40),
+          runs(40, PROPERTY_TIMEOUT),
         ),
       );
     },
@@ -1414,7 +1492,7 @@ describe('valid queries never fail on the server', () => {
             const res = await callJson(TOP_PRODUCTS, input, 'reader');
             expect(res.reply.status, describeReply(res.reply, res.sent)).toBe(200);
           }),
-          runs(40),
+          runs(40, PROPERTY_TIMEOUT),
         ),
       );
     },
@@ -1434,7 +1512,7 @@ describe('valid queries never fail on the server', () => {
               expectError(res, 404, ['NOT_FOUND']);
             }
           }),
-          runs(40),
+          runs(40, PROPERTY_TIMEOUT),
         ),
       );
     },

@@ -172,8 +172,8 @@ describe('read-model rebuild', () => {
   }, 420_000);
 
   it('a rebuild whose worker is SIGKILLed mid-batch resumes on a new worker and loses nothing', async () => {
-    // Enough events for a dozen batches: the kill lands while most are still to copy.
-    await fillStoreTo(60_000);
+    // Enough events for eight batches: the kill lands while most are still to copy.
+    await fillStoreTo(40_000);
     const totalEvents = await eventCount();
     // The rebuild's activities must land on a worker that can be killed.
     await stopProjections();
@@ -245,7 +245,7 @@ describe('read-model rebuild', () => {
   }, 300_000);
 
   it('a second rebuild request while one runs starts nothing new', async () => {
-    await fillStoreTo(60_000);
+    await fillStoreTo(40_000);
     const totalEvents = await eventCount();
     const since = new Date();
     const admin = app.client('admin');

@@ -125,7 +125,8 @@ describe('fault suite', () => {
         ? true
         : undefined,
     );
-    const month = (await reader.orders.get.query({ orderId })).reportMonth ?? '';
+    const month =
+      (await reader.orders.get.query({ orderId, minVersion: done.version })).reportMonth ?? '';
     await underLoad(
       () =>
         outage('redis', 10_000, async () => {

@@ -347,3 +347,38 @@ export function trpcError(reply: Reply, sent?: Sent): TrpcErrorShape {
   }
   return error;
 }
+
+// ---------------------------------------------------------------------------------------
+// Running properties
+
+/**
+ * fast-check parameters that stop a property after `timeLimitMs`, so a failure found late
+ * or a slow shrink still ends in fast-check's report (seed, path and the smallest
+ * counterexample found so far) instead of the test runner's timeout, which keeps neither.
+ * Give it less than the test's timeout. Running out of time before any failure is no
+ * failure (the fuzz asserts behaviour, not speed): it is logged with the runs done.
+ * FUZZ_SEED=<n> replays a run; FUZZ_PATH=<path> (with `-t` picking the one property)
+ * replays its counterexample, or resumes an interrupted shrink.
+ */
+export function fuzzParameters<T>(
+  numRuns: number,
+  timeLimitMs: number,
+  env: Record<string, string | undefined> = process.env,
+): fc.Parameters<T> {
+  const logInterrupt: fc.Plugin<T> = () => ({
+    onAllRunsComplete: (details) => {
+      if (details.interrupted && !details.failed) {
+        console.warn(
+          `[fuzz] stopped after ${details.numRuns} of ${numRuns} runs (time limit ${timeLimitMs} ms), seed ${details.seed}`,
+        );
+      }
+    },
+  });
+  return {
+    numRuns,
+    ...(env.FUZZ_SEED ? { seed: Number(env.FUZZ_SEED) } : {}),
+    ...(env.FUZZ_PATH ? { path: env.FUZZ_PATH } : {}),
+    // The time limit never looks at the values: it fits a property of any type.
+    plugins: [fc.interruptAfterTimeLimit(timeLimitMs) as fc.Plugin<T>, logInterrupt],
+  };
+}

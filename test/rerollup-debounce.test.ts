@@ -1,0 +1,93 @@
+import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestRerollup } from '../temporal/reports-client';
+import { prefixedId } from '../temporal/task-queues';
+import { rerollupWorkflowId } from '../workflows/reports';
+import { startTestApp, type TestApp } from './support/app';
+import { waitFor } from './support/wait';
+
+// The debounce of rerollupMonthWorkflow (quiet 2 s, at most 30 s), counted from the
+// workflow histories: which rollups they scheduled, and which signals came before or after.
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+type Step = 'rollup' | 'signal';
+
+/**
+ * The month's re-rollup runs, oldest first, once the last one finished: each as its rollups
+ * and signals in order. A run ends after its rollup unless a signal came in meanwhile; a
+ * later signal starts a new run (signal-with-start).
+ */
+async function finishedRuns(month: string, signals: number): Promise<Step[][]> {
+  const workflowId = prefixedId(rerollupWorkflowId(month));
+  await app.connections.temporal.workflow.getHandle(workflowId).result();
+  return waitFor('every run listed', async () => {
+    const listed: { runId: string; startTime: Date }[] = [];
+    for await (const wf of app.connections.temporal.workflow.list({
+      query: `WorkflowId = '${workflowId}'`,
+    }))
+      listed.push(wf);
+    listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    const runs: Step[][] = [];
+    for (const { runId } of listed) {
+      const handle = app.connections.temporal.workflow.getHandle(workflowId, runId);
+      const events: HistoryEvent[] = (await handle.fetchHistory()).events ?? [];
+      runs.push(
+        events.flatMap((e): Step[] => {
+          if (e.workflowExecutionSignaledEventAttributes) return ['signal'];
+          if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'rollupMonth')
+            return ['rollup'];
+          return [];
+        }),
+      );
+    }
+    return runs.flat().filter((e) => e === 'signal').length === signals ? runs : undefined;
+  });
+}
+
+const count = (steps: Step[], what: Step) => steps.filter((e) => e === what).length;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('re-rollup debounce', () => {
+  it('a burst of late corrections costs one rollup', async () => {
+    const month = '2011-01';
+    // Spread over a few seconds, so the workflow sees them one by one, never quiet for 2 s.
+    for (let i = 0; i < 10; i++) {
+      await requestRerollup(app.connections.temporal, month);
+      await sleep(300);
+    }
+    const runs = await finishedRuns(month, 10);
+    // One run took the whole burst, and rolled up once, after it.
+    expect(runs).toHaveLength(1);
+    expect(count(runs.flat(), 'rollup')).toBe(1);
+    expect(runs.flat().at(-1)).toBe('rollup');
+  });
+
+  it('a steady stream of corrections still rolls up within the 30 s cap', async () => {
+    const month = '2011-02';
+    // One signal a second, never quiet for 2 s, for longer than the cap.
+    const streamMs = 36_000;
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < streamMs) {
+      await requestRerollup(app.connections.temporal, month);
+      sent++;
+      await sleep(1_000);
+    }
+    const runs = await finishedRuns(month, sent);
+    const steps = runs.flat();
+    // One rollup forced by the cap while signals still came, one after the stream ended.
+    expect(count(steps, 'rollup')).toBe(2);
+    const firstRollup = steps.indexOf('rollup');
+    expect(count(steps.slice(firstRollup), 'signal')).toBeGreaterThan(0);
+    expect(steps.at(-1)).toBe('rollup');
+  }, 120_000);
+});
