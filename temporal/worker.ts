@@ -8,7 +8,6 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
-import type { ReadModel } from '../domain';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createProjectionActivities } from '../activities/projection-activities';
@@ -16,6 +15,7 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
+import type { ReadModel } from '../domain';
 import { AppendListener, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';

@@ -1,19 +1,19 @@
 import { errors } from '@elastic/elasticsearch';
 import { TRPCError } from '@trpc/server';
+import type pg from 'pg';
 import { logger } from '../../config/logger';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts } from '../../projections/elasticsearch/reports';
 import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
-import type pg from 'pg';
 import { getOrder, type ReadModelDeps } from '../order-queries';
-import { waitForPosition } from '../read-your-writes';
 import {
   getOrderInput,
   monthlyReportInput,
   searchOrdersInput,
   topProductsInput,
 } from '../query-inputs';
+import { waitForPosition } from '../read-your-writes';
 import { monthlyReport } from '../report-queries';
 import { readerProcedure, router } from '../trpc';
 
