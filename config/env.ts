@@ -19,6 +19,20 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]*$/)
     .default(''),
+  /**
+   * Command partitions: commands are routed by a hash of their order id to this many
+   * long-lived workflows, which decide and append queued commands in batches. 0: one
+   * workflow per command (orderCommandWorkflowV2).
+   */
+  COMMAND_PARTITIONS: z.coerce.number().int().min(0).max(256).default(4),
+  /**
+   * Commands one API process keeps in flight per partition. The server refuses more than 10
+   * in-flight updates per workflow (history.maxInFlightUpdates): API processes × this must
+   * stay below 10 (two API processes: 4 each).
+   */
+  COMMAND_INFLIGHT_PER_PARTITION: z.coerce.number().int().min(1).max(9).default(8),
+  /** How long a command may take before the caller gets 503 "retry with the same commandId". */
+  COMMAND_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(20_000),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKENS: z.string().optional(),

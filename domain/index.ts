@@ -9,3 +9,4 @@ export * from './report-months';
 export * from './rules';
 export * from './streams';
 export * from './upcast';
+export * from './partitions';

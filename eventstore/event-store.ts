@@ -367,6 +367,31 @@ export class EventStore {
     return byStream;
   }
 
+  /** The results of the command ids that produced events (one query), by command id. */
+  async findCommands(commandIds: readonly string[]): Promise<
+    Map<string, { streamId: string; payloadHash: string; version: number; position: number }>
+  > {
+    const found = new Map<
+      string,
+      { streamId: string; payloadHash: string; version: number; position: number }
+    >();
+    if (commandIds.length === 0) return found;
+    const { rows } = await this.pool.query(
+      `select command_id::text, stream_id, payload_hash, stream_version, last_position
+       from commands where command_id = any($1::uuid[])`,
+      [commandIds],
+    );
+    for (const row of rows) {
+      found.set(String(row.command_id).toLowerCase(), {
+        streamId: row.stream_id,
+        payloadHash: row.payload_hash,
+        version: row.stream_version,
+        position: Number(row.last_position),
+      });
+    }
+    return found;
+  }
+
   /** The result a command id produced, if it produced events. */
   async findCommand(
     commandId: string,

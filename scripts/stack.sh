@@ -45,6 +45,7 @@ TEMPORAL_SEARCH_ATTRIBUTES=(
   OrderId=Keyword
   CommandType=Keyword
   ProjectionStatus=KeywordList
+  CommandPartitionStatus=Keyword
 )
 
 PG_URL_LOCAL="postgresql://orders:orders@127.0.0.1:$PG_PORT/orders"
@@ -424,6 +425,7 @@ temporal_up() {
   local pidfile=$RUN_DIR/temporal.pid
   if pid_alive "$pidfile"; then
     wait_for temporal "$LOG_DIR/temporal.log" temporal_ready
+    temporal_register_search_attributes
     return
   fi
   port_in_use $TEMPORAL_PORT && die "port $TEMPORAL_PORT is taken by a Temporal the stack did not start; stop it, or set TEMPORAL_ADDRESS to use it"
@@ -445,6 +447,21 @@ temporal_up() {
   setsid "$TEMPORAL" "${args[@]}" >>"$LOG_DIR/temporal.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_for temporal "$LOG_DIR/temporal.log" temporal_ready
+}
+
+# A dev server started by an older version of this script lacks the attributes added since
+# (it takes them as start flags only): register what is missing. A workflow that upserts an
+# unknown attribute fails its task.
+temporal_register_search_attributes() {
+  local listed sa
+  listed=$("$TEMPORAL" operator search-attribute list --address "$(temporal_address)" \
+    --namespace "$(temporal_namespace)" 2>/dev/null) || return 0
+  for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do
+    grep -qw "${sa%%=*}" <<<"$listed" && continue
+    log "temporal: registering search attribute ${sa%%=*}"
+    "$TEMPORAL" operator search-attribute create --address "$(temporal_address)" \
+      --namespace "$(temporal_namespace)" --name "${sa%%=*}" --type "${sa#*=}" >/dev/null
+  done
 }
 
 temporal_down() {

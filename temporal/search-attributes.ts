@@ -9,4 +9,15 @@ export const PROJECTION_STATUS = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD_LIST,
 );
 
-export const ALL_SEARCH_ATTRIBUTES = [ORDER_ID, COMMAND_TYPE, PROJECTION_STATUS];
+/** 'stuck' while a command partition cannot store its batch (event store unreachable). */
+export const COMMAND_PARTITION_STATUS = defineSearchAttributeKey(
+  'CommandPartitionStatus',
+  SearchAttributeType.KEYWORD,
+);
+
+export const ALL_SEARCH_ATTRIBUTES = [
+  ORDER_ID,
+  COMMAND_TYPE,
+  PROJECTION_STATUS,
+  COMMAND_PARTITION_STATUS,
+];

@@ -10,6 +10,7 @@ import {
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
+import { createCommandBatchActivities } from '../activities/command-batch-activities';
 import { createProjectionActivities } from '../activities/projection-activities';
 import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
@@ -77,7 +78,7 @@ export async function createWorkers(
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('commands'),
         workflowBundle: await workflowBundle(),
-        activities: createCommandActivities(store),
+        activities: { ...createCommandActivities(store), ...createCommandBatchActivities(store) },
       }),
     );
   }

@@ -1,4 +1,5 @@
 // Everything the worker bundles as workflow code. Deterministic code only.
+export { commandPartitionWorkflow } from './command-partition';
 export { orderCommandWorkflowV2 } from './order-command';
 export { orderCommandWorkflow } from './order-command-legacy';
 export { parkedProjectionWorkflow } from './parked-projection';

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { TRPCError } from '@trpc/server';
+import { config } from '../../config/env';
 import type { OrderCommand } from '../../domain';
-import type { CommandReply } from '../../workflows/order-command-contract';
+import type { CommandReply, OrderCommandInput } from '../../workflows/order-command-contract';
 import { hasRole, type Principal } from '../auth';
 import { submitCommand } from '../command-bus';
 import { payloadHash } from '../command-hash';
@@ -14,6 +15,7 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
+import { createPartitionBus } from '../partition-bus';
 import { router, writerProcedure } from '../trpc';
 import { orderQueries, type QueryDeps } from './queries';
 
@@ -40,6 +42,16 @@ function effectiveTime(principal: Principal, at: string | undefined): string {
 
 /** Commands and queries of orders, in one `orders` namespace for callers. */
 export function ordersRouter(deps: OrdersDeps) {
+  const { COMMAND_PARTITIONS, COMMAND_INFLIGHT_PER_PARTITION, COMMAND_DEADLINE_MS } = config();
+  // Partitioned (the default) or one workflow per command (COMMAND_PARTITIONS=0).
+  const submit =
+    COMMAND_PARTITIONS > 0
+      ? createPartitionBus(deps.temporal, {
+          partitions: COMMAND_PARTITIONS,
+          inflightPerPartition: COMMAND_INFLIGHT_PER_PARTITION,
+          deadlineMs: COMMAND_DEADLINE_MS,
+        })
+      : (input: OrderCommandInput) => submitCommand(deps.temporal, input);
   async function run(
     procedure: string,
     ctx: CommandContext,
@@ -49,7 +61,7 @@ export function ordersRouter(deps: OrdersDeps) {
     const commandId = input.commandId ?? randomUUID();
     const command = build(commandId);
     try {
-      return await submitCommand(deps.temporal, {
+      return await submit({
         commandId,
         payloadHash: payloadHash(procedure, input),
         command,

@@ -1,0 +1,163 @@
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { partitionOf } from '../domain';
+import { prefixedId, taskQueue } from '../temporal/task-queues';
+import type { commandPartitionWorkflow } from '../workflows/command-partition';
+import {
+  commandPartitionWorkflowId,
+  PARTITION_DRAINING,
+  submitCommandUpdate,
+} from '../workflows/command-partition-contract';
+import type {
+  CommandErrorCode,
+  CommandReply,
+  OrderCommandInput,
+} from '../workflows/order-command-contract';
+import { CommandRejectedError } from './command-bus';
+
+export interface PartitionBusOptions {
+  partitions: number;
+  inflightPerPartition: number;
+  deadlineMs: number;
+}
+
+/** A counting semaphore: at most `limit` holders, the others wait in order. */
+class Slots {
+  private held = 0;
+  private waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async take(signal: AbortSignal): Promise<void> {
+    if (this.held < this.limit) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', abandon);
+        resolve();
+      };
+      const abandon = () => {
+        this.waiting = this.waiting.filter((w) => w !== grant);
+        reject(signal.reason);
+      };
+      this.waiting.push(grant);
+      signal.addEventListener('abort', abandon, { once: true });
+    });
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
+}
+
+/** The outcome is not known yet: the caller resends the same command id. */
+function notYet(reason: string): CommandRejectedError {
+  return new CommandRejectedError(
+    'Unavailable',
+    `${reason}; the outcome is not known yet: retry with the same commandId (a command id is never applied twice)`,
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** gRPC RESOURCE_EXHAUSTED (too many in-flight updates) or UNAVAILABLE: resend shortly. */
+function isBusy(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 8 || code === 14) return true;
+  }
+  return false;
+}
+
+/**
+ * Sends commands to their partition workflows: update-with-start (USE_EXISTING) on the
+ * partition the order id hashes to, the update id being the command id, so a resend of
+ * the same command attaches to the one in flight or gets its stored outcome. At most
+ * `inflightPerPartition` updates per partition leave this process at once (the server's
+ * limit is 10 per workflow); a refusal for load or a partition that is continuing as new is
+ * resent until the deadline, and the deadline answers 503, never a hang.
+ */
+export function createPartitionBus(client: Client, options: PartitionBusOptions) {
+  const slots = Array.from(
+    { length: options.partitions },
+    () => new Slots(options.inflightPerPartition),
+  );
+
+  async function send(partition: number, input: OrderCommandInput): Promise<CommandReply> {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
+      'commandPartitionWorkflow',
+      {
+        workflowId: prefixedId(commandPartitionWorkflowId(partition)),
+        taskQueue: taskQueue('commands'),
+        args: [{ partition, handledTotal: 0 }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      },
+    );
+    const reply = await client.workflow.executeUpdateWithStart(submitCommandUpdate, {
+      args: [input],
+      updateId: input.commandId.toLowerCase(),
+      startWorkflowOperation,
+    });
+    // The same command id with another payload attached to the first one in flight.
+    if (reply.payloadHash !== input.payloadHash) {
+      throw new CommandRejectedError(
+        'CommandIdConflict',
+        `command id ${input.commandId} was already used for a different command`,
+      );
+    }
+    return { orderId: reply.orderId, version: reply.version, position: reply.position };
+  }
+
+  return async function submit(input: OrderCommandInput): Promise<CommandReply> {
+    const partition = partitionOf(input.command.orderId, options.partitions);
+    const deadline = AbortSignal.timeout(options.deadlineMs);
+    const work = (async () => {
+      await slots[partition]?.take(deadline);
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await send(partition, input);
+          } catch (err) {
+            const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+            const draining =
+              cause instanceof ApplicationFailure && cause.type === PARTITION_DRAINING;
+            if (!(draining || isBusy(err)) || deadline.aborted) throw toRejection(err);
+            await sleep(Math.min(50 * 2 ** attempt, 1_000));
+          }
+        }
+      } finally {
+        slots[partition]?.release();
+      }
+    })();
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline.addEventListener(
+        'abort',
+        () => reject(notYet(`the command did not finish within ${options.deadlineMs} ms`)),
+        { once: true },
+      );
+    });
+    // The command may still finish after the deadline: its result is then what a resend gets.
+    work.catch(() => undefined);
+    return Promise.race([work, timedOut]);
+  };
+}
+
+function toRejection(err: unknown): unknown {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type) {
+    return new CommandRejectedError(
+      cause.type as CommandErrorCode,
+      cause.message,
+      cause.details?.[0],
+    );
+  }
+  if (isBusy(err)) return notYet('the workflow engine is busy or unavailable');
+  return err;
+}
