@@ -30,8 +30,6 @@
 //   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options
 //   --worker-pool N                the workers' DATABASE_POOL_SIZE
 //   --dynamic-config KEY=JSON      --dynamic-config-value for the servers started here
-//   --command-variant production|no-projections|one-projection   what-if workflows
-//       (bench/fixtures/command-*.ts) run behind the real API
 //   --lag-every N  --warmup S  --label NAME
 //
 // Isolated from the app and the tests: database orders_bench_cmd, Elasticsearch prefix

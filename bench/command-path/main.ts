@@ -264,7 +264,6 @@ async function startWorkerChild(address: string, settings: Settings): Promise<Wo
       ...process.env,
       TEMPORAL_ADDRESS: address,
       BENCH_WORKER_TUNING: JSON.stringify(settings.tuning),
-      BENCH_COMMAND_VARIANT: settings.commandVariant,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -318,7 +317,7 @@ async function startWorkerChild(address: string, settings: Settings): Promise<Wo
 
 async function startWorkersInProcess(settings: Settings): Promise<WorkerHandle> {
   const { startBenchWorkers } = await import('./workers');
-  const workers = await startBenchWorkers(settings.tuning, settings.commandVariant);
+  const workers = await startBenchWorkers(settings.tuning);
   const stop = () => workers.shutdown();
   cleanups.push(stop);
   return {
@@ -648,8 +647,7 @@ async function commandScenario(
     record(sample);
     if (parsed.data && measure && ++successes % ctx.settings.lagEvery === 0) {
       const repliedAt = r.sentAt + r.latencyMs;
-      // Without projections nothing would ever become visible.
-      if (ctx.settings.commandVariant !== 'no-projections') follow(parsed.data, repliedAt);
+      follow(parsed.data, repliedAt);
       traced.add({ workflowId: `order-command-${commandId}`, sentAt: r.sentAt, repliedAt });
     }
     return parsed.data;

@@ -12,7 +12,6 @@ export const TASK_QUEUE_PREFIX = 'benchcmd';
 export const EMPTY_TASK_QUEUE = 'benchcmd-empty';
 
 export type ServerKind = 'sqlite' | 'memory' | 'sqlite-file' | 'sqlite-wal' | 'postgres';
-export type CommandVariant = 'production' | 'no-projections' | 'one-projection';
 export type ScenarioKind =
   | 'command'
   | 'command-reports'
@@ -83,8 +82,6 @@ export interface Settings {
   label: string | undefined;
   /** Database connections of the worker (DATABASE_POOL_SIZE); undefined keeps the app default. */
   workerPoolSize: number | undefined;
-  /** Which command workflow the commands worker runs: production, or a what-if fixture. */
-  commandVariant: CommandVariant;
 }
 
 const TUNING_FLAGS: Record<string, keyof WorkerTuning> = {
@@ -138,7 +135,6 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
       label: str,
       'worker-pool': str,
       'nonsticky-ratio': str,
-      'command-variant': str,
       ...Object.fromEntries(Object.keys(TUNING_FLAGS).map((k) => [k, str])),
     },
     strict: true,
@@ -196,13 +192,6 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
     dynamicConfig: values['dynamic-config'] ?? [],
     lagEvery: values['lag-every'] ? positiveInt('lag-every', values['lag-every']) : 20,
     label: values.label,
-    commandVariant: values['command-variant']
-      ? (list('command-variant', values['command-variant'], [
-          'production',
-          'no-projections',
-          'one-projection',
-        ] as const)[0] ?? 'production')
-      : 'production',
     workerPoolSize: values['worker-pool']
       ? positiveInt('worker-pool', values['worker-pool'])
       : undefined,
