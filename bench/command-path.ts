@@ -1,6 +1,9 @@
-// Throughput and latency of the command path (HTTP → tRPC → update-with-start → workflow →
-// event store → reply), next to its floors: an empty update-with-start workflow behind the
-// same kind of HTTP endpoint, and the event store without Temporal; plus projection lag.
+// Throughput and latency of the command path (HTTP → tRPC → update-with-start →
+// orderCommandWorkflowV2 → event store → reply), next to its floors: an empty
+// update-with-start workflow behind the same kind of HTTP endpoint, and the event store
+// without Temporal; plus projection lag (the projectors the workers run, one per read
+// model) and the history events and workflow tasks per command. One module per scenario
+// under bench/command-path/scenarios/.
 //
 //   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
 //
@@ -40,5 +43,5 @@ import { benchEnvironment, readSettings } from './command-path/settings';
 
 const settings = readSettings();
 Object.assign(process.env, benchEnvironment(settings));
-const { runBench } = await import('./command-path/main');
+const { runBench } = await import('./command-path/run-bench');
 await runBench(settings);
