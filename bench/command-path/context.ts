@@ -2,7 +2,8 @@
 // the empty-workflow endpoint, the workers, and the bench's constants.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { ReportApi, ReportSlot } from './report-load';
+import type { ReportApi } from './report-data-set';
+import type { ReportSlot } from './report-load';
 import type { RunningServer } from './servers';
 import type { Settings } from './settings';
 import { loopDelayMonitor } from './stats';

@@ -12,7 +12,7 @@ import { COMMAND_TYPE, ORDER_ID } from '../../temporal/search-attributes';
 import { emptyUpdate, type emptyWorkflow } from '../fixtures/empty-workflow';
 import { onCleanup } from './cleanups';
 import { newId } from './load';
-import { failFastRedis } from './report-load';
+import { failFastRedis } from './report-data-set';
 import { BENCH_DATABASE_URL, EMPTY_TASK_QUEUE, REDIS_URL } from './settings';
 
 export interface ReadSide {

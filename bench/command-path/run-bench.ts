@@ -12,7 +12,7 @@ import { printReportLoad } from './print-report-load';
 import { printResults } from './print-results';
 import { printTargets } from './print-targets';
 import { reportComparison } from './report-comparison';
-import { prepareReportData } from './report-data';
+import { prepareReportData } from './report-data-set';
 import { addCpuPerRequest, ratios, type ScenarioResult, type SkippedScenario } from './results';
 import { eventStoreScenario } from './scenarios/event-store';
 import { type ServerTurn, serverTurn } from './server-turn';
