@@ -7,7 +7,7 @@
 //
 //   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
 //
-// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (20 with --quick),
+// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (10 with --quick),
 // three Temporal servers in turn: the stack's (127.0.0.1:7233, SQLite file), an in-memory
 // dev server (127.0.0.1:7253) and the standalone server on PostgreSQL
 // (scripts/temporal-postgres.sh, 127.0.0.1:7243, fresh databases temporal_bench*), the last
@@ -33,7 +33,9 @@
 //   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options
 //   --worker-pool N                the workers' DATABASE_POOL_SIZE
 //   --dynamic-config KEY=JSON      --dynamic-config-value for the servers started here
-//   --lag-every N  --warmup S  --label NAME
+//   --lag-every N                  every Nth reply is followed for lag and its history sampled
+//                                  (default 20; 5 with --quick)
+//   --warmup S  --label NAME
 //
 // Isolated from the app and the tests: database orders_bench_cmd, Elasticsearch prefix
 // `benchcmd-`, Redis db 3 with prefix `benchcmd:`, task queues `benchcmd-…`. This file only
