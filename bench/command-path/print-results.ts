@@ -90,7 +90,7 @@ export function printResults(results: ScenarioResult[]): void {
 
   const commands = results.filter((r) => r.scenario === 'command');
   printTable(
-    'Worker activity timings during the command load, ms (local: the command workflow; waitForEvents / projectBatch: the projectors)',
+    'Worker activity timings during the command load, ms (local: the command workflow; tailEvents / projectBatch: the projectors)',
     [
       'server',
       'conns',
