@@ -65,6 +65,33 @@ export interface ProjectBatchResult {
   parked: number;
 }
 
+export interface TailEventsInput {
+  readModel: ReadModel;
+  projector: string;
+  after: GlobalCheckpoint;
+  /** Events per batch. */
+  limit: number;
+  /** How long this activity keeps tailing before it returns its checkpoint. */
+  forMs: number;
+}
+
+export interface TailEventsResult {
+  checkpoint: GlobalCheckpoint;
+  events: number;
+  batches: number;
+  parked: number;
+  /** Why a batch failed (the checkpoint is before it), or null when the time was up. */
+  failure: string | null;
+}
+
+/** The later of two checkpoints in the readers' (transaction id, position) order. */
+function later(a: GlobalCheckpoint, b: GlobalCheckpoint | undefined): GlobalCheckpoint {
+  if (!b) return a;
+  const [ta, tb] = [BigInt(a.transactionId), BigInt(b.transactionId)];
+  if (tb !== ta) return tb > ta ? b : a;
+  return b.position > a.position ? b : a;
+}
+
 interface Written {
   written: number;
   stale: number;
@@ -74,8 +101,10 @@ interface Written {
 /** The non-retryable failure type of the per-order activities. */
 export const PROJECTION_REJECTED = 'ProjectionRejected';
 
-/** Waits between looks at the event store while no notification came (heartbeats too). */
+/** Waits between looks at the event store while no notification came. */
 const LOOK_AGAIN_MS = 1_000;
+/** Well under the projector's heartbeat timeout. */
+const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
  * Read-model writers. Each writes orders' whole state at their latest version, so a
@@ -120,33 +149,81 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return { version: doc.version, outcome: result.written > 0 ? 'written' : 'stale' };
   }
 
+  async function projectPage(
+    readModel: ReadModel,
+    projector: string,
+    after: GlobalCheckpoint,
+    limit: number,
+  ): Promise<ProjectBatchResult> {
+    const page = await deps.store.readAll(after, limit);
+    const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
+    const { written, rejected } = await write(readModel, docs);
+    for (const r of rejected) await deps.parkProjection(readModel, r.orderId, r.reason);
+    if (page.events.length > 0) await deps.checkpoints.save(projector, page.checkpoint);
+    return {
+      checkpoint: page.checkpoint,
+      events: page.events.length,
+      orders: docs.length,
+      written,
+      parked: rejected.length,
+    };
+  }
+
   return {
     /**
-     * Long-polls the event store: true as soon as an event after `after` is readable (the
-     * commit's notification wakes it within milliseconds), false after `timeoutMs`.
-     * Heartbeats while it waits, so a lost worker is noticed in seconds.
+     * The projector's steady state: for `forMs`, projects every batch as soon as it is
+     * committed (the commit's notification wakes it within milliseconds), heartbeating its
+     * checkpoint, then returns it. A worker lost meanwhile is noticed by the heartbeat
+     * timeout, and the retry resumes from the last heartbeat's checkpoint. A failing batch
+     * ends it early with the failure, for the workflow to retry durably and visibly.
      */
-    async waitForEvents({
-      after,
-      timeoutMs,
-    }: {
-      after: GlobalCheckpoint;
-      timeoutMs: number;
-    }): Promise<boolean> {
+    async tailEvents(input: TailEventsInput): Promise<TailEventsResult> {
       const context = Context.current();
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        // Taken before looking: a commit notified while we look still wakes the wait below.
-        const sequence = deps.listener.sequence;
-        if ((await deps.store.readAll(after, 1)).events.length > 0) return true;
-        context.heartbeat();
-        const left = until - Date.now();
-        if (left <= 0) return false;
-        await Promise.race([
-          deps.listener.waitAfter(sequence, Math.min(left, LOOK_AGAIN_MS)),
-          context.cancelled,
-        ]);
+      let after = later(input.after, context.info.heartbeatDetails as GlobalCheckpoint | undefined);
+      const result: TailEventsResult = {
+        checkpoint: after,
+        events: 0,
+        batches: 0,
+        parked: 0,
+        failure: null,
+      };
+      const beat = setInterval(() => context.heartbeat(after), HEARTBEAT_EVERY_MS);
+      const stopped = context.cancelled.then(
+        () => undefined,
+        () => undefined,
+      );
+      let cancelled = false;
+      void stopped.then(() => {
+        cancelled = true;
+      });
+      try {
+        const until = Date.now() + input.forMs;
+        while (!cancelled && Date.now() < until) {
+          // Taken before looking: a commit notified while we look still wakes the wait.
+          const sequence = deps.listener.sequence;
+          let batch: ProjectBatchResult;
+          try {
+            batch = await projectPage(input.readModel, input.projector, after, input.limit);
+          } catch (err) {
+            result.failure = (err as Error).message ?? String(err);
+            break;
+          }
+          after = batch.checkpoint;
+          result.checkpoint = after;
+          result.events += batch.events;
+          result.parked += batch.parked;
+          if (batch.events > 0) result.batches++;
+          // A full page: more is waiting, go on at once.
+          if (batch.events >= input.limit) continue;
+          await Promise.race([
+            deps.listener.waitAfter(sequence, Math.min(LOOK_AGAIN_MS, until - Date.now())),
+            stopped,
+          ]);
+        }
+      } finally {
+        clearInterval(beat);
       }
+      return result;
     },
 
     /**
@@ -160,18 +237,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       after,
       limit,
     }: ProjectBatchInput): Promise<ProjectBatchResult> {
-      const page = await deps.store.readAll(after, limit);
-      const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
-      const { written, rejected } = await write(readModel, docs);
-      for (const r of rejected) await deps.parkProjection(readModel, r.orderId, r.reason);
-      if (page.events.length > 0) await deps.checkpoints.save(projector, page.checkpoint);
-      return {
-        checkpoint: page.checkpoint,
-        events: page.events.length,
-        orders: docs.length,
-        written,
-        parked: rejected.length,
-      };
+      return projectPage(readModel, projector, after, limit);
     },
 
     /** Projects one order's latest state (a parked order retried by an operator). */

@@ -1,10 +1,13 @@
-// Throughput and latency of the command path (HTTP → tRPC → update-with-start → workflow →
-// event store → reply), next to its floors: an empty update-with-start workflow behind the
-// same kind of HTTP endpoint, and the event store without Temporal; plus projection lag.
+// Throughput and latency of the command path (HTTP → tRPC → update-with-start →
+// orderCommandWorkflowV2 → event store → reply), next to its floors: an empty
+// update-with-start workflow behind the same kind of HTTP endpoint, and the event store
+// without Temporal; plus projection lag (the projectors the workers run, one per read
+// model) and the history events and workflow tasks per command. One module per scenario
+// under bench/command-path/scenarios/.
 //
 //   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
 //
-// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (20 with --quick),
+// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (10 with --quick),
 // three Temporal servers in turn: the stack's (127.0.0.1:7233, SQLite file), an in-memory
 // dev server (127.0.0.1:7253) and the standalone server on PostgreSQL
 // (scripts/temporal-postgres.sh, 127.0.0.1:7243, fresh databases temporal_bench*), the last
@@ -30,9 +33,9 @@
 //   --local-activity-slots N --workflow-threads N --nonsticky-ratio R   worker options
 //   --worker-pool N                the workers' DATABASE_POOL_SIZE
 //   --dynamic-config KEY=JSON      --dynamic-config-value for the servers started here
-//   --command-variant production|no-projections|one-projection   what-if workflows
-//       (bench/fixtures/command-*.ts) run behind the real API
-//   --lag-every N  --warmup S  --label NAME
+//   --lag-every N                  every Nth reply is followed for lag and its history sampled
+//                                  (default 20; 5 with --quick)
+//   --warmup S  --label NAME
 //
 // Isolated from the app and the tests: database orders_bench_cmd, Elasticsearch prefix
 // `benchcmd-`, Redis db 3 with prefix `benchcmd:`, task queues `benchcmd-…`. This file only
@@ -42,5 +45,5 @@ import { benchEnvironment, readSettings } from './command-path/settings';
 
 const settings = readSettings();
 Object.assign(process.env, benchEnvironment(settings));
-const { runBench } = await import('./command-path/main');
+const { runBench } = await import('./command-path/run-bench');
 await runBench(settings);

@@ -168,7 +168,11 @@ describe('orders index', () => {
     expect(next).toBe(ordersIndexName(p, 2));
     expect(await currentOrdersIndex(es, p)).toBe(first);
     const rebuilt = orderDoc({ orderId: 'o-new', status: 'completed', items: oneLine });
-    expect(await bulkWriteOrderDocuments(es, next, [rebuilt])).toEqual({ written: 1, stale: 0 });
+    expect(await bulkWriteOrderDocuments(es, next, [rebuilt])).toEqual({
+      written: 1,
+      stale: 0,
+      rejected: [],
+    });
 
     expect(await swapOrdersAlias(es, p, next)).toEqual([first]);
     expect(await currentOrdersIndex(es, p)).toBe(next);
@@ -219,6 +223,7 @@ describe('writing orders', () => {
     expect(await bulkWriteOrderDocuments(es, alias, [v1, v2, v3, other])).toEqual({
       written: 2,
       stale: 2,
+      rejected: [],
     });
     expect(await readOrderDocument(es, alias, 'o-ver')).toEqual(v3);
   });
@@ -571,7 +576,11 @@ describe('monthly report with more products than one composite page', () => {
         }),
       );
     }
-    expect(await bulkWriteOrderDocuments(es, alias, docs)).toEqual({ written: 250, stale: 0 });
+    expect(await bulkWriteOrderDocuments(es, alias, docs)).toEqual({
+      written: 250,
+      stale: 0,
+      rejected: [],
+    });
     await es.indices.refresh({ index: alias });
 
     const q = { month: '2025-10', currency: 'EUR' };

@@ -14,15 +14,15 @@ import { PROJECTION_STATUS } from '../temporal/search-attributes';
 
 /**
  * Events per batch: each batch reads them in one query, writes the orders they touched in
- * one bulk request, and costs one activity in this workflow's history (docs/architecture.md).
+ * one bulk request and moves the checkpoint (docs/architecture.md).
  */
 export const PROJECTOR_BATCH_SIZE = 1_000;
-/** How long one wait for new events lasts before the workflow looks again (idle cost). */
-const IDLE_WAIT_MS = 30_000;
-/** A batch still running after this long flags the projector as retrying for operators. */
+/** How long one tailing activity runs: the projector's whole Temporal cost, busy or idle. */
+const TAIL_MS = 60_000;
+/** A retried batch still running after this long flags the projector for operators. */
 const FLAG_RETRYING_AFTER = '5 seconds';
-/** Iterations per run: continue-as-new keeps the history far below its limits. */
-const ITERATIONS_PER_RUN = 500;
+/** Tailing activities per run: continue-as-new keeps the history small. */
+const TAILS_PER_RUN = 200;
 
 export interface ProjectorState {
   readModel: ReadModel;
@@ -42,49 +42,55 @@ function projectionsQueue(): string {
 /**
  * One read model's projector: tails the event store in its late-commit-safe global order
  * from a durable checkpoint and projects it in batches, forever. Commands never wait for
- * it. A failing batch retries with durable backoff (the checkpoint stays where it was) and
- * flags the projector `<model>:retrying` for operators; an order the read model refuses
- * for good is parked as its own workflow and the projector goes on.
+ * it. The steady state is one long activity a minute that projects every batch as it is
+ * committed; a failing batch is then retried as an activity of its own, with durable
+ * backoff (the checkpoint stays where it was), flagging the projector `<model>:retrying`
+ * for operators; an order the read model refuses for good is parked as its own workflow
+ * and the projector goes on.
  */
 export async function projectorWorkflow(state: ProjectorState): Promise<never> {
   setHandler(projectorStateQuery, () => state);
-  const wait = proxyActivities<ProjectionActivities>({
+  const { tailEvents } = proxyActivities<ProjectionActivities>({
     taskQueue: projectionsQueue(),
-    startToCloseTimeout: IDLE_WAIT_MS * 2,
-    heartbeatTimeout: '10 seconds',
+    startToCloseTimeout: TAIL_MS * 2,
+    heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
   });
-  const project = proxyActivities<ProjectionActivities>({
+  const { projectBatch } = proxyActivities<ProjectionActivities>({
     taskQueue: projectionsQueue(),
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   });
-  let flagged = false;
 
-  for (let i = 0; i < ITERATIONS_PER_RUN && !workflowInfo().continueAsNewSuggested; i++) {
-    const ready = await wait.waitForEvents({ after: state.checkpoint, timeoutMs: IDLE_WAIT_MS });
-    if (!ready) continue;
+  for (let i = 0; i < TAILS_PER_RUN && !workflowInfo().continueAsNewSuggested; i++) {
+    const tail = await tailEvents({
+      readModel: state.readModel,
+      projector: workflowInfo().workflowId,
+      after: state.checkpoint,
+      limit: PROJECTOR_BATCH_SIZE,
+      forMs: TAIL_MS,
+    });
+    state.checkpoint = tail.checkpoint;
+    state.events += tail.events;
+    state.batches += tail.batches;
+    state.parked += tail.parked;
+    if (tail.failure === null) continue;
+
+    // The batch that failed, retried by Temporal until it succeeds.
     let result: Awaited<ReturnType<ProjectionActivities['projectBatch']>> | undefined;
-    const batch = project
-      .projectBatch({
-        readModel: state.readModel,
-        projector: workflowInfo().workflowId,
-        after: state.checkpoint,
-        limit: PROJECTOR_BATCH_SIZE,
-      })
-      .then((r) => {
-        result = r;
-      });
-    if (!(await condition(() => result !== undefined, FLAG_RETRYING_AFTER))) {
-      flagged = true;
-      setFlag(state.readModel, true);
-    }
+    const batch = projectBatch({
+      readModel: state.readModel,
+      projector: workflowInfo().workflowId,
+      after: state.checkpoint,
+      limit: PROJECTOR_BATCH_SIZE,
+    }).then((r) => {
+      result = r;
+    });
+    const flagged = !(await condition(() => result !== undefined, FLAG_RETRYING_AFTER));
+    if (flagged) setFlag(state.readModel, true);
     await batch;
+    if (flagged) setFlag(state.readModel, false);
     if (!result) throw new Error('projectBatch settled without a result');
-    if (flagged) {
-      flagged = false;
-      setFlag(state.readModel, false);
-    }
     state.checkpoint = result.checkpoint;
     state.events += result.events;
     state.parked += result.parked;

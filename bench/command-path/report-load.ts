@@ -8,34 +8,18 @@
 //   month comes from the Redis cache, else from its rollup (else live from Elasticsearch);
 // - sql: the traditional JOIN ... GROUP BY product_id over the normalized tables in
 //   orders_bench, on the same PostgreSQL server as the event store.
-// The load is open-loop: queries start on a fixed schedule whatever the answers take, with at
+// The data set and the second API server: report-data-set.ts. The load is open-loop: queries start on a fixed schedule whatever the answers take, with at
 // most `clients` in flight; a tick that finds every client busy is not sent, and is counted
 // as `behind` (a closed loop would instead slow down to whatever the machine can answer).
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client as EsClient } from '@elastic/elasticsearch';
-import type { Client as TemporalClient } from '@temporalio/client';
 import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { TokenTable } from '../../api/auth';
 import type { AppRouter } from '../../api/client';
-import { createApiServer } from '../../api/server';
-import { ordersAlias } from '../../projections/elasticsearch/names';
-import { reportsIndexName } from '../../projections/elasticsearch/rollups';
 import {
   BENCH_DATABASE as REPORTS_DATABASE,
   BENCH_DATABASE_URL as REPORTS_DATABASE_URL,
 } from '../load-orders';
-import {
-  REPORT_TIME_ZONE,
-  ES_PREFIX as REPORTS_ES_PREFIX,
-  ES_URL as REPORTS_ES_URL,
-  REDIS_PREFIX as REPORTS_REDIS_PREFIX,
-  REDIS_URL as REPORTS_REDIS_URL,
-} from '../reports-at-scale';
 import { joinReport } from '../sql-baseline';
 import { epochMs, type Sample } from './load';
 import { type Summary, summarize } from './stats';
@@ -98,7 +82,7 @@ const DRAIN_MS = 30_000;
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
-const errorText = (err: unknown): string => {
+export const errorText = (err: unknown): string => {
   if (err instanceof TRPCClientError) {
     const data = (err as TRPCClientError<AppRouter>).data as { code?: string } | undefined;
     return `${data?.code ?? 'tRPC'} ${err.message}`.slice(0, 80);
@@ -233,214 +217,6 @@ async function sampled(run: () => Promise<void>): Promise<Sample> {
     const latencyMs = performance.now() - t;
     return { kind: 'report', ok: false, sentAt, latencyMs, error: errorText(err) };
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// The reports data set
-
-/**
- * Whether orders_bench has the normalized tables (bench/reports-at-scale.ts loads them and
- * leaves them there): undefined when it does, else why not.
- */
-export async function sqlReportTablesMissing(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: REPORTS_DATABASE_URL });
-  try {
-    await client.connect();
-  } catch (err) {
-    return `cannot connect to database ${REPORTS_DATABASE} (${errorText(err)})`;
-  }
-  try {
-    const { rows } = await client.query<{ orders: string | null; items: string | null }>(
-      "select to_regclass('public.orders') as orders, to_regclass('public.order_items') as items",
-    );
-    if (!rows[0]?.orders || !rows[0]?.items)
-      return `${REPORTS_DATABASE} has no orders/order_items tables`;
-    const { rows: counted } = await client.query<{ n: string }>(
-      "select count(*) as n from orders where status = 'completed'",
-    );
-    if (Number(counted[0]?.n ?? 0) === 0)
-      return `${REPORTS_DATABASE}.orders has no completed orders`;
-    return undefined;
-  } finally {
-    await client.end();
-  }
-}
-
-/** Every (month, currency) with completed orders in orders_bench's tables, all regions. */
-export async function sqlReportSlots(): Promise<ReportSlot[]> {
-  const client = new pg.Client({ connectionString: REPORTS_DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ month: string; currency: string }>(
-      `select to_char(completed_at at time zone '${REPORT_TIME_ZONE}', 'YYYY-MM') as month, currency
-       from orders where status = 'completed'
-       group by 1, 2 order by 1, 2`,
-    );
-    return rows.map((r) => ({ month: r.month, currency: r.currency, region: null }));
-  } finally {
-    await client.end();
-  }
-}
-
-/** The read side of the reports data set: its own clients, apart from the command bench's. */
-export interface ReportReadSide {
-  es: EsClient;
-  redis: Redis;
-  close(): Promise<void>;
-}
-
-/** A Redis client that fails fast instead of queueing while Redis is away (as the API's). */
-export function failFastRedis(url: string): Redis {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-  });
-  redis.on('error', () => undefined);
-  redis.connect().catch(() => undefined);
-  return redis;
-}
-
-export function openReportReadSide(): ReportReadSide {
-  const es = new EsClient({ node: REPORTS_ES_URL, requestTimeout: 30_000 });
-  const redis = failFastRedis(REPORTS_REDIS_URL);
-  return {
-    es,
-    redis,
-    close: async () => {
-      await es.close().catch(() => undefined);
-      redis.disconnect();
-    },
-  };
-}
-
-/** What the API report load reads: the `bench-` read model reports-at-scale leaves. */
-export interface ReportReadModel {
-  alias: string;
-  index: string;
-  completedOrders: number;
-  /** Rollups of every region's slots (manifests), in `bench-order_reports`. */
-  rollups: number;
-  /** Every (month, currency) with completed orders, all regions. */
-  slots: ReportSlot[];
-}
-
-/** The `bench-` read model, or why it cannot serve the reports. */
-export async function reportReadModel(es: EsClient): Promise<ReportReadModel | string> {
-  const alias = ordersAlias(REPORTS_ES_PREFIX);
-  try {
-    const aliases = await es.indices.getAlias({ name: alias }, { ignore: [404] });
-    const index = Object.keys(aliases).find((k) => k !== 'error' && k !== 'status');
-    if (!index) return `no Elasticsearch alias ${alias} (the ${REPORTS_ES_PREFIX} read model)`;
-    const completed = { term: { status: 'completed' } };
-    const { count } = await es.count({ index: alias, query: completed });
-    if (count === 0) return `${alias} has no completed orders`;
-    const rollups = await es.count(
-      {
-        index: reportsIndexName(REPORTS_ES_PREFIX),
-        query: { bool: { filter: [{ term: { kind: 'manifest' } }, { term: { region: '*' } }] } },
-      },
-      { ignore: [404] },
-    );
-    const res = await es.search({
-      index: alias,
-      size: 0,
-      query: completed,
-      aggs: {
-        months: {
-          terms: { field: 'reportMonth', size: 1000, order: { _key: 'asc' } },
-          aggs: { currencies: { terms: { field: 'currency', size: 100, order: { _key: 'asc' } } } },
-        },
-      },
-    });
-    type Buckets = { buckets: { key: string; currencies: { buckets: { key: string }[] } }[] };
-    const months = (res.aggregations?.months as unknown as Buckets | undefined)?.buckets ?? [];
-    return {
-      alias,
-      index,
-      completedOrders: count,
-      rollups: rollups.count ?? 0,
-      slots: months.flatMap((m) =>
-        m.currencies.buckets.map((c) => ({ month: m.key, currency: c.key, region: null })),
-      ),
-    };
-  } catch (err) {
-    return `cannot read the ${REPORTS_ES_PREFIX} read model (${errorText(err)})`;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// The API server answering from the reports data set
-
-/** The API request being served: whether answering it touched Elasticsearch. */
-const serving = new AsyncLocalStorage<{ computed: boolean }>();
-
-/**
- * The Elasticsearch client, marking the request it serves as computed on any call: a rollup
- * read or a live aggregation (a Redis hit never calls it).
- */
-function markingEs(es: EsClient): EsClient {
-  return new Proxy(es, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const request = serving.getStore();
-        if (request) request.computed = true;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
-export interface ReportApi {
-  server: http.Server;
-  /** Whether the request with this x-correlation-id was computed (not a cache hit); once. */
-  computed(correlationId: string): boolean | undefined;
-}
-
-/**
- * The product's API server (createApiServer) whose read-side deps are the reports data set's:
- * Elasticsearch prefix `bench-`, Redis db 2 prefix `bench:`, reports in UTC. Its command side
- * (Temporal client) and health pool are the command bench's; only reports.monthly is asked.
- */
-export function reportApiServer(options: {
-  readSide: ReportReadSide;
-  temporal: TemporalClient;
-  pool: pg.Pool;
-  tokens: TokenTable;
-}): ReportApi {
-  const inner = createApiServer({
-    deps: {
-      es: markingEs(options.readSide.es),
-      redis: options.readSide.redis,
-      pool: options.pool,
-      temporal: options.temporal,
-      esPrefix: REPORTS_ES_PREFIX,
-      redisPrefix: REPORTS_REDIS_PREFIX,
-      reportTimeZone: REPORT_TIME_ZONE,
-    },
-    tokens: options.tokens,
-    maxBodyBytes: 256 * 1024,
-  });
-  const handlers = inner.listeners('request') as http.RequestListener[];
-  const requests = new Map<string, { computed: boolean }>();
-  const server = http.createServer((req, res) => {
-    const request = { computed: false };
-    const id = req.headers['x-correlation-id'];
-    if (typeof id === 'string') requests.set(id, request);
-    serving.run(request, () => {
-      for (const h of handlers) h(req, res);
-    });
-  });
-  return {
-    server,
-    computed(id) {
-      const request = requests.get(id);
-      requests.delete(id);
-      return request?.computed;
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ export const TASK_QUEUE_PREFIX = 'benchcmd';
 export const EMPTY_TASK_QUEUE = 'benchcmd-empty';
 
 export type ServerKind = 'sqlite' | 'memory' | 'sqlite-file' | 'sqlite-wal' | 'postgres';
-export type CommandVariant = 'production' | 'no-projections' | 'one-projection';
 export type ScenarioKind =
   | 'command'
   | 'command-reports'
@@ -83,8 +82,6 @@ export interface Settings {
   label: string | undefined;
   /** Database connections of the worker (DATABASE_POOL_SIZE); undefined keeps the app default. */
   workerPoolSize: number | undefined;
-  /** Which command workflow the commands worker runs: production, or a what-if fixture. */
-  commandVariant: CommandVariant;
 }
 
 const TUNING_FLAGS: Record<string, keyof WorkerTuning> = {
@@ -138,7 +135,6 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
       label: str,
       'worker-pool': str,
       'nonsticky-ratio': str,
-      'command-variant': str,
       ...Object.fromEntries(Object.keys(TUNING_FLAGS).map((k) => [k, str])),
     },
     strict: true,
@@ -148,7 +144,7 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
   const connections = values.connections
     ? values.connections.split(',').map((c) => positiveInt('connections', c))
     : quick
-      ? [20]
+      ? [10]
       : [10, 50];
   const tuning: WorkerTuning = {};
   const raw = values as Record<string, unknown>;
@@ -194,15 +190,9 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
     inprocessWorkers,
     tuning,
     dynamicConfig: values['dynamic-config'] ?? [],
-    lagEvery: values['lag-every'] ? positiveInt('lag-every', values['lag-every']) : 20,
+    // --quick: 10 s cells; every 20th reply would follow too few orders for a lag p99.
+    lagEvery: values['lag-every'] ? positiveInt('lag-every', values['lag-every']) : quick ? 5 : 20,
     label: values.label,
-    commandVariant: values['command-variant']
-      ? (list('command-variant', values['command-variant'], [
-          'production',
-          'no-projections',
-          'one-projection',
-        ] as const)[0] ?? 'production')
-      : 'production',
     workerPoolSize: values['worker-pool']
       ? positiveInt('worker-pool', values['worker-pool'])
       : undefined,

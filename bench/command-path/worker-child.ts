@@ -1,6 +1,6 @@
 // The bench's workers in their own process (own event loop), driven over the IPC channel.
 // The environment (database, prefixes, TEMPORAL_ADDRESS, tuning) comes from the parent.
-import type { CommandVariant, WorkerTuning } from './settings';
+import type { WorkerTuning } from './settings';
 import type { BenchWorkers, FromChild, ToChild } from './workers';
 
 const send = (message: FromChild) => process.send?.(message);
@@ -27,8 +27,7 @@ process.on('message', (message: ToChild) => {
 
 try {
   const { startBenchWorkers } = await import('./workers');
-  const variant = (process.env.BENCH_COMMAND_VARIANT ?? 'production') as CommandVariant;
-  workers = await startBenchWorkers(tuning, variant);
+  workers = await startBenchWorkers(tuning);
   send({ type: 'ready' });
 } catch (err) {
   send({

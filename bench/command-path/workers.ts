@@ -1,5 +1,6 @@
-// The workers under test: the app's own createWorkers(ALL_QUEUES) plus a worker for the
-// empty-workflow floor, with optional option overrides and per-activity timing.
+// The workers under test: the app's own createWorkers(ALL_QUEUES) (command workflow and
+// projectors) plus a worker for the empty-workflow floor, with optional option overrides
+// and per-activity timing.
 import { fileURLToPath } from 'node:url';
 import {
   type ActivityInterceptorsFactory,
@@ -12,9 +13,8 @@ import {
 } from '@temporalio/worker';
 import { openConnections } from '../../config/connections';
 import { config } from '../../config/env';
-import { taskQueue } from '../../temporal/task-queues';
 import { ALL_QUEUES, createWorkers } from '../../temporal/worker';
-import { type CommandVariant, EMPTY_TASK_QUEUE, type WorkerTuning } from './settings';
+import { EMPTY_TASK_QUEUE, type WorkerTuning } from './settings';
 import { type LoopDelay, loopDelayMonitor, type Summary, summarize } from './stats';
 
 /** Per activity type: how long it ran, and how long it waited from scheduled to started. */
@@ -65,54 +65,34 @@ const bundleOf = (fixture: string) =>
     logger: silent,
   });
 
-type ActivityFn = (...args: unknown[]) => Promise<unknown>;
-
 /**
  * createWorkers() takes no worker options, so the bench reaches them by wrapping the static
  * Worker.create the app calls (same module instance): the app's worker construction stays
- * exactly as production runs it, plus the overrides and the timing interceptor. A what-if
- * variant swaps the commands worker's workflow bundle and adds the combined projection
- * activity next to the app's two.
+ * exactly as production runs it (the command workflow, the projectors on the projections
+ * queue), plus the overrides and the timing interceptor.
  */
-function installWorkerOverrides(tuning: WorkerTuning, variant: CommandVariant): void {
+function installWorkerOverrides(tuning: WorkerTuning): void {
   if (installed) return;
   installed = true;
   const create = Worker.create.bind(Worker);
-  Worker.create = async (options: WorkerOptions) => {
-    const changed: WorkerOptions = {
+  Worker.create = (options: WorkerOptions) =>
+    create({
       ...options,
       ...tuning,
       interceptors: {
         ...options.interceptors,
         activity: [...(options.interceptors?.activity ?? []), timingInterceptor],
       },
-    };
-    if (variant !== 'production' && options.taskQueue === taskQueue('commands')) {
-      changed.workflowBundle = await bundleOf(`command-${variant}.ts`);
-    }
-    if (variant === 'one-projection' && options.taskQueue === taskQueue('projections')) {
-      const acts = (options.activities ?? {}) as Record<string, ActivityFn>;
-      const es = acts.projectOrderToElasticsearch;
-      const redis = acts.projectOrderToRedis;
-      if (!es || !redis) throw new Error('projection activities not found');
-      changed.activities = {
-        ...acts,
-        projectOrderToReadModels: async (input: unknown) => {
-          await Promise.all([es(input), redis(input)]);
-        },
-      };
-    }
-    return create(changed);
-  };
+    });
 }
 
-/** Starts the app's workers (all queues) and the empty-workflow worker against config()'s server. */
-export async function startBenchWorkers(
-  tuning: WorkerTuning,
-  variant: CommandVariant,
-): Promise<BenchWorkers> {
+/**
+ * Starts the app's workers (all queues: the command workflow, and the projectors, which
+ * createWorkers starts or resumes) and the empty-workflow worker against config()'s server.
+ */
+export async function startBenchWorkers(tuning: WorkerTuning): Promise<BenchWorkers> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  installWorkerOverrides(tuning, variant);
+  installWorkerOverrides(tuning);
   const connections = await openConnections();
   const app = await createWorkers(ALL_QUEUES, connections);
   const appRun = app.run();

@@ -5,12 +5,15 @@ import { createOrdersClient, type OrdersClient } from '../../api/client';
 import { createApiServer, listen } from '../../api/server';
 import { type Connections, openConnections } from '../../config/connections';
 import { config } from '../../config/env';
+import { READ_MODELS } from '../../domain';
+import { projectorWorkflowId } from '../../temporal/projectors';
 import {
   ALL_QUEUES,
   createWorkers,
   type QueueName,
   type RunningWorkers,
 } from '../../temporal/worker';
+import { projectorStateQuery } from '../../workflows/projector';
 
 export const TOKENS = {
   reader: 'reader-token-0123456789',
@@ -19,6 +22,19 @@ export const TOKENS = {
 };
 
 let runtimeInstalled = false;
+
+/**
+ * A test that reads right after a command needs the projectors on these workers: a query
+ * runs a workflow task, which waits until a worker has the projector (after an earlier test
+ * file's workers stopped, its task may first have to leave their sticky queue).
+ */
+async function projectorsAnswering(connections: Connections): Promise<void> {
+  for (const readModel of READ_MODELS) {
+    await connections.temporal.workflow
+      .getHandle(projectorWorkflowId(readModel))
+      .query(projectorStateQuery);
+  }
+}
 
 export interface TestApp {
   url: string;
@@ -43,6 +59,7 @@ export async function startTestApp(
     pool: options.workerPool ?? connections.pool,
   });
   const running = workers.run();
+  if (queues.includes('projections')) await projectorsAnswering(connections);
   const server = createApiServer({
     deps: {
       ...connections,
