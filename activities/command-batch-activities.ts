@@ -1,5 +1,6 @@
 import {
   CURRENT_SCHEMA_VERSION,
+  type DomainError,
   decide,
   fold,
   type OrderState,
@@ -51,7 +52,13 @@ export function createCommandBatchActivities(store: EventStore) {
    * in one transaction. Throws the store's error when the append fails as a whole.
    */
   async function attempt(inputs: readonly OrderCommandInput[]): Promise<CommandOutcome[]> {
-    const processed = await store.findCommands(inputs.map((i) => i.commandId));
+    const ids = inputs.map((i) => i.commandId);
+    const [processed, refused] = await Promise.all([
+      store.findCommands(ids),
+      store.findRefusals(ids),
+    ]);
+    const refusals: { commandId: string; streamId: string; payloadHash: string; error: unknown }[] =
+      [];
     const streamIds = [...new Set(inputs.map((i) => orderStreamId(i.command.orderId)))];
     const stored = await store.readStreams(streamIds);
     const states = new Map<string, { state: OrderState; version: number }>();
@@ -80,12 +87,26 @@ export function createCommandBatchActivities(store: EventStore) {
             : commandIdConflict(input);
         return;
       }
+      const earlier = refused.get(key);
+      if (earlier) {
+        outcomes[i] =
+          earlier.payloadHash === input.payloadHash && earlier.streamId === streamId
+            ? { ok: false, error: earlier.error as DomainError }
+            : commandIdConflict(input);
+        return;
+      }
       if (firstOf.has(key)) return; // the same command twice in one batch: answered below
       firstOf.set(key, i);
       const current = states.get(streamId) ?? { state: { status: 'none' }, version: 0 };
       const decision = decide(input.command, current.state);
       if (!decision.ok) {
         outcomes[i] = decision;
+        refusals.push({
+          commandId: input.commandId,
+          streamId,
+          payloadHash: input.payloadHash,
+          error: decision.error,
+        });
         return;
       }
       entries.push({
@@ -128,6 +149,7 @@ export function createCommandBatchActivities(store: EventStore) {
         };
       });
     }
+    await store.recordRefusals(refusals);
     return inputs.map((input, i) => {
       const own = outcomes[i];
       if (own) return own;

@@ -128,7 +128,7 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
             const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
             const draining =
               cause instanceof ApplicationFailure && cause.type === PARTITION_DRAINING;
-            if (!(draining || isBusy(err)) || deadline.aborted) throw toRejection(err);
+            if (!(draining || isBusy(err)) || deadline.aborted) throw toRejection(err, input);
             await sleep(Math.min(50 * 2 ** attempt, 1_000));
           }
         }
@@ -149,9 +149,16 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
   };
 }
 
-function toRejection(err: unknown): unknown {
+function toRejection(err: unknown, input: OrderCommandInput): unknown {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
   if (cause instanceof ApplicationFailure && cause.type) {
+    const forPayload = cause.details?.[1];
+    if (typeof forPayload === 'string' && forPayload !== input.payloadHash) {
+      return new CommandRejectedError(
+        'CommandIdConflict',
+        `command id ${input.commandId} was already used for a different command`,
+      );
+    }
     return new CommandRejectedError(
       cause.type as CommandErrorCode,
       cause.message,

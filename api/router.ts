@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { ReadModelDeps } from './order-queries';
+import type { PartitionBusOptions } from './partition-bus';
 import { adminRouter } from './routers/admin';
 import { ordersRouter } from './routers/orders';
 import { reportsRouter } from './routers/queries';
@@ -10,6 +11,8 @@ export interface AppDeps extends ReadModelDeps {
   temporal: Client;
   /** The event store's database: projector checkpoints (status, read-your-writes waits). */
   pool: pg.Pool;
+  /** How commands reach Temporal (partitions, in-flight cap, deadline); config by default. */
+  commandPath?: PartitionBusOptions;
 }
 
 export function createAppRouter(deps: AppDeps) {

@@ -368,7 +368,9 @@ export class EventStore {
   }
 
   /** The results of the command ids that produced events (one query), by command id. */
-  async findCommands(commandIds: readonly string[]): Promise<
+  async findCommands(
+    commandIds: readonly string[],
+  ): Promise<
     Map<string, { streamId: string; payloadHash: string; version: number; position: number }>
   > {
     const found = new Map<
@@ -387,6 +389,50 @@ export class EventStore {
         payloadHash: row.payload_hash,
         version: row.stream_version,
         position: Number(row.last_position),
+      });
+    }
+    return found;
+  }
+
+  /** Records commands the domain refused (first record wins: a repeat changes nothing). */
+  async recordRefusals(
+    refusals: readonly {
+      commandId: string;
+      streamId: string;
+      payloadHash: string;
+      error: unknown;
+    }[],
+  ): Promise<void> {
+    if (refusals.length === 0) return;
+    await this.pool.query(
+      `insert into command_refusals (command_id, stream_id, payload_hash, error)
+       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+       on conflict (command_id) do nothing`,
+      [
+        refusals.map((r) => r.commandId),
+        refusals.map((r) => r.streamId),
+        refusals.map((r) => r.payloadHash),
+        refusals.map((r) => JSON.stringify(r.error)),
+      ],
+    );
+  }
+
+  /** The refusals recorded for these command ids, by command id (lower case). */
+  async findRefusals(
+    commandIds: readonly string[],
+  ): Promise<Map<string, { streamId: string; payloadHash: string; error: unknown }>> {
+    const found = new Map<string, { streamId: string; payloadHash: string; error: unknown }>();
+    if (commandIds.length === 0) return found;
+    const { rows } = await this.pool.query(
+      `select command_id::text, stream_id, payload_hash, error from command_refusals
+       where command_id = any($1::uuid[])`,
+      [commandIds],
+    );
+    for (const row of rows) {
+      found.set(String(row.command_id).toLowerCase(), {
+        streamId: row.stream_id,
+        payloadHash: row.payload_hash,
+        error: row.error,
       });
     }
     return found;

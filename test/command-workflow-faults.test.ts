@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
+import { config } from '../config/env';
+import { partitionOf } from '../domain';
 import { EventStore } from '../eventstore';
 import { createPool } from '../eventstore/pool';
-import { orderCommandWorkflowId, orderStreamId } from '../workflows/order-command-contract';
+import { COMMAND_PARTITION_STATUS } from '../temporal/search-attributes';
+import { prefixedId } from '../temporal/task-queues';
+import { commandPartitionWorkflowId } from '../workflows/command-partition-contract';
+import { orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp } from './support/app';
 
 const input = (commandId: string) => ({
@@ -15,8 +20,8 @@ const input = (commandId: string) => ({
   items: [{ productId: 'p-1', quantity: 1, unitPriceMinor: 100 }],
 });
 
-describe('command workflow when the event store is unreachable', () => {
-  it('answers SERVICE_UNAVAILABLE, saves nothing, and the same command id succeeds later', async () => {
+describe('commands while the event store is unreachable', () => {
+  it('answer SERVICE_UNAVAILABLE within the deadline, save nothing, and the same command id succeeds once later', async () => {
     const commandId = randomUUID();
     // A real pool pointed at a port where nothing listens: every query is refused.
     const unreachable = createPool('postgresql://orders:orders@127.0.0.1:1/orders', 2);
@@ -28,10 +33,21 @@ describe('command workflow when the event store is unreachable', () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TRPCClientError);
       expect((err as TRPCClientError<AppRouter>).data?.code).toBe('SERVICE_UNAVAILABLE');
-      const run = await broken.connections.temporal.workflow
-        .getHandle(orderCommandWorkflowId(commandId))
-        .describe();
-      expect(run.status.name).toBe('FAILED');
+      expect((err as Error).message).toMatch(/retry with the same commandId/);
+      // The partition holding it is flagged for operators while it cannot store it.
+      const partition = broken.connections.temporal.workflow.getHandle(
+        prefixedId(
+          commandPartitionWorkflowId(partitionOf(`o-${commandId}`, config().COMMAND_PARTITIONS)),
+        ),
+      );
+      expect((await partition.describe()).typedSearchAttributes.get(COMMAND_PARTITION_STATUS)).toBe(
+        'stuck',
+      );
+      const { rows } = await broken.connections.pool.query(
+        'select count(*)::int as n from commands where command_id = $1',
+        [commandId],
+      );
+      expect(rows[0].n).toBe(0);
     } finally {
       await broken.stop();
       await unreachable.end();
@@ -42,6 +58,9 @@ describe('command workflow when the event store is unreachable', () => {
       const reply = await healthy.client('writer').orders.place.mutate(input(commandId));
       expect(reply.version).toBe(1);
       const store = new EventStore(healthy.connections.pool);
+      expect(await store.readStream(orderStreamId(reply.orderId))).toHaveLength(1);
+      // Resent once more: the same answer, nothing more stored.
+      expect(await healthy.client('writer').orders.place.mutate(input(commandId))).toEqual(reply);
       expect(await store.readStream(orderStreamId(reply.orderId))).toHaveLength(1);
     } finally {
       await healthy.stop();

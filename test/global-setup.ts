@@ -37,7 +37,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   const pool = createPool(DATABASE_URL, 1);
   try {
     await migrate(pool);
-    await pool.query('truncate events, streams, commands, projection_checkpoints');
+    await pool.query(
+      'truncate events, streams, commands, command_refusals, projection_checkpoints',
+    );
   } finally {
     await pool.end();
   }

@@ -58,10 +58,12 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
       outcomes.delete(keyOf(input));
       if (!outcome) throw ApplicationFailure.nonRetryable('no outcome');
       if (!outcome.ok) {
+        // The payload hash goes along: a resend of the command id with another payload
+        // gets this stored outcome, and the API must answer it CONFLICT instead.
         throw ApplicationFailure.create({
           type: outcome.error.code,
           message: outcome.error.message,
-          details: [outcome.error],
+          details: [outcome.error, input.payloadHash],
           nonRetryable: true,
         });
       }

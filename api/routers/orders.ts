@@ -15,12 +15,14 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
-import { createPartitionBus } from '../partition-bus';
+import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
 import { router, writerProcedure } from '../trpc';
 import { orderQueries, type QueryDeps } from './queries';
 
 export interface OrdersDeps extends QueryDeps {
   temporal: Client;
+  /** How commands reach Temporal; from the configuration when not given. */
+  commandPath?: PartitionBusOptions;
 }
 
 interface CommandContext {
@@ -42,15 +44,16 @@ function effectiveTime(principal: Principal, at: string | undefined): string {
 
 /** Commands and queries of orders, in one `orders` namespace for callers. */
 export function ordersRouter(deps: OrdersDeps) {
-  const { COMMAND_PARTITIONS, COMMAND_INFLIGHT_PER_PARTITION, COMMAND_DEADLINE_MS } = config();
-  // Partitioned (the default) or one workflow per command (COMMAND_PARTITIONS=0).
+  const c = config();
+  const path = deps.commandPath ?? {
+    partitions: c.COMMAND_PARTITIONS,
+    inflightPerPartition: c.COMMAND_INFLIGHT_PER_PARTITION,
+    deadlineMs: c.COMMAND_DEADLINE_MS,
+  };
+  // Partitioned (the default) or one workflow per command (partitions 0).
   const submit =
-    COMMAND_PARTITIONS > 0
-      ? createPartitionBus(deps.temporal, {
-          partitions: COMMAND_PARTITIONS,
-          inflightPerPartition: COMMAND_INFLIGHT_PER_PARTITION,
-          deadlineMs: COMMAND_DEADLINE_MS,
-        })
+    path.partitions > 0
+      ? createPartitionBus(deps.temporal, path)
       : (input: OrderCommandInput) => submitCommand(deps.temporal, input);
   async function run(
     procedure: string,
