@@ -43,3 +43,5 @@ export const topProductsInput = z
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] });
 
 export const readModelInput = z.strictObject({ readModel: z.enum(['elasticsearch', 'redis']) });
+
+export const commandLookupInput = z.strictObject({ commandId: z.uuid('must be a UUID') });

@@ -394,6 +394,48 @@ export class EventStore {
     return found;
   }
 
+  /** Where and how a command ended, as the store knows it (null: it stored nothing). */
+  async lookupCommand(commandId: string): Promise<
+    | {
+        outcome: 'committed';
+        streamId: string;
+        commandType: string;
+        version: number;
+        position: number;
+        recordedAt: string;
+      }
+    | { outcome: 'refused'; streamId: string; error: unknown; recordedAt: string }
+    | null
+  > {
+    const { rows } = await this.pool.query(
+      `select 'committed' as outcome, stream_id, command_type, stream_version, last_position,
+              null::jsonb as error, recorded_at
+       from commands where command_id = $1
+       union all
+       select 'refused', stream_id, null, null, null, error, recorded_at
+       from command_refusals where command_id = $1`,
+      [commandId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    if (row.outcome === 'committed') {
+      return {
+        outcome: 'committed',
+        streamId: row.stream_id,
+        commandType: row.command_type,
+        version: row.stream_version,
+        position: Number(row.last_position),
+        recordedAt: row.recorded_at.toISOString(),
+      };
+    }
+    return {
+      outcome: 'refused',
+      streamId: row.stream_id,
+      error: row.error,
+      recordedAt: row.recorded_at.toISOString(),
+    };
+  }
+
   /** Records commands the domain refused (first record wins: a repeat changes nothing). */
   async recordRefusals(
     refusals: readonly {

@@ -152,6 +152,39 @@ describe('orders command API over plain JSON HTTP', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it('admin.commands.get answers where and how a command ended', async () => {
+    const admin = app.client('admin');
+    const commandId = randomUUID();
+    const placed = await app.client('writer').orders.place.mutate({ ...placeInput(), commandId });
+    const committed = await admin.admin.commands.get.query({ commandId });
+    expect(committed).toMatchObject({
+      commandId,
+      orderId: placed.orderId,
+      outcome: 'committed',
+      commandType: 'PlaceOrder',
+      version: placed.version,
+      position: placed.position,
+    });
+    // The workflow whose history holds it (as an update with this id) exists.
+    const described = await app.connections.temporal.workflow
+      .getHandle(committed.workflowId)
+      .describe();
+    expect(['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW']).toContain(described.status.name);
+
+    const refusedId = randomUUID();
+    await trpcCode(
+      app.client('writer').orders.complete.mutate({ commandId: refusedId, orderId: 'no-such' }),
+    );
+    expect(await admin.admin.commands.get.query({ commandId: refusedId })).toMatchObject({
+      outcome: 'refused',
+      orderId: 'no-such',
+      error: { code: 'OrderNotFound' },
+    });
+    expect(await trpcCode(admin.admin.commands.get.query({ commandId: randomUUID() }))).toBe(
+      'NOT_FOUND',
+    );
+  });
+
   it('the same commandId submitted 5 times concurrently yields one set of events', async () => {
     const commandId = randomUUID();
     const replies = await Promise.all(

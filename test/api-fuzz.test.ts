@@ -8,6 +8,7 @@ import {
   refundOrderInput,
 } from '../api/inputs';
 import {
+  commandLookupInput,
   getOrderInput,
   monthlyReportInput,
   readModelInput,
@@ -622,6 +623,14 @@ const REBUILD_PROGRESS: ProcedureSpec = {
   patternField: 'readModel',
   fields: [readModelField],
 };
+const COMMAND_GET: ProcedureSpec = {
+  name: 'admin.commands.get',
+  type: 'query',
+  role: 'admin',
+  schema: commandLookupInput,
+  patternField: 'commandId',
+  fields: [{ ...commandIdField, required: true }],
+};
 /** Takes no input at all. */
 const STATUS: Procedure = { name: 'admin.projections.status', type: 'query', role: 'admin' };
 
@@ -636,6 +645,7 @@ const WITH_INPUT: ProcedureSpec[] = [
   MONTHLY,
   TOP_PRODUCTS,
   REBUILD_PROGRESS,
+  COMMAND_GET,
 ];
 const ALL: Procedure[] = [...WITH_INPUT, STATUS];
 const MUTATIONS = WITH_INPUT.filter((p) => p.type === 'mutation');

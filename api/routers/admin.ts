@@ -2,21 +2,55 @@ import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
+import { config } from '../../config/env';
+import { orderIdOfStream, partitionOf } from '../../domain';
+import { EventStore } from '../../eventstore';
 import { START } from '../../eventstore/types';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
-import type { ReadModel } from '../../workflows/order-command-contract';
+import { commandPartitionWorkflowId } from '../../workflows/command-partition-contract';
+import { orderCommandWorkflowId, type ReadModel } from '../../workflows/order-command-contract';
 import {
   type RebuildProgress,
   rebuildProgressQuery,
   type rebuildReadModelWorkflow,
   rebuildWorkflowId,
 } from '../../workflows/rebuild-read-model';
+import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
-import { readModelInput } from '../query-inputs';
+import { commandLookupInput, readModelInput } from '../query-inputs';
 import { adminProcedure, router } from '../trpc';
 
-export function adminRouter(deps: { temporal: Client; pool: pg.Pool }) {
+export function adminRouter(deps: {
+  temporal: Client;
+  pool: pg.Pool;
+  commandPath?: PartitionBusOptions;
+}) {
   return router({
+    commands: router({
+      /** Where and how a command ended: the event store's record, and its partition. */
+      get: adminProcedure.input(commandLookupInput).query(async ({ input }) => {
+        const found = await new EventStore(deps.pool).lookupCommand(input.commandId);
+        if (!found) {
+          throw new TRPCError({
+            code: 'NOT_FOUND',
+            message: `no outcome is stored for command ${input.commandId}: it never arrived, is still in flight, or did not finish; resend it with the same commandId`,
+          });
+        }
+        const orderId = orderIdOfStream(found.streamId) ?? '';
+        const partitions = deps.commandPath?.partitions ?? config().COMMAND_PARTITIONS;
+        return {
+          commandId: input.commandId,
+          orderId,
+          ...found,
+          // In the Temporal UI: this workflow's history holds the command as an update whose
+          // id is the command id (partitions = 0: the workflow order-command-<commandId>).
+          workflowId:
+            partitions > 0
+              ? prefixedId(commandPartitionWorkflowId(partitionOf(orderId, partitions)))
+              : orderCommandWorkflowId(input.commandId),
+        };
+      }),
+    }),
     projections: router({
       status: adminProcedure.query(async () => ({
         readModels: await projectionStatus(deps.temporal, deps.pool),
