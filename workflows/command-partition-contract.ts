@@ -6,6 +6,8 @@ export interface PartitionState {
   partition: number;
   /** Commands this partition has answered since it first started (across continue-as-new). */
   handledTotal: number;
+  /** Updates a run answers before it continues as new (default UPDATES_PER_RUN; tests lower it). */
+  updatesPerRun?: number;
 }
 
 /** A committed command's reply, with the payload it was for (the API checks it). */

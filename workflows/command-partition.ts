@@ -84,7 +84,8 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
 
   let handled = 0;
   for (;;) {
-    if (!draining && (handled >= UPDATES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+    const limit = state.updatesPerRun ?? UPDATES_PER_RUN;
+    if (!draining && (handled >= limit || workflowInfo().continueAsNewSuggested)) {
       draining = true;
     }
     await condition(() => queue.length > 0 || (draining && allHandlersFinished()));
@@ -98,7 +99,7 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     handled += batch.length;
   }
   await continueAsNew<typeof commandPartitionWorkflow>({
-    partition: state.partition,
+    ...state,
     handledTotal: state.handledTotal + handled,
   });
 }

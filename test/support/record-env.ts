@@ -11,6 +11,10 @@ import {
   type CommandActivities,
   createCommandActivities,
 } from '../../activities/command-activities';
+import {
+  type CommandBatchActivities,
+  createCommandBatchActivities,
+} from '../../activities/command-batch-activities';
 import { createRebuildActivities } from '../../activities/rebuild-activities';
 import { config } from '../../config/env';
 import { EventStore } from '../../eventstore';
@@ -29,6 +33,8 @@ export interface RecordingEnv {
    * command's append a version conflict.
    */
   competeAfterFirstLoad(commandId: string, compete: () => Promise<unknown>): void;
+  /** Makes the next `count` attempts of a partition's batch fail, as an unreachable store would. */
+  failNextBatches(count: number): void;
   /**
    * Workers running `rebuildReadModelWorkflow` as it was before the
    * `rebuild-batch-size-5000` patch, on task queues of their own; returns the
@@ -44,8 +50,17 @@ export async function startRecordingEnv(): Promise<RecordingEnv> {
   const connection = await NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
   const competitors = new Map<string, () => Promise<unknown>>();
   const real = createCommandActivities(store);
-  const activities: CommandActivities = {
+  const batches = createCommandBatchActivities(store);
+  let failuresLeft = 0;
+  const activities: CommandActivities & CommandBatchActivities = {
     ...real,
+    async decideAndAppendBatch(inputs) {
+      if (failuresLeft > 0) {
+        failuresLeft--;
+        throw new Error('connect ECONNREFUSED (a failure the recorder injected)');
+      }
+      return batches.decideAndAppendBatch(inputs);
+    },
     async loadOrder(input) {
       const loaded = await real.loadOrder(input);
       const compete = competitors.get(input.commandId);
@@ -72,6 +87,9 @@ export async function startRecordingEnv(): Promise<RecordingEnv> {
     store,
     competeAfterFirstLoad(commandId, compete) {
       competitors.set(commandId, compete);
+    },
+    failNextBatches(count) {
+      failuresLeft = count;
     },
     async startRebuildBeforeBatchSize5000() {
       const queue = `${config().TASK_QUEUE_PREFIX || 'record'}-before-batch-size-5000-commands`;

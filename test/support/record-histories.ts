@@ -17,8 +17,9 @@
 // before it writes the file.
 import { randomUUID } from 'node:crypto';
 import { access, writeFile } from 'node:fs/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { payloadHash } from '../../api/command-hash';
 import { config } from '../../config/env';
 import { CURRENT_SCHEMA_VERSION, decide, fold, READ_MODELS } from '../../domain';
 import { type BatchAppend, createPool, migrate, START } from '../../eventstore';
@@ -29,6 +30,12 @@ import { projectorWorkflowId } from '../../temporal/projectors';
 import { requestRerollup } from '../../temporal/reports-client';
 import { PROJECTION_STATUS } from '../../temporal/search-attributes';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
+import type { commandPartitionWorkflow } from '../../workflows/command-partition';
+import {
+  type PartitionState,
+  submitCommandUpdate,
+} from '../../workflows/command-partition-contract';
+import type { OrderCommandInput } from '../../workflows/order-command-contract';
 import {
   orderCommandWorkflowId,
   orderStreamId,
@@ -193,6 +200,55 @@ async function parkedOrder(
   }
   await handle.signal(signal);
   return handle;
+}
+
+/** A place command as the API builds it, for a partition workflow the case names. */
+function placeCommand(): OrderCommandInput {
+  const commandId = randomUUID();
+  const body = { customerId: 'c-history', region: 'eu', currency: 'EUR', items: [ITEM] };
+  return {
+    commandId,
+    payloadHash: payloadHash('orders.place', body),
+    command: {
+      type: 'PlaceOrder',
+      orderId: `o-${commandId}`,
+      ...body,
+      at: new Date().toISOString(),
+    },
+    actor: 'writer:history',
+    correlationId: randomUUID(),
+  };
+}
+
+/** Sends commands to a partition workflow of the case's own (started with `state`). */
+async function toPartition(
+  env: RecordingEnv,
+  workflowId: string,
+  state: PartitionState,
+  inputs: OrderCommandInput[],
+): Promise<void> {
+  await Promise.all(
+    inputs.map((input) =>
+      env.app.connections.temporal.workflow.executeUpdateWithStart(submitCommandUpdate, {
+        args: [input],
+        updateId: input.commandId,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
+          'commandPartitionWorkflow',
+          {
+            workflowId,
+            taskQueue: taskQueue('commands'),
+            args: [state],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          },
+        ),
+      }),
+    ),
+  );
+}
+
+function partitionCase(facts: HistoryFacts): void {
+  expectFact(facts.workflowType === 'commandPartitionWorkflow', 'a command partition', facts);
+  expectFact(facts.activities.includes('decideAndAppendBatch'), 'a batch', facts);
 }
 
 function rebuildInput(readModel: ReadModel): RebuildProgress {
@@ -528,6 +584,64 @@ const CASES: Record<string, Case> = {
     check(facts) {
       commandOnly(facts);
       expectFact(count(facts.activities, 'loadOrder') === 2, 'two loads', facts);
+    },
+  },
+  /** Five commands sent at once to one partition: decided and appended in batches. */
+  'partition-batch': {
+    file: 'command-partition-batch.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-batch-${randomUUID()}`);
+      await toPartition(env, workflowId, { partition: 0, handledTotal: 0 }, [
+        placeCommand(),
+        placeCommand(),
+        placeCommand(),
+        placeCommand(),
+        placeCommand(),
+      ]);
+      return env.app.connections.temporal.workflow.getHandle(workflowId);
+    },
+    check: partitionCase,
+  },
+  /** A run that answers 3 updates, then drains and continues as new. */
+  'partition-continue-as-new': {
+    file: 'command-partition-continue-as-new.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-can-${randomUUID()}`);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 3 };
+      const temporal = env.app.connections.temporal;
+      await toPartition(env, workflowId, state, [placeCommand()]);
+      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
+      for (let i = 0; i < 3; i++) await toPartition(env, workflowId, state, [placeCommand()]);
+      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+      await waitFor('the first run continued as new', async () =>
+        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+      );
+      return first;
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(facts.continuedAsNew, 'continue-as-new', facts);
+    },
+  },
+  /** A batch whose event store stays unreachable through the local activity's retries. */
+  'partition-stuck': {
+    file: 'command-partition-stuck.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-stuck-${randomUUID()}`);
+      env.failNextBatches(8);
+      await toPartition(env, workflowId, { partition: 0, handledTotal: 0 }, [placeCommand()]);
+      return env.app.connections.temporal.workflow.getHandle(workflowId);
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(
+        count(facts.activities, 'decideAndAppendBatch') >= 2,
+        'a batch tried again',
+        facts,
+      );
     },
   },
   /**
