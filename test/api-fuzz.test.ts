@@ -1,3 +1,11 @@
+import { vi } from 'vitest';
+
+// Workflow ids of its own: "a read model never rebuilt" must not depend on whether another
+// file of the run rebuilt one.
+vi.hoisted(() => {
+  process.env.TASK_QUEUE_PREFIX = `${process.env.TASK_QUEUE_PREFIX ?? 'test'}-fuzz`;
+});
+
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

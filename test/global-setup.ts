@@ -1,8 +1,8 @@
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
+import { config } from '../config/env';
 import { createPool, migrate } from '../eventstore';
 import { createTemporalClient } from '../temporal/client';
-import { taskQueue } from '../temporal/task-queues';
 
 /**
  * Workflows of this run that never end by themselves (the projectors, parked orders) would
@@ -11,7 +11,9 @@ import { taskQueue } from '../temporal/task-queues';
 async function stopRunningWorkflows(): Promise<void> {
   const client = await createTemporalClient();
   try {
-    const query = `ExecutionStatus = 'Running' AND (TaskQueue = '${taskQueue('projections')}' OR TaskQueue = '${taskQueue('commands')}')`;
+    // Every workflow id of the run carries its prefix, also those of files with their own
+    // suffix (report-timezone, api-fuzz).
+    const query = `ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${config().TASK_QUEUE_PREFIX}'`;
     for await (const wf of client.workflow.list({ query })) {
       await client.workflow
         .getHandle(wf.workflowId, wf.runId)

@@ -782,4 +782,6 @@ try {
   }
 } finally {
   await env.stop();
+  // The projectors never end by themselves: leave none running for the next recording.
+  await freshProjectors();
 }
