@@ -220,6 +220,15 @@ export class EventStore {
     }
 
     const client = await this.pool.connect();
+    // A checked-out client has no listener of the pool's: the server ending the connection
+    // between two statements (a restart) would be an unhandled 'error' event and kill the
+    // process. The statement that follows fails on its own, and the catch below handles it.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const release = (err?: Error) => {
+      client.removeListener('error', ignore);
+      client.release(err);
+    };
     let rows: ResultRow[];
     try {
       await client.query('begin');
@@ -300,13 +309,13 @@ export class EventStore {
         throw new Error('appendBatch: a command id of the batch was already recorded');
       }
       await client.query('commit');
-      client.release();
+      release();
     } catch (err) {
       const rollbackError = await client.query('rollback').then(
         () => undefined,
         (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
       );
-      client.release(rollbackError);
+      release(rollbackError);
       // Was it a retry of a batch that committed before? Then answer as append does.
       // (Compared in SQL, as append_to_stream does, so text the database normalises
       // compares the same way.)
