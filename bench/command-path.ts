@@ -8,7 +8,7 @@
 //
 //   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
 //
-// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (10 with --quick),
+// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (also with --quick),
 // three Temporal servers in turn: the stack's (127.0.0.1:7233, SQLite file), an in-memory
 // dev server (127.0.0.1:7253) and the standalone server on PostgreSQL
 // (scripts/temporal-postgres.sh, 127.0.0.1:7243, fresh databases temporal_bench*), the last
