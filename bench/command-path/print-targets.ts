@@ -177,7 +177,7 @@ function printTargets17(results: ScenarioResult[]): void {
     ];
   });
   printTable(
-    'Targets (issue 17), side by side from this run: partitioned ≥ 2× the floor at 10 clients, ≥ 3× at 50, p99 ≤ 1 s at 50 (floor: the empty workflow behind the same kind of HTTP endpoint; "a / b": partitioned / per command; history events and WFTs per command: partitions\' totals during the cell / commands, and the median of sampled per-command histories)',
+    'Targets (issue 17), side by side from this run: partitioned ≥ 2× the floor at 10 clients, ≥ 3× at 50, p99 ≤ 1 s at 50 (floor: the empty workflow, no activity, behind the same kind of HTTP endpoint: the issue\'s "one-activity floor" is bench/temporal-floor.ts, not measured here; "a / b": partitioned / per command; history events and WFTs per command: partitions\' totals during the cell / commands, and the median of sampled per-command histories)',
     [
       'server',
       'conns',
