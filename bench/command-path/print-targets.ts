@@ -156,7 +156,7 @@ function printTargets17(results: ScenarioResult[]): void {
     if (part && p99Target !== undefined)
       checks.push(`p99 ≤ ${p99Target / 1000} s ${mark(part.latencyMs.p99 <= p99Target)}`);
     const errors = (r: ScenarioResult | undefined) =>
-      r ? Object.values(r.errors).reduce((a, b) => a + b, 0) : Number.NaN;
+      r ? Object.values(r.errors).reduce((a, b) => a + b, 0) : '-';
     return [
       server ?? '',
       connections,
