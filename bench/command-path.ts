@@ -1,5 +1,6 @@
-// Throughput and latency of the command path (HTTP → tRPC → update-with-start →
-// orderCommandWorkflowV2 → event store → reply), next to its floors: an empty
+// Throughput and latency of the command path (HTTP → tRPC → update-with-start → the
+// partition's commandPartitionWorkflow, or one orderCommandWorkflowV2 per command → event
+// store → reply; both paths side by side), next to its floors: an empty
 // update-with-start workflow behind the same kind of HTTP endpoint, and the event store
 // without Temporal; plus projection lag (the projectors the workers run, one per read
 // model) and the history events and workflow tasks per command. One module per scenario
@@ -7,7 +8,7 @@
 //
 //   npx tsx bench/command-path.ts [--quick] [--seconds N] [--connections N[,N…]]
 //
-// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (10 with --quick),
+// Defaults: 60 s per scenario (10 with --quick), 10 and 50 connections (also with --quick),
 // three Temporal servers in turn: the stack's (127.0.0.1:7233, SQLite file), an in-memory
 // dev server (127.0.0.1:7253) and the standalone server on PostgreSQL
 // (scripts/temporal-postgres.sh, 127.0.0.1:7243, fresh databases temporal_bench*), the last
@@ -18,6 +19,12 @@
 // Experiments (results in bench/results/command-path-<label>.json with --label):
 //   --servers sqlite,memory,postgres,sqlite-file,sqlite-wal   sqlite-file/-wal: fresh file-backed dev
 //       servers started here, SQLite defaults vs journal_mode=wal + synchronous=normal
+//   --command-paths partitioned,per-command   how the API sends commands (both by default, each
+//       with its own API server on the same Temporal server and workers; every command cell
+//       is measured for each): partitioned = --partitions N (default 4) commandPartitionWorkflows,
+//       at most --inflight-per-partition N updates in flight each (default 8); per-command =
+//       one orderCommandWorkflowV2 per command (COMMAND_PARTITIONS=0). The report scenarios
+//       below run on the first path only.
 //   --scenarios command,command-reports,command-sql-report,empty,append,db-command
 //       command-reports / command-sql-report: the `command` load plus a fixed-rate report
 //       load, --report-rate Q queries/s in total (default 10) with at most --report-clients N

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { ReportApi } from './report-data-set';
 import type { ReportSlot } from './report-load';
 import type { RunningServer } from './servers';
-import type { Settings } from './settings';
+import type { CommandPathKind, Settings } from './settings';
 import { loopDelayMonitor } from './stats';
 import type { WorkerHandle } from './worker-handle';
 
@@ -22,7 +22,8 @@ export const benchLoop = loopDelayMonitor();
 export interface TemporalContext {
   server: RunningServer;
   client: Client;
-  apiUrl: string;
+  /** The API under test, one server per command path (same read side, same Temporal client). */
+  apis: Partial<Record<CommandPathKind, string>>;
   emptyUrl: string;
   workers: WorkerHandle;
   /** Duration of each update-with-start call the API made, per workflow type, ms. */
@@ -34,6 +35,13 @@ export interface TemporalContext {
   reports: { slots: ReportSlot[]; api?: { url: string; server: ReportApi } };
   /** The event store's database: the projectors' checkpoints. */
   pool: pg.Pool;
+}
+
+/** The base URL of the API that sends commands by `path`. */
+export function apiUrl(ctx: TemporalContext, path: CommandPathKind): string {
+  const url = ctx.apis[path];
+  if (!url) throw new Error(`no API for the ${path} command path`);
+  return url;
 }
 
 /** Which processes count as bench, workers and Temporal server, for CPU accounting. */

@@ -1,16 +1,17 @@
 // The tables of the report scenarios: the command load alone and with report loads next to
 // it, the report errors, and the p99 comparison.
 import { type CommandUnderLoad, reportComparison } from './report-comparison';
-import type { ScenarioResult, SkippedScenario } from './results';
+import { type ScenarioResult, type SkippedScenario, scenarioName } from './results';
 import { fmt, printTable } from './stats';
 
 export function printReportLoad(results: ScenarioResult[], skipped: SkippedScenario[]): void {
   const loaded = results.filter((r) => r.reportLoad);
   if (loaded.length === 0 && skipped.length === 0) return;
   // The command load alone in the same cells, for the CPU and latency next to it.
-  const cells = new Set(loaded.map((r) => `${r.server} ${r.connections}`));
+  const key = (r: ScenarioResult) => `${r.server} ${r.commandPath} ${r.connections}`;
+  const cells = new Set(loaded.map(key));
   const rows = results.filter(
-    (r) => r.reportLoad || (r.scenario === 'command' && cells.has(`${r.server} ${r.connections}`)),
+    (r) => r.reportLoad || (r.scenario === 'command' && cells.has(key(r))),
   );
   const cores = (r: ScenarioResult) =>
     ['postgres', 'elasticsearch', 'redis'].map((k) => fmt(r.cpuCores[k] ?? Number.NaN)).join('/');
@@ -47,7 +48,7 @@ export function printReportLoad(results: ScenarioResult[], skipped: SkippedScena
           : 'SQL JOIN';
       return [
         r.server ?? '',
-        r.scenario,
+        scenarioName(r),
         r.connections,
         r.perSecond,
         r.latencyMs.p50,
@@ -70,7 +71,7 @@ export function printReportLoad(results: ScenarioResult[], skipped: SkippedScena
   const reportErrors = loaded.flatMap((r) =>
     Object.entries(r.reportLoad?.errors ?? {}).map(([k, v]) => [
       r.server ?? '',
-      r.scenario,
+      scenarioName(r),
       r.connections,
       k,
       v,
@@ -78,7 +79,8 @@ export function printReportLoad(results: ScenarioResult[], skipped: SkippedScena
   );
   if (reportErrors.length)
     printTable('Report errors', ['server', 'scenario', 'conns', 'error', 'count'], reportErrors);
-  for (const s of skipped) console.log(`  ${s.server} ${s.scenario} ${s.connections}: ${s.reason}`);
+  for (const s of skipped)
+    console.log(`  ${s.server} ${scenarioName(s)} ${s.connections}: ${s.reason}`);
 
   const cell = (x: CommandUnderLoad | string | null, k: 'p99' | 'perSecond') =>
     x === null ? '-' : typeof x === 'string' ? 'skipped' : fmt(x[k]);
@@ -88,9 +90,10 @@ export function printReportLoad(results: ScenarioResult[], skipped: SkippedScena
       : '-';
   const times = (r: number | null) => (r === null ? '-' : `${r.toFixed(2)}×`);
   printTable(
-    'command p99: alone / with API report load / with SQL report load (same run, back to back)',
+    'command p99: alone / with API report load / with SQL report load (same run, same command path, back to back)',
     [
       'server',
+      'path',
       'conns',
       'p99 alone',
       'p99 +API reports',
@@ -105,6 +108,7 @@ export function printReportLoad(results: ScenarioResult[], skipped: SkippedScena
     ],
     reportComparison(results, skipped).map((c) => [
       c.server,
+      c.path ?? '-',
       c.connections,
       c.alone.p99,
       cell(c.withApiReports, 'p99'),

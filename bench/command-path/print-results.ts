@@ -1,8 +1,9 @@
 // The tables of every cell: throughput and latency, errors, where the time goes (sampled
-// histories), the API's and Temporal's share of a request, worker activity timings, CPU.
+// histories; the partitions' histories for the partitioned path), the API's and Temporal's
+// share of a request, worker activity timings, CPU.
 import os from 'node:os';
 import { PHASES } from './history-breakdown';
-import type { ScenarioResult } from './results';
+import { type ScenarioResult, scenarioName } from './results';
 import { fmt, printTable } from './stats';
 
 const label = (r: ScenarioResult) => r.server ?? 'postgres';
@@ -24,7 +25,7 @@ export function printResults(results: ScenarioResult[]): void {
     ],
     results.map((r) => [
       label(r),
-      r.scenario,
+      scenarioName(r),
       r.connections,
       r.perSecond,
       r.latencyMs.p50,
@@ -36,7 +37,7 @@ export function printResults(results: ScenarioResult[]): void {
     ]),
   );
   const errors = results.flatMap((r) =>
-    Object.entries(r.errors).map(([k, v]) => [label(r), r.scenario, r.connections, k, v]),
+    Object.entries(r.errors).map(([k, v]) => [label(r), scenarioName(r), r.connections, k, v]),
   );
   if (errors.length)
     printTable('Errors', ['server', 'scenario', 'conns', 'error', 'count'], errors);
@@ -49,7 +50,7 @@ export function printResults(results: ScenarioResult[]): void {
     ['server', 'scenario', 'conns', 'n', ...PHASES, 'WFTs', 'events', 'WFTs range', 'events range'],
     traced.map((r) => [
       label(r),
-      r.scenario,
+      scenarioName(r),
       r.connections,
       r.breakdown?.samples ?? 0,
       ...PHASES.map((p) => r.breakdown?.median[p] ?? Number.NaN),
@@ -59,6 +60,45 @@ export function printResults(results: ScenarioResult[]): void {
       range(r.breakdown?.historyEventsRange),
     ]),
   );
+
+  const partitioned = results.filter((r) => r.partitionHistory);
+  if (partitioned.length)
+    printTable(
+      "Partitioned path: the partition workflows' histories during the cell (every run open in it, continued-as-new ones included), per command acknowledged",
+      [
+        'server',
+        'scenario',
+        'conns',
+        'runs',
+        'commands',
+        'events',
+        'WFTs',
+        'batches',
+        'updates accepted',
+        'events/cmd',
+        'WFTs/cmd',
+        'cmds/WFT',
+        'cmds/batch',
+      ],
+      partitioned.map((r) => {
+        const h = r.partitionHistory;
+        return [
+          label(r),
+          scenarioName(r),
+          r.connections,
+          h ? `${h.runs}${h.unreadable ? ` (+${h.unreadable} unreadable)` : ''}` : '-',
+          h?.commands ?? Number.NaN,
+          h?.events ?? Number.NaN,
+          h?.workflowTasks ?? Number.NaN,
+          h?.batches ?? Number.NaN,
+          h?.updatesAccepted ?? Number.NaN,
+          h?.eventsPerCommand ?? Number.NaN,
+          h?.workflowTasksPerCommand ?? Number.NaN,
+          h?.commandsPerWorkflowTask ?? Number.NaN,
+          h?.commandsPerBatch ?? Number.NaN,
+        ];
+      }),
+    );
 
   printTable(
     'Client vs API vs Temporal call, all requests of the scenario (ms)',
@@ -77,7 +117,7 @@ export function printResults(results: ScenarioResult[]): void {
       .filter((r) => r.temporalCallMs)
       .map((r) => [
         label(r),
-        r.scenario,
+        scenarioName(r),
         r.connections,
         r.latencyMs.p50,
         r.apiRequestMs?.p50 ?? Number.NaN,
@@ -90,9 +130,10 @@ export function printResults(results: ScenarioResult[]): void {
 
   const commands = results.filter((r) => r.scenario === 'command');
   printTable(
-    'Worker activity timings during the command load, ms (local: the command workflow; tailEvents / projectBatch: the projectors)',
+    'Worker activity timings during the command load, ms (local: the command workflows; tailEvents / projectBatch: the projectors)',
     [
       'server',
+      'path',
       'conns',
       'activity',
       'count',
@@ -104,6 +145,7 @@ export function printResults(results: ScenarioResult[]): void {
     commands.flatMap((r) =>
       Object.entries(r.activityTimings ?? {}).map(([name, t]) => [
         label(r),
+        r.commandPath ?? '-',
         r.connections,
         name,
         t.run.count,
@@ -137,7 +179,7 @@ export function printResults(results: ScenarioResult[]): void {
     ],
     results.map((r) => [
       label(r),
-      r.scenario,
+      scenarioName(r),
       r.connections,
       ...cpuKeys.map((k) => r.cpuCores[k] ?? Number.NaN),
       r.cpuMsPerRequest ?? Number.NaN,

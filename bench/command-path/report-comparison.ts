@@ -1,7 +1,7 @@
 // Does a report load slow the command path? The command cell alone against the same cell
 // with API reports and with SQL JOIN reports next to it, same server, same connections.
 import type { ScenarioResult, SkippedScenario } from './results';
-import type { ScenarioKind, ServerKind } from './settings';
+import type { CommandPathKind, ScenarioKind, ServerKind } from './settings';
 
 export interface CommandUnderLoad {
   perSecond: number;
@@ -23,6 +23,8 @@ export interface CommandUnderLoad {
 
 export interface ReportComparison {
   server: string;
+  /** The command path of all three cells. */
+  path: CommandPathKind | undefined;
   connections: number;
   alone: CommandUnderLoad;
   /** null: not in this run; a string: skipped, and why. */
@@ -67,8 +69,14 @@ export function reportComparison(
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
   for (const alone of results.filter((r) => r.scenario === 'command')) {
     const side = (scenario: ScenarioKind) => {
-      const same = (x: { server: ServerKind | null; connections: number }) =>
-        x.server === alone.server && x.connections === alone.connections;
+      const same = (x: {
+        server: ServerKind | null;
+        connections: number;
+        commandPath?: CommandPathKind | undefined;
+      }) =>
+        x.server === alone.server &&
+        x.connections === alone.connections &&
+        x.commandPath === alone.commandPath;
       const r = results.find((x) => x.scenario === scenario && same(x));
       if (r) return view(r);
       return skipped.find((x) => x.scenario === scenario && same(x))?.reason ?? null;
@@ -81,6 +89,7 @@ export function reportComparison(
       x !== null && typeof x === 'object' ? ratio(x[k], base[k]) : null;
     out.push({
       server: alone.server ?? '',
+      path: alone.commandPath,
       connections: alone.connections,
       alone: base,
       withApiReports: api,

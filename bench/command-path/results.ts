@@ -3,14 +3,17 @@ import type { ReadModel } from '../../domain/read-models';
 import type { Breakdown } from './history-breakdown';
 import type { LagResult } from './lag-followers';
 import type { LoadResult } from './load';
+import type { PartitionHistory } from './partitions';
 import type { ProjectorTotals } from './projectors';
 import type { ReportLoadResult } from './report-load';
-import type { ScenarioKind, ServerKind } from './settings';
+import type { CommandPathKind, ScenarioKind, ServerKind } from './settings';
 import { type LoopDelay, type Summary, summarize } from './stats';
 import type { ActivityTimings } from './workers';
 
 export interface ScenarioResult {
   scenario: string;
+  /** Command loads: how the API sent the commands to Temporal. */
+  commandPath?: CommandPathKind;
   server: ServerKind | null;
   connections: number;
   seconds: number;
@@ -30,7 +33,10 @@ export interface ScenarioResult {
   /** Empty workflow: workflows still running when the load stopped, and the wait for them. */
   runningAtEnd?: number | null;
   drainSeconds?: number | null;
+  /** Per-command path and empty workflow: a sample of the workflows' histories. */
   breakdown?: Breakdown;
+  /** Partitioned path: the partitions' histories during the cell, per command acknowledged. */
+  partitionHistory?: PartitionHistory;
   /** Duration of the update-with-start call as the API process saw it. */
   temporalCallMs?: Summary;
   /** The API's time per command request, arrival to response end (command scenario only). */
@@ -52,6 +58,7 @@ export interface ScenarioResult {
 /** A report scenario that was not measured, and why. */
 export interface SkippedScenario {
   scenario: ScenarioKind;
+  commandPath?: CommandPathKind;
   server: ServerKind;
   connections: number;
   reason: string;
@@ -83,9 +90,36 @@ export function addCpuPerRequest(results: ScenarioResult[]): void {
   }
 }
 
+/** The scenario's name, with the command path of a command load: `command (partitioned)`. */
+export const scenarioName = (r: Pick<ScenarioResult, 'scenario' | 'commandPath'>): string =>
+  r.commandPath ? `${r.scenario} (${r.commandPath})` : r.scenario;
+
+/** History events and workflow tasks per command, whichever way the path counts them. */
+export function engineCostPerCommand(r: ScenarioResult): {
+  events: number;
+  workflowTasks: number;
+  /** How: the median of sampled per-command histories, or the partitions' totals / commands. */
+  how: 'sampled median' | 'partition totals' | 'none';
+} {
+  if (r.partitionHistory)
+    return {
+      events: r.partitionHistory.eventsPerCommand,
+      workflowTasks: r.partitionHistory.workflowTasksPerCommand,
+      how: 'partition totals',
+    };
+  if (r.breakdown && r.breakdown.samples > 0)
+    return {
+      events: r.breakdown.historyEventsMedian,
+      workflowTasks: r.breakdown.workflowTasksMedian,
+      how: 'sampled median',
+    };
+  return { events: Number.NaN, workflowTasks: Number.NaN, how: 'none' };
+}
+
 /** The command path against the empty-workflow floor, same server, same connections. */
 export interface Ratio {
   server: string;
+  path: CommandPathKind | undefined;
   connections: number;
   commands: number;
   empty: number;
@@ -106,6 +140,7 @@ export function ratios(results: ScenarioResult[]): Ratio[] {
     if (!e) continue;
     out.push({
       server: c.server ?? '',
+      path: c.commandPath,
       connections: c.connections,
       commands: c.perSecond,
       empty: e.perSecond,

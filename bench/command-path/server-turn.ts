@@ -1,11 +1,14 @@
-// One Temporal server's turn: start (or take) the server, the workers (command workflow and
-// projectors), the API under test and the empty-workflow endpoint; warm up; measure every
-// scenario through Temporal at each number of connections; stop what was started.
+// One Temporal server's turn: start (or take) the server, the workers (command workflows and
+// projectors), the API under test (one per command path: partitioned, per command) and the
+// empty-workflow endpoint; warm up; measure every scenario through Temporal at each number
+// of connections; stop what was started.
 import { parseTokens } from '../../api/auth';
+import type { PartitionBusOptions } from '../../api/partition-bus';
 import { createApiServer } from '../../api/server';
 import { cleanupMark, onCleanup, runCleanups } from './cleanups';
 import { progress, type TemporalContext, TOKENS } from './context';
 import { emptyWorkflowServer, type ReadSide, startHttp, timedServer } from './http-servers';
+import { terminatePartitions } from './partitions';
 import { terminateProjectors } from './projectors';
 import { type ReportApi, type ReportData, reportApiServer } from './report-data-set';
 import type { ScenarioResult, SkippedScenario } from './results';
@@ -14,6 +17,8 @@ import { commandWithReportsScenario } from './scenarios/command-with-reports';
 import { emptyWorkflowScenario } from './scenarios/empty-workflow';
 import { startServer } from './servers';
 import {
+  COMMAND_DEADLINE_MS,
+  type CommandPathKind,
   ES_PREFIX,
   REDIS_PREFIX,
   type ScenarioKind,
@@ -32,6 +37,15 @@ export interface ServerTurn {
 
 const COMMAND_LOADS: ScenarioKind[] = ['command', 'command-reports', 'command-sql-report'];
 
+/** The API's command path options for `path` (passed as AppDeps.commandPath). */
+export function commandPathOptions(settings: Settings, path: CommandPathKind): PartitionBusOptions {
+  return {
+    partitions: path === 'partitioned' ? settings.partitions : 0,
+    inflightPerPartition: settings.inflightPerPartition,
+    deadlineMs: COMMAND_DEADLINE_MS,
+  };
+}
+
 export async function serverTurn(
   kind: ServerKind,
   settings: Settings,
@@ -48,22 +62,43 @@ export async function serverTurn(
   // Fresh projectors from the checkpoints in the bench database; none left open at the end.
   await terminateProjectors(client, 'command-path bench: a fresh start');
   onCleanup(() => terminateProjectors(client, 'command-path bench: done with this server'));
+  // The same for the command partitions (long-lived; between cells they keep running).
+  const leftover = await terminatePartitions(
+    client,
+    settings.partitions,
+    'command-path bench: a fresh start',
+  );
+  if (leftover) progress(`${kind}: terminated ${leftover} partition workflow(s) left running`);
+  onCleanup(async () => {
+    await terminatePartitions(
+      client,
+      settings.partitions,
+      'command-path bench: done with this server',
+    );
+  });
   const workers = settings.inprocessWorkers
     ? await startWorkersInProcess(settings)
     : await startWorkerChild(server.address, settings);
   const tokens = parseTokens(`reader:${TOKENS.reader},writer:${TOKENS.writer}`);
-  const api = createApiServer({
-    deps: {
-      ...readSide,
-      temporal: client,
-      esPrefix: ES_PREFIX,
-      redisPrefix: REDIS_PREFIX,
-      reportTimeZone: 'UTC',
-    },
-    tokens,
-    maxBodyBytes: 256 * 1024,
-  });
   const apiTimes: number[] = [];
+  // One API server per command path, same read side and Temporal client; the cells use one
+  // at a time.
+  const apis: TemporalContext['apis'] = {};
+  for (const path of settings.commandPaths) {
+    const api = createApiServer({
+      deps: {
+        ...readSide,
+        temporal: client,
+        esPrefix: ES_PREFIX,
+        redisPrefix: REDIS_PREFIX,
+        reportTimeZone: 'UTC',
+        commandPath: commandPathOptions(settings, path),
+      },
+      tokens,
+      maxBodyBytes: 256 * 1024,
+    });
+    apis[path] = await startHttp(timedServer(api, apiTimes));
+  }
   // The second API server, answering reports from the reports-at-scale data set.
   let reportApi: { url: string; server: ReportApi } | undefined;
   if (reports.readSide && !reports.apiMissing) {
@@ -78,7 +113,7 @@ export async function serverTurn(
   const ctx: TemporalContext = {
     server,
     client,
-    apiUrl: await startHttp(timedServer(api, apiTimes)),
+    apis,
     emptyUrl: await startHttp(emptyWorkflowServer(client)),
     workers,
     calls,
@@ -108,14 +143,18 @@ async function measure(
   const results: ScenarioResult[] = [];
   const skipped: SkippedScenario[] = [];
   const top = Math.max(...settings.connections);
-  progress(`${kind}: warm-up ${settings.warmupSeconds} s`);
-  if (settings.scenarios.some((s) => COMMAND_LOADS.includes(s)))
-    await commandScenario(ctx, top, settings.warmupSeconds, false);
+  const commandLoads = settings.scenarios.some((s) => COMMAND_LOADS.includes(s));
+  const paths = commandLoads ? settings.commandPaths : [];
+  progress(`${kind}: warm-up ${settings.warmupSeconds} s (${[...paths, 'empty'].join(', ')})`);
+  // Each path warms up (the partitioned one starts its partition workflows here).
+  for (const path of paths) await commandScenario(ctx, path, top, settings.warmupSeconds, false);
   if (want('empty')) await emptyWorkflowScenario(ctx, top, settings.warmupSeconds, false);
   for (const n of settings.connections) {
     if (want('command')) {
-      progress(`${kind}: command path, ${n} connections`);
-      results.push(await commandScenario(ctx, n, settings.seconds));
+      for (const path of settings.commandPaths) {
+        progress(`${kind}: command path ${path}, ${n} connections`);
+        results.push(await commandScenario(ctx, path, n, settings.seconds));
+      }
     }
     // Right after `command`, the same load with report clients next to it.
     for (const scenario of ['command-reports', 'command-sql-report'] as const) {
@@ -123,11 +162,17 @@ async function measure(
       const why = reportSkipReason(ctx, scenario, n, reports);
       if (why) {
         progress(`${kind}: ${scenario}, ${n}: ${why}`);
-        skipped.push({ scenario, server: kind, connections: n, reason: why });
+        skipped.push({
+          scenario,
+          commandPath: settings.commandPaths[0],
+          server: kind,
+          connections: n,
+          reason: why,
+        });
         continue;
       }
       progress(
-        `${kind}: ${scenario}, ${n} connections + reports at ${settings.reportRate} q/s (at most ${settings.reportClients} in flight)`,
+        `${kind}: ${scenario} (${settings.commandPaths[0]}), ${n} connections + reports at ${settings.reportRate} q/s (at most ${settings.reportClients} in flight)`,
       );
       results.push(await commandWithReportsScenario(ctx, scenario, n, settings.seconds));
     }

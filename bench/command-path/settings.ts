@@ -29,6 +29,20 @@ export const SCENARIOS: readonly ScenarioKind[] = [
   'db-command',
 ];
 
+/**
+ * How the API under test sends commands to Temporal (api/partition-bus.ts): partitioned,
+ * P long-lived commandPartitionWorkflows each taking commands as updates (the product's
+ * default), or one orderCommandWorkflowV2 per command (COMMAND_PARTITIONS=0). Each path has
+ * its own API server in the bench, on the same Temporal server and workers.
+ */
+export type CommandPathKind = 'partitioned' | 'per-command';
+export const COMMAND_PATHS: readonly CommandPathKind[] = ['partitioned', 'per-command'];
+/** The partitioned path's options when no flag says otherwise (the product's defaults). */
+export const DEFAULT_PARTITIONS = 4;
+export const DEFAULT_INFLIGHT_PER_PARTITION = 8;
+/** The API's deadline per command (COMMAND_DEADLINE_MS's default). */
+export const COMMAND_DEADLINE_MS = 20_000;
+
 export const SERVER_ADDRESS: Record<ServerKind, string> = {
   sqlite: '127.0.0.1:7233',
   memory: '127.0.0.1:7253',
@@ -62,6 +76,14 @@ export interface Settings {
   connections: number[];
   servers: ServerKind[];
   scenarios: ScenarioKind[];
+  /**
+   * The command paths measured by the command scenarios, each at every number of
+   * connections; the report scenarios (command-reports, command-sql-report) use the first.
+   */
+  commandPaths: CommandPathKind[];
+  /** The partitioned path: partitions, and updates in flight per partition from one API. */
+  partitions: number;
+  inflightPerPartition: number;
   /** Most report queries in flight in command-reports / command-sql-report. */
   reportClients: number;
   /** Report queries per second (fixed schedule, open loop), total across the clients. */
@@ -126,6 +148,9 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
       connections: str,
       servers: str,
       scenarios: str,
+      'command-paths': str,
+      partitions: str,
+      'inflight-per-partition': str,
       'report-clients': str,
       'report-rate': str,
       'api-reports': str,
@@ -141,11 +166,11 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
   });
   const quick = values.quick === true;
   const seconds = values.seconds ? positiveInt('seconds', values.seconds) : quick ? 10 : 60;
+  // 10 and 50 also with --quick: the cells of issue 17's targets (--quick measures the report
+  // loads in the first cell only).
   const connections = values.connections
     ? values.connections.split(',').map((c) => positiveInt('connections', c))
-    : quick
-      ? [10]
-      : [10, 50];
+    : [10, 50];
   const tuning: WorkerTuning = {};
   const raw = values as Record<string, unknown>;
   for (const [flag, key] of Object.entries(TUNING_FLAGS)) {
@@ -179,6 +204,15 @@ export function readSettings(argv: string[] = process.argv.slice(2)): Settings {
     connections,
     servers,
     scenarios: values.scenarios ? list('scenarios', values.scenarios, SCENARIOS) : [...SCENARIOS],
+    commandPaths: values['command-paths']
+      ? list('command-paths', values['command-paths'], COMMAND_PATHS)
+      : [...COMMAND_PATHS],
+    partitions: values.partitions
+      ? positiveInt('partitions', values.partitions)
+      : DEFAULT_PARTITIONS,
+    inflightPerPartition: values['inflight-per-partition']
+      ? positiveInt('inflight-per-partition', values['inflight-per-partition'])
+      : DEFAULT_INFLIGHT_PER_PARTITION,
     reportClients: values['report-clients']
       ? positiveInt('report-clients', values['report-clients'])
       : 8,

@@ -2,7 +2,7 @@
 // it for the same time: do reports slow commands? reports.monthly through the API, or the
 // SQL JOIN on orders_bench, over the same slots of the reports-at-scale data set (or, with
 // --api-reports live, reports.monthly of the current month through the bench's own API).
-import { type TemporalContext, TOKENS } from '../context';
+import { apiUrl, type TemporalContext, TOKENS } from '../context';
 import { CURRENCIES, REGIONS } from '../order-inputs';
 import { apiReportLoad, type ReportLoad, sqlReportLoad } from '../report-load';
 import type { ScenarioResult } from '../results';
@@ -17,7 +17,10 @@ export async function commandWithReportsScenario(
   const load = reportLoadFor(ctx, scenario);
   try {
     await load.warm();
-    return await commandScenario(ctx, connections, seconds, true, { scenario, load });
+    // On the first command path of the run (the report comparison pairs it with that path's
+    // command cell).
+    const path = ctx.settings.commandPaths[0] ?? 'partitioned';
+    return await commandScenario(ctx, path, connections, seconds, true, { scenario, load });
   } finally {
     await load.close();
   }
@@ -33,7 +36,7 @@ function reportLoadFor(
   if (ctx.settings.apiReports === 'live') {
     const month = new Date().toISOString().slice(0, 7); // the bench reports in UTC
     return apiReportLoad({
-      apiUrl: ctx.apiUrl,
+      apiUrl: apiUrl(ctx, ctx.settings.commandPaths[0] ?? 'partitioned'),
       token: TOKENS.reader,
       clients,
       rate,

@@ -1,16 +1,27 @@
 // The command path: N closed-loop clients each send orders.place then orders.complete (one
-// command per request) through the real API, which starts the product's command workflow
-// (orderCommandWorkflowV2) with update-with-start on the real workers. Every Nth reply is
-// followed until orders.get shows it (projection lag); a sample of the workflows' histories
-// is fetched afterwards. The cell ends when the projectors have caught up.
+// command per request) through the real API, on one of its two command paths: partitioned
+// (an update of the order's commandPartitionWorkflow, decided and appended in batches) or
+// per command (update-with-start of one orderCommandWorkflowV2), on the real workers. Every
+// Nth reply is followed until orders.get shows it (projection lag). What a command costs the
+// engine: per command, a sample of its workflows' histories; partitioned, the partitions'
+// histories during the cell over the commands acknowledged. The cell ends when the
+// projectors have caught up.
 import http from 'node:http';
 import type * as workflows from '../../../workflows';
 import { orderCommandWorkflowId } from '../../../workflows/order-command-contract';
-import { benchLoop, cpuGroups, HISTORY_SAMPLES, type TemporalContext, TOKENS } from '../context';
+import {
+  apiUrl,
+  benchLoop,
+  cpuGroups,
+  HISTORY_SAMPLES,
+  type TemporalContext,
+  TOKENS,
+} from '../context';
 import { historyBreakdown, Reservoir, type TracedCall } from '../history-breakdown';
 import { LagFollowers } from '../lag-followers';
-import { type LaneStep, newId, runLoad, type Sample, timed } from '../load';
+import { epochMs, type LaneStep, newId, runLoad, type Sample, timed } from '../load';
 import { placeInput } from '../order-inputs';
+import { PARTITION_WORKFLOW_TYPE, partitionHistory } from '../partitions';
 import {
   projectorActivity,
   projectorBacklog,
@@ -19,17 +30,21 @@ import {
 } from '../projectors';
 import type { ReportLoad } from '../report-load';
 import { type ScenarioResult, summarizeLoad } from '../results';
-import type { ScenarioKind } from '../settings';
+import type { CommandPathKind, ScenarioKind } from '../settings';
 import { type CpuSnapshot, cpuCores, cpuSnapshot, summarize } from '../stats';
 import { type CommandReplyBody, parseTrpc } from '../trpc-reply';
 
-/** The workflow type the API starts per command (its update-with-start calls are timed). */
-const COMMAND_WORKFLOW_TYPE = 'orderCommandWorkflowV2' satisfies keyof typeof workflows;
+/** The workflow type each path's update-with-start calls go to (the calls are timed). */
+const WORKFLOW_TYPE: Record<CommandPathKind, string> = {
+  'per-command': 'orderCommandWorkflowV2' satisfies keyof typeof workflows,
+  partitioned: PARTITION_WORKFLOW_TYPE,
+};
 /** Longest wait for the projectors to read every event after the load. */
 const CATCH_UP_MAX_SECONDS = 120;
 
 export async function commandScenario(
   ctx: TemporalContext,
+  path: CommandPathKind,
   connections: number,
   seconds: number,
   measure = true,
@@ -38,7 +53,8 @@ export async function commandScenario(
 ): Promise<ScenarioResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const writer = { authorization: `Bearer ${TOKENS.writer}` };
-  const followers = new LagFollowers(ctx.apiUrl, TOKENS.reader);
+  const api = apiUrl(ctx, path);
+  const followers = new LagFollowers(api, TOKENS.reader);
   const traced = new Reservoir<TracedCall>(HISTORY_SAMPLES);
   let successes = 0;
 
@@ -60,13 +76,14 @@ export async function commandScenario(
     if (parsed.data && measure && ++successes % ctx.settings.lagEvery === 0) {
       const repliedAt = r.sentAt + r.latencyMs;
       followers.follow(parsed.data, repliedAt);
-      traced.add({ workflowId: orderCommandWorkflowId(commandId), sentAt: r.sentAt, repliedAt });
+      if (path === 'per-command')
+        traced.add({ workflowId: orderCommandWorkflowId(commandId), sentAt: r.sentAt, repliedAt });
     }
     return parsed.data;
   };
 
   const post = (procedure: string, body: Record<string, unknown>) =>
-    timed(agent, `${ctx.apiUrl}/trpc/${procedure}`, {
+    timed(agent, `${api}/trpc/${procedure}`, {
       method: 'POST',
       headers: writer,
       body: JSON.stringify(body),
@@ -99,6 +116,8 @@ export async function commandScenario(
   const cpu0 = cpuSnapshot(cpuGroups(ctx));
   // CPU over the command load's window: the report load may still wait for late answers.
   let cpu1: CpuSnapshot | undefined;
+  // The load's window (runLoad counts the replies that arrive within `seconds` of its start).
+  const loadFrom = epochMs();
   const [load, reportLoad] = await Promise.all([
     runLoad(connections, seconds, step).then((l) => {
       cpu1 = cpuSnapshot(cpuGroups(ctx));
@@ -116,6 +135,7 @@ export async function commandScenario(
   agent.destroy();
   const result: ScenarioResult = {
     scenario: alongside?.scenario ?? 'command',
+    commandPath: path,
     server: ctx.server.kind,
     connections,
     seconds,
@@ -124,7 +144,7 @@ export async function commandScenario(
     lag,
     projectorBacklogAtEnd,
     catchUpSeconds,
-    temporalCallMs: summarize(ctx.calls.get(COMMAND_WORKFLOW_TYPE) ?? []),
+    temporalCallMs: summarize(ctx.calls.get(WORKFLOW_TYPE[path]) ?? []),
     apiRequestMs: summarize(ctx.apiTimes),
     cpuCores: cpuCores(cpu0, cpu1),
   };
@@ -133,7 +153,15 @@ export async function commandScenario(
   if (measure) {
     result.projectorBatches = projectorActivity(totalsBefore, await projectorTotals(ctx.client));
     result.activityTimings = workerStats.activities;
-    result.breakdown = await historyBreakdown(ctx.client, traced.items);
+    if (path === 'per-command') result.breakdown = await historyBreakdown(ctx.client, traced.items);
+    else
+      result.partitionHistory = await partitionHistory(
+        ctx.client,
+        ctx.settings.partitions,
+        loadFrom,
+        loadFrom + seconds * 1000,
+        result.requests,
+      );
   }
   return result;
 }
