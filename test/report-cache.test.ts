@@ -53,9 +53,13 @@ describe('report cache generations', () => {
     const slot: ReportSlot = { month: currentMonth(), currency: 'RCA', region: null };
     const query = { month: slot.month, currency: slot.currency };
     await completedOrder('RCA');
-    await waitFor('the first completion in the report', async () =>
-      (await reader.reports.monthly.query(query)).totals.orderCount === 1 ? true : undefined,
-    );
+    // Until the one-order report is cached: an answer computed just before the projection's
+    // invalidation is (rightly) not stored, and the next reader stores it.
+    await waitFor('the first completion in the cached report', async () => {
+      if ((await reader.reports.monthly.query(query)).totals.orderCount !== 1) return undefined;
+      const cached = await readCachedReport<MonthlyReport>(app.connections.redis, prefix(), slot);
+      return cached.report?.totals.orderCount === 1 ? true : undefined;
+    });
 
     // The slow reader takes the generation and computes (here: reads) the one-order report.
     const slow = await readCachedReport<MonthlyReport>(app.connections.redis, prefix(), slot);
