@@ -1,13 +1,7 @@
-import {
-  CURRENT_SCHEMA_VERSION,
-  fold,
-  type OrderEvent,
-  type OrderState,
-  orderStreamId,
-  upcast,
-} from '../domain';
+import { fold, type OrderEvent, type OrderState, orderStreamId, upcast } from '../domain';
 import { CommandIdConflictError, ConcurrencyError, type EventStore } from '../eventstore';
 import type { CommandReply, OrderCommandInput } from '../workflows/order-command-contract';
+import { appendOptionsOf, newEvents } from './command-events';
 
 export type LoadOrderResult =
   | { kind: 'processed'; reply: CommandReply }
@@ -57,22 +51,8 @@ export function createCommandActivities(store: EventStore) {
         const result = await store.append(
           orderStreamId(input.command.orderId),
           expectedVersion,
-          events.map((e) => ({
-            type: e.type,
-            schemaVersion: CURRENT_SCHEMA_VERSION[e.type],
-            data: e.data,
-          })),
-          {
-            commandId: input.commandId,
-            commandType: input.command.type,
-            payloadHash: input.payloadHash,
-            metadata: {
-              correlationId: input.correlationId,
-              causationId: input.commandId,
-              actor: input.actor,
-              occurredAt: input.command.at,
-            },
-          },
+          newEvents(events),
+          appendOptionsOf(input),
         );
         return {
           kind: 'appended',

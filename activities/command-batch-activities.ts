@@ -1,12 +1,4 @@
-import {
-  CURRENT_SCHEMA_VERSION,
-  type DomainError,
-  decide,
-  fold,
-  type OrderState,
-  orderStreamId,
-  upcast,
-} from '../domain';
+import { type DomainError, decide, fold, type OrderState, orderStreamId, upcast } from '../domain';
 import {
   type BatchAppend,
   CommandIdConflictError,
@@ -14,6 +6,7 @@ import {
   type EventStore,
 } from '../eventstore';
 import type { CommandOutcome, OrderCommandInput } from '../workflows/order-command-contract';
+import { appendOptionsOf, newEvents } from './command-events';
 
 /** How many times a command is re-decided after losing an optimistic-concurrency race. */
 export const MAX_BATCH_DECIDE_ATTEMPTS = 5;
@@ -112,20 +105,8 @@ export function createCommandBatchActivities(store: EventStore) {
       entries.push({
         streamId,
         expectedVersion: current.version,
-        events: decision.events.map((e) => ({
-          type: e.type,
-          schemaVersion: CURRENT_SCHEMA_VERSION[e.type],
-          data: e.data,
-        })),
-        commandId: input.commandId,
-        commandType: input.command.type,
-        payloadHash: input.payloadHash,
-        metadata: {
-          correlationId: input.correlationId,
-          causationId: input.commandId,
-          actor: input.actor,
-          occurredAt: input.command.at,
-        },
+        events: newEvents(decision.events),
+        ...appendOptionsOf(input),
       });
       entryOf.push(i);
       states.set(streamId, {

@@ -90,7 +90,11 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
     () => new Slots(options.inflightPerPartition),
   );
 
-  async function send(partition: number, input: OrderCommandInput): Promise<CommandReply> {
+  async function send(
+    partition: number,
+    input: OrderCommandInput,
+    deadline: AbortSignal,
+  ): Promise<CommandReply> {
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
       'commandPartitionWorkflow',
       {
@@ -100,11 +104,15 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
         workflowIdConflictPolicy: 'USE_EXISTING',
       },
     );
-    const reply = await client.workflow.executeUpdateWithStart(submitCommandUpdate, {
-      args: [input],
-      updateId: input.commandId.toLowerCase(),
-      startWorkflowOperation,
-    });
+    // Cancelled at the deadline: no call of an answered request lingers (retrying on a
+    // connection that may be closed meanwhile). The update itself goes on in its partition.
+    const reply = await client.withAbortSignal(deadline, () =>
+      client.workflow.executeUpdateWithStart(submitCommandUpdate, {
+        args: [input],
+        updateId: input.commandId.toLowerCase(),
+        startWorkflowOperation,
+      }),
+    );
     // The same command id with another payload attached to the first one in flight.
     if (reply.payloadHash !== input.payloadHash) {
       throw new CommandRejectedError(
@@ -123,7 +131,7 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
       try {
         for (let attempt = 0; ; attempt++) {
           try {
-            return await send(partition, input);
+            return await send(partition, input, deadline);
           } catch (err) {
             const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
             const draining =

@@ -7,6 +7,7 @@ import { prefixedId, taskQueue } from '../temporal/task-queues';
 import { retryProjectionSignal } from '../workflows/order-command-contract';
 import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp } from './support/app';
+import { withBrokenOrdersAlias } from './support/broken-alias';
 import { waitFor } from './support/wait';
 
 let app: TestApp;
@@ -32,41 +33,26 @@ async function documentVersion(orderId: string): Promise<number | undefined> {
 describe('an order the read model refuses for good', () => {
   it('is parked as its own workflow, found by operators, the projector goes on, and a retry after the fix projects it', async () => {
     const es = app.connections.es;
-    const alias = ordersAlias(config().ES_INDEX_PREFIX);
     const writer = app.client('writer');
     // Both read models caught up before the alias moves: nothing else is in flight.
     const warmup = await writer.orders.place.mutate(placeInput('c-warmup', 'eu'));
     await waitFor('warm-up projected', async () =>
       (await documentVersion(warmup.orderId)) === 1 ? true : undefined,
     );
-    const good = Object.keys(await es.indices.getAlias({ name: alias }));
     // A read model whose mapping refuses a text region: retrying cannot fix that. A numeric
     // region still fits, so the batch's other orders must still be written.
-    const broken = `${config().ES_INDEX_PREFIX}broken-${Date.now()}`;
-    await es.indices.create({
-      index: broken,
-      mappings: { properties: { region: { type: 'long' } } },
-    });
-    await es.indices.updateAliases({
-      actions: [
-        ...good.map((index) => ({ remove: { index, alias } })),
-        { add: { index: broken, alias } },
-      ],
-    });
-    let refused = '';
-    try {
+    const refused = await withBrokenOrdersAlias(es, config().ES_INDEX_PREFIX, async () => {
       const [a, b] = await Promise.all([
         writer.orders.place.mutate(placeInput('c-refused', 'eu')),
         writer.orders.place.mutate(placeInput('c-fits', '42')),
       ]);
-      refused = a.orderId;
       // The projector went on: the order that fits is there.
       await waitFor('the fitting order projected', async () =>
         (await documentVersion(b.orderId)) === 1 ? true : undefined,
       );
       // Operators find the refused one with the README's query, as its own workflow.
       const query = `ExecutionStatus = "Running" AND ProjectionStatus IS NOT NULL AND TaskQueue = '${taskQueue('projections')}'`;
-      const parkedId = prefixedId(parkedProjectionWorkflowId('elasticsearch', refused));
+      const parkedId = prefixedId(parkedProjectionWorkflowId('elasticsearch', a.orderId));
       const found = await waitFor('the parked order listed', async () => {
         for await (const wf of app.connections.temporal.workflow.list({ query })) {
           if (
@@ -82,16 +68,9 @@ describe('an order the read model refuses for good', () => {
       const status = await app.client('admin').admin.projections.status.query();
       const esStatus = status.readModels.find((r) => r.readModel === 'elasticsearch');
       expect(esStatus).toMatchObject({ failed: 1, retrying: 0 });
-      expect(await documentVersion(refused)).toBeUndefined();
-    } finally {
-      await es.indices.updateAliases({
-        actions: [
-          { remove: { index: broken, alias } },
-          ...good.map((index) => ({ add: { index, alias } })),
-        ],
-      });
-      await es.indices.delete({ index: broken });
-    }
+      expect(await documentVersion(a.orderId)).toBeUndefined();
+      return a.orderId;
+    });
     // The cause is fixed: the operator signals a retry, as the README says.
     const handle = app.connections.temporal.workflow.getHandle(
       prefixedId(parkedProjectionWorkflowId('elasticsearch', refused)),

@@ -47,6 +47,7 @@ import { parkedProjectionWorkflowId } from '../../workflows/parked-projection';
 import type { RebuildProgress } from '../../workflows/rebuild-read-model';
 import { monthIn } from '../../workflows/report-months';
 import { rerollupWorkflowId } from '../../workflows/reports';
+import { withBrokenOrdersAlias } from './broken-alias';
 import { type HistoryFacts, historyFacts } from './history-facts';
 import { type RecordingEnv, startRecordingEnv } from './record-env';
 import { waitFor } from './wait';
@@ -107,23 +108,9 @@ async function parkedProjection(
   env: RecordingEnv,
   signal: typeof retryProjectionSignal | typeof skipProjectionSignal,
 ): Promise<WorkflowHandle> {
-  const es = env.app.connections.es;
-  const alias = ordersAlias(config().ES_INDEX_PREFIX);
-  const good = Object.keys(await es.indices.getAlias({ name: alias }));
-  const broken = `${config().ES_INDEX_PREFIX}broken-${Date.now()}`;
-  await es.indices.create({
-    index: broken,
-    mappings: { properties: { region: { type: 'long' } } },
-  });
-  await es.indices.updateAliases({
-    actions: [
-      ...good.map((index) => ({ remove: { index, alias } })),
-      { add: { index: broken, alias } },
-    ],
-  });
   const commandId = randomUUID();
   const handle = commandHandle(env, commandId);
-  try {
+  await withBrokenOrdersAlias(env.app.connections.es, config().ES_INDEX_PREFIX, async () => {
     await placeOrder(env, commandId);
     const failed: `${ReadModel}:failed` = 'elasticsearch:failed';
     await waitFor(
@@ -135,15 +122,7 @@ async function parkedProjection(
       60_000,
       250,
     );
-  } finally {
-    await es.indices.updateAliases({
-      actions: [
-        { remove: { index: broken, alias } },
-        ...good.map((index) => ({ add: { index, alias } })),
-      ],
-    });
-    await es.indices.delete({ index: broken });
-  }
+  });
   await handle.signal(signal);
   return handle;
 }
@@ -167,37 +146,18 @@ async function parkedOrder(
   env: RecordingEnv,
   signal: typeof retryProjectionSignal | typeof skipProjectionSignal,
 ): Promise<WorkflowHandle> {
-  const es = env.app.connections.es;
-  const alias = ordersAlias(config().ES_INDEX_PREFIX);
-  const good = Object.keys(await es.indices.getAlias({ name: alias }));
-  const broken = `${config().ES_INDEX_PREFIX}broken-${Date.now()}`;
-  await es.indices.create({
-    index: broken,
-    mappings: { properties: { region: { type: 'long' } } },
-  });
-  await es.indices.updateAliases({
-    actions: [
-      ...good.map((index) => ({ remove: { index, alias } })),
-      { add: { index: broken, alias } },
-    ],
-  });
-  let handle: WorkflowHandle | undefined;
-  try {
-    const orderId = await placeOrder(env);
-    handle = env.app.connections.temporal.workflow.getHandle(
-      prefixedId(parkedProjectionWorkflowId('elasticsearch', orderId)),
-    );
-    const parked = handle;
-    await waitFor('the order parked', () => parked.describe().then(() => true), 60_000, 250);
-  } finally {
-    await es.indices.updateAliases({
-      actions: [
-        { remove: { index: broken, alias } },
-        ...good.map((index) => ({ add: { index, alias } })),
-      ],
-    });
-    await es.indices.delete({ index: broken });
-  }
+  const handle = await withBrokenOrdersAlias(
+    env.app.connections.es,
+    config().ES_INDEX_PREFIX,
+    async () => {
+      const orderId = await placeOrder(env);
+      const parked = env.app.connections.temporal.workflow.getHandle(
+        prefixedId(parkedProjectionWorkflowId('elasticsearch', orderId)),
+      );
+      await waitFor('the order parked', () => parked.describe().then(() => true), 60_000, 250);
+      return parked;
+    },
+  );
   await handle.signal(signal);
   return handle;
 }
