@@ -28,7 +28,6 @@ import { readOrderDocument } from '../../projections/elasticsearch/write-orders'
 import { createTemporalClient } from '../../temporal/client';
 import { projectorWorkflowId } from '../../temporal/projectors';
 import { requestRerollup } from '../../temporal/reports-client';
-import { PROJECTION_STATUS } from '../../temporal/search-attributes';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../../workflows/command-partition';
 import {
@@ -61,17 +60,11 @@ interface Case {
   run(env: RecordingEnv): Promise<WorkflowHandle>;
   /** The workflow runs forever (a projector): record its history so far. */
   running?: boolean;
-  /**
-   * Recorded by workflow code that is gone from the tree (e.g. the command workflow before
-   * the projectors): the file stays for the replay test, the case cannot run any more.
-   */
-  frozen?: string;
   /** What the history must show for the case to cover what it is named after. */
   check(facts: HistoryFacts): void;
 }
 
 const ITEM = { productId: 'p-1', quantity: 3, unitPriceMinor: 250 };
-const PROJECT = 'project-read-models';
 const BATCH_SIZE_5000 = 'rebuild-batch-size-5000';
 
 function expectFact(ok: boolean, what: string, facts: HistoryFacts): void {
@@ -92,39 +85,6 @@ async function placeOrder(env: RecordingEnv, commandId = randomUUID()): Promise<
     items: [ITEM],
   });
   return orderId;
-}
-
-/** A command whose read models were projected (the new side of project-read-models). */
-function projectedCommand(facts: HistoryFacts): void {
-  expectFact(facts.patches.includes(PROJECT), `the ${PROJECT} marker`, facts);
-  expectFact(facts.activities.includes('projectOrderToElasticsearch'), 'a projection', facts);
-}
-
-/**
- * Places an order while the orders alias points at an index whose mapping rejects it, so
- * its Elasticsearch projection is parked as failed; restores the alias, then signals.
- */
-async function parkedProjection(
-  env: RecordingEnv,
-  signal: typeof retryProjectionSignal | typeof skipProjectionSignal,
-): Promise<WorkflowHandle> {
-  const commandId = randomUUID();
-  const handle = commandHandle(env, commandId);
-  await withBrokenOrdersAlias(env.app.connections.es, config().ES_INDEX_PREFIX, async () => {
-    await placeOrder(env, commandId);
-    const failed: `${ReadModel}:failed` = 'elasticsearch:failed';
-    await waitFor(
-      'the projection parked as failed',
-      async () =>
-        (await handle.describe()).typedSearchAttributes.get(PROJECTION_STATUS)?.includes(failed)
-          ? true
-          : undefined,
-      60_000,
-      250,
-    );
-  });
-  await handle.signal(signal);
-  return handle;
 }
 
 /** The command alone: its event-store local activities, no read-side activity or patch. */
@@ -285,116 +245,23 @@ async function startReportWorkflow(
 
 const currentMonth = () => monthIn(new Date(), config().REPORT_TIMEZONE);
 
+/**
+ * Histories recorded by workflow code that is gone from the API's path (the command
+ * workflow before the projectors, `orderCommandWorkflow` with per-command projections):
+ * their files stay for the replay test, they cannot be recorded again.
+ */
+const FROZEN: Record<string, string> = {
+  place: 'order-command-place-with-projections.json',
+  complete: 'order-command-complete-with-projections.json',
+  refund: 'order-command-refund-with-projections.json',
+  'rejected-not-found': 'order-command-rejected-not-found-with-projections.json',
+  cancel: 'order-command-cancel-with-projections.json',
+  'redecide-after-conflict': 'order-command-redecide-after-conflict-with-projections.json',
+  'retry-projection': 'order-command-retry-projection-with-projections.json',
+  'skip-projection': 'order-command-skip-projection-with-projections.json',
+};
+
 const CASES: Record<string, Case> = {
-  place: {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-place-with-projections.json',
-    async run(env) {
-      const commandId = randomUUID();
-      await placeOrder(env, commandId);
-      return commandHandle(env, commandId);
-    },
-    check: projectedCommand,
-  },
-  complete: {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-complete-with-projections.json',
-    async run(env) {
-      const orderId = await placeOrder(env);
-      const commandId = randomUUID();
-      await env.app.client('writer').orders.complete.mutate({ commandId, orderId });
-      return commandHandle(env, commandId);
-    },
-    check: projectedCommand,
-  },
-  refund: {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-refund-with-projections.json',
-    async run(env) {
-      const writer = env.app.client('writer');
-      const orderId = await placeOrder(env);
-      await writer.orders.complete.mutate({ orderId });
-      const commandId = randomUUID();
-      await writer.orders.refund.mutate({ commandId, orderId, reason: 'damaged' });
-      return commandHandle(env, commandId);
-    },
-    check: projectedCommand,
-  },
-  'rejected-not-found': {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-rejected-not-found-with-projections.json',
-    async run(env) {
-      const commandId = randomUUID();
-      await env.app
-        .client('writer')
-        .orders.complete.mutate({ commandId, orderId: 'missing-order' })
-        .then(
-          () => Promise.reject(new Error('completing a missing order was accepted')),
-          () => undefined,
-        );
-      return commandHandle(env, commandId);
-    },
-    check: (facts) => expectFact(facts.patches.length === 0, 'a refusal (no projection)', facts),
-  },
-  cancel: {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-cancel-with-projections.json',
-    async run(env) {
-      const orderId = await placeOrder(env);
-      const commandId = randomUUID();
-      await env.app
-        .client('writer')
-        .orders.cancel.mutate({ commandId, orderId, reason: 'customer changed their mind' });
-      return commandHandle(env, commandId);
-    },
-    check: projectedCommand,
-  },
-  /** A complete whose order is cancelled between its load and its append: it loads again, re-decides, and is refused. */
-  'redecide-after-conflict': {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-redecide-after-conflict-with-projections.json',
-    async run(env) {
-      const writer = env.app.client('writer');
-      const orderId = await placeOrder(env);
-      const commandId = randomUUID();
-      env.competeAfterFirstLoad(commandId, () =>
-        writer.orders.cancel.mutate({ orderId, reason: 'cancelled meanwhile' }),
-      );
-      const refusal = await writer.orders.complete.mutate({ commandId, orderId }).then(
-        () => Promise.reject(new Error('the complete won over the concurrent cancel')),
-        (err: Error) => err,
-      );
-      if (!/cancelled/.test(refusal.message)) throw refusal;
-      return commandHandle(env, commandId);
-    },
-    check(facts) {
-      expectFact(count(facts.activities, 'loadOrder') === 2, 'two loads', facts);
-      expectFact(
-        count(facts.activities, 'appendOrderEvents') === 1,
-        'one conflicting append',
-        facts,
-      );
-    },
-  },
-  'retry-projection': {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-retry-projection-with-projections.json',
-    run: (env) => parkedProjection(env, retryProjectionSignal),
-    check(facts) {
-      projectedCommand(facts);
-      expectFact(facts.signals.includes(retryProjectionSignal.name), 'the retry signal', facts);
-      expectFact(count(facts.activities, 'projectOrderToElasticsearch') === 2, 'a retry', facts);
-    },
-  },
-  'skip-projection': {
-    frozen: 'orderCommandWorkflow with per-command projections (before the projectors)',
-    file: 'order-command-skip-projection-with-projections.json',
-    run: (env) => parkedProjection(env, skipProjectionSignal),
-    check(facts) {
-      projectedCommand(facts);
-      expectFact(facts.signals.includes(skipProjectionSignal.name), 'the skip signal', facts);
-    },
-  },
   'rebuild-elasticsearch': {
     file: 'rebuild-read-model-elasticsearch.json',
     run: (env) => adminRebuild(env, 'elasticsearch'),
@@ -700,19 +567,19 @@ async function exists(url: URL): Promise<boolean> {
 const args = process.argv.slice(2);
 const force = args.includes('--force');
 const names = args.filter((a) => a !== '--force');
+const frozen = names.filter((n) => n in FROZEN);
+if (frozen.length > 0) {
+  console.error(
+    `cannot re-record ${frozen.join(', ')}: recorded by orderCommandWorkflow with per-command projections, which the API no longer starts`,
+  );
+  process.exit(2);
+}
 const unknown = names.filter((n) => !(n in CASES));
 if (unknown.length > 0) {
   console.error(`unknown case(s): ${unknown.join(', ')}; cases: ${Object.keys(CASES).join(', ')}`);
   process.exit(2);
 }
-const frozen = names.filter((n) => CASES[n]?.frozen);
-if (frozen.length > 0) {
-  console.error(
-    `cannot re-record ${frozen.join(', ')}: recorded by ${CASES[frozen[0] ?? '']?.frozen}, which is no longer in the tree`,
-  );
-  process.exit(2);
-}
-const selected = names.length > 0 ? names : Object.keys(CASES).filter((n) => !CASES[n]?.frozen);
+const selected = names.length > 0 ? names : Object.keys(CASES);
 if (!force) {
   const taken: string[] = [];
   for (const name of selected) {
