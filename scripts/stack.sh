@@ -233,8 +233,7 @@ redis_down() {
   [ -n "${REDIS_URL:-}" ] && return
   if pid_alive "$RUN_DIR/redis.pid"; then
     log "redis: stopping"
-    kill "$(cat "$RUN_DIR/redis.pid")"
-    wait_gone "$RUN_DIR/redis.pid"
+    stop_process "$RUN_DIR/redis.pid" $REDIS_PORT
   fi
 }
 
@@ -347,8 +346,7 @@ es_down() {
   local pidfile=$DATA_DIR/elasticsearch/es.pid
   if pid_alive "$pidfile"; then
     log "elasticsearch: stopping"
-    kill "$(cat "$pidfile")"
-    wait_gone "$pidfile"
+    stop_process "$pidfile" $ES_PORT
   fi
 }
 
@@ -468,8 +466,7 @@ temporal_down() {
   [ -n "${TEMPORAL_ADDRESS:-}" ] && return
   if pid_alive "$RUN_DIR/temporal.pid"; then
     log "temporal: stopping"
-    kill "$(cat "$RUN_DIR/temporal.pid")"
-    wait_gone "$RUN_DIR/temporal.pid"
+    stop_process "$RUN_DIR/temporal.pid" $TEMPORAL_PORT
   fi
   # Whichever TEMPORAL_PERSISTENCE says now: stop what up started.
   if [ -f "$TEMPORAL_PG_DIR/temporal-server.pid" ] || [ -f "$TEMPORAL_PG_DIR/temporal-ui.pid" ]; then
@@ -495,13 +492,22 @@ temporal_status() {
 
 # ---------------------------------------------------------------- commands
 
-wait_gone() {
-  local pidfile=$1 i
+# stop_process PIDFILE PORT: stops the process and returns once it has exited and its port
+# refuses connections. Waiting on the pid file was not enough: Elasticsearch deletes its own
+# early in shutdown while it still accepts connections (a fault test saw it up after `down`).
+stop_process() {
+  local pidfile=$1 port=$2 pid i
+  pid=$(cat "$pidfile")
+  kill "$pid" 2>/dev/null || true
   for i in $(seq 1 60); do
-    pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+    kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
-  kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+  for i in $(seq 1 30); do
+    port_in_use "$port" || break
+    sleep 1
+  done
   rm -f "$pidfile"
 }
 
