@@ -58,20 +58,25 @@ export async function outage(
     () => undefined,
     (err: unknown) => err,
   );
-  while (Date.now() < until) {
-    if (await accepts(service)) {
-      throw new Error(
-        `${service} accepted a connection during its outage: the fault took no effect`,
-      );
+  let failure: unknown;
+  try {
+    while (Date.now() < until) {
+      if (await accepts(service)) {
+        throw new Error(
+          `${service} accepted a connection during its outage: the fault took no effect`,
+        );
+      }
+      probes++;
+      await sleep(500);
     }
-    probes++;
-    await sleep(500);
+    if (probes < Math.floor(ms / 1_000)) throw new Error(`${service}: too few probes (${probes})`);
+    failure = await check;
+  } finally {
+    // Whatever failed, the next case starts on a whole stack.
+    await stack('up', service);
   }
-  if (probes < Math.floor(ms / 1_000)) throw new Error(`${service}: too few probes (${probes})`);
-  const checkFailure = await check;
-  await stack('up', service);
   if (!(await accepts(service))) throw new Error(`${service} did not come back`);
-  if (checkFailure) throw checkFailure;
+  if (failure) throw failure;
 }
 
 /** Kills a child process with SIGKILL and proves it is gone. */
