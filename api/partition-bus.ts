@@ -67,11 +67,15 @@ function notYet(reason: string): CommandRejectedError {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** gRPC RESOURCE_EXHAUSTED (too many in-flight updates) or UNAVAILABLE: resend shortly. */
+/**
+ * Resend shortly: gRPC RESOURCE_EXHAUSTED (too many in-flight updates), UNAVAILABLE, or
+ * FAILED_PRECONDITION — the partition's workflow task is failing ("Workflow Task in failed
+ * state", seen for a while after PostgreSQL came back); the update id makes a resend safe.
+ */
 function isBusy(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
-    if (code === 8 || code === 14) return true;
+    if (code === 8 || code === 9 || code === 14) return true;
   }
   return false;
 }

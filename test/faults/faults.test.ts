@@ -140,9 +140,11 @@ describe('fault suite', () => {
   });
 
   it('PostgreSQL down for 20 s: 503 "retry with the same commandId", then that commandId succeeds once', async () => {
+    // Settling: a partition whose workflow task failed while the store was away refuses
+    // updates for a while after the heal; callers are told 503 meanwhile, never 500.
     const result = await underLoad(() => outage('postgres', 20_000), {
       allowed: [UNAVAILABLE_RETRY_SAME_ID],
-      settleMs: 5_000,
+      settleMs: 30_000,
     });
     // The outage outlasted the command path's own retries: callers were told, and their
     // retries with the same command id were then acknowledged (exactly once, checked above).
