@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config } from '../../config/env';
 import { reconcileMonth } from '../../projections/reconcile';
@@ -8,6 +10,9 @@ import { waitFor } from '../support/wait';
 import type { Acked } from './load';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Where the worker processes' logs are kept, to read after a failed case. */
+export const WORKER_LOG = `${process.env.STACK_DATA_DIR ?? `${root}.stack-faults`}/logs/fault-workers.log`;
 
 /** A worker in its own process (`npm run worker`), so a test can SIGKILL it. */
 export async function startWorkerProcess(): Promise<ChildProcess> {
@@ -27,7 +32,8 @@ export async function startWorkerProcess(): Promise<ChildProcess> {
     });
     child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
   });
-  child.stdout?.resume();
+  mkdirSync(dirname(WORKER_LOG), { recursive: true });
+  child.stdout?.pipe(createWriteStream(WORKER_LOG, { flags: 'a' }));
   return child;
 }
 

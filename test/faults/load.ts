@@ -139,7 +139,8 @@ export function checkBudget(
   const settled = window.healedAt + budget.settleMs;
   for (const f of result.failures) {
     if (f.sentAt >= settled) {
-      problems.push(`after the heal: ${f.kind} ${f.message}`);
+      const after = ((f.sentAt - window.healedAt) / 1000).toFixed(1);
+      problems.push(`sent ${after} s after the heal: ${f.kind} ${f.message}`);
     } else if (!budget.allowed.some((a) => a.kind === f.kind && a.message.test(f.message))) {
       problems.push(`not allowed during the fault: ${f.kind} ${f.message}`);
     }
