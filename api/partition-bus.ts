@@ -10,6 +10,7 @@ import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
+  PARTITION_UPDATES_PER_RUN,
   submitCommandUpdate,
 } from '../workflows/command-partition-contract';
 import type {
@@ -104,7 +105,7 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
       {
         workflowId: prefixedId(commandPartitionWorkflowId(partition)),
         taskQueue: taskQueue('commands'),
-        args: [{ partition, handledTotal: 0 }],
+        args: [{ partition, handledTotal: 0, updatesPerRun: PARTITION_UPDATES_PER_RUN }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       },
     );

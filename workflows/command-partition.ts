@@ -14,16 +14,17 @@ import type { CommandBatchActivities } from '../activities/command-batch-activit
 import { COMMAND_PARTITION_STATUS } from '../temporal/search-attributes';
 import {
   PARTITION_DRAINING,
+  PARTITION_UPDATES_PER_RUN,
   type PartitionState,
   submitCommandUpdate,
 } from './command-partition-contract';
 import type { CommandOutcome, OrderCommandInput } from './order-command-contract';
 
 /**
- * Updates one run answers before it continues as new: well below the server's
- * `history.maxTotalUpdates` (2,000 per run), whatever `continueAsNewSuggested` says.
+ * The limit of runs started before `updatesPerRun` was part of the input: well below the
+ * server's `history.maxTotalUpdates` (2,000 per run), whatever `continueAsNewSuggested` says.
  */
-export const UPDATES_PER_RUN = 1_000;
+const LEGACY_UPDATES_PER_RUN = 1_000;
 /** Commands decided in one local activity at most (the API's in-flight cap keeps it ~8). */
 const MAX_BATCH = 100;
 const STUCK_BACKOFF_FIRST_MS = 1_000;
@@ -84,7 +85,7 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
 
   let handled = 0;
   for (;;) {
-    const limit = state.updatesPerRun ?? UPDATES_PER_RUN;
+    const limit = state.updatesPerRun ?? LEGACY_UPDATES_PER_RUN;
     if (!draining && (handled >= limit || workflowInfo().continueAsNewSuggested)) {
       draining = true;
     }
@@ -101,6 +102,7 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
   await continueAsNew<typeof commandPartitionWorkflow>({
     ...state,
     handledTotal: state.handledTotal + handled,
+    updatesPerRun: state.updatesPerRun ?? PARTITION_UPDATES_PER_RUN,
   });
 }
 
