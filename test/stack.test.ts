@@ -10,6 +10,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { createTemporalClient } from '../temporal/client';
+import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ALL_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 
 const run = promisify(execFile);
@@ -89,7 +90,7 @@ describe('local stack round trips', () => {
       workflowsPath: fileURLToPath(new URL('./fixtures/ping-workflow.ts', import.meta.url)),
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     });
-    const connection = await NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
     const worker = await Worker.create({
       connection,
       namespace: config().TEMPORAL_NAMESPACE,
