@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const testEnv = {
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/orders_test',
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/1',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://:orders@127.0.0.1:6379/1',
   ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? `test-${runId}-`,
   REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? `test-${runId}:`,
   TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? `test-${runId}`,

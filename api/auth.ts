@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const ROLES = ['reader', 'writer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -9,33 +9,56 @@ export interface Principal {
   actor: string;
 }
 
-export type TokenTable = ReadonlyMap<string, Role>;
+interface TokenEntry {
+  /** sha256 of the token: equal length for every token, so the comparison can be constant-time. */
+  digest: Buffer;
+  role: Role;
+}
+
+/** The configured tokens, kept only as digests. */
+export interface TokenTable {
+  readonly entries: readonly TokenEntry[];
+}
 
 /** Each role includes the ones before it: admin > writer > reader. */
 export function hasRole(principal: Principal, needed: Role): boolean {
   return ROLES.indexOf(principal.role) >= ROLES.indexOf(needed);
 }
 
-/** Parses `role:token` pairs separated by commas, as in API_TOKENS. */
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/**
+ * Parses `role:token` pairs separated by commas, as in API_TOKENS. A refusal names the
+ * entry by its number and never quotes it: a malformed entry may be a token in the wrong place.
+ */
 export function parseTokens(spec: string): TokenTable {
-  const table = new Map<string, Role>();
-  for (const pair of spec
+  const pairs = spec
     .split(',')
     .map((p) => p.trim())
-    .filter(Boolean)) {
+    .filter(Boolean);
+  const entries: TokenEntry[] = [];
+  const seen = new Map<string, number>();
+  pairs.forEach((pair, index) => {
+    const where = `API_TOKENS entry ${index + 1} of ${pairs.length}`;
     const sep = pair.indexOf(':');
     const role = pair.slice(0, sep);
     const token = pair.slice(sep + 1);
-    if (sep < 1 || !token) throw new Error(`API_TOKENS: "${pair.slice(0, 10)}…" is not role:token`);
+    if (sep < 1 || !token) throw new Error(`${where} is not role:token`);
     if (!(ROLES as readonly string[]).includes(role)) {
-      throw new Error(`API_TOKENS: unknown role "${role}" (one of ${ROLES.join(', ')})`);
+      throw new Error(`${where}: the role is not one of ${ROLES.join(', ')}`);
     }
-    if (token.length < 16)
-      throw new Error(`API_TOKENS: the ${role} token is shorter than 16 characters`);
-    table.set(token, role as Role);
-  }
-  if (table.size === 0) throw new Error('API_TOKENS is empty');
-  return table;
+    if (token.length < 16) throw new Error(`${where}: the token is shorter than 16 characters`);
+    const digest = sha256(token);
+    const key = digest.toString('hex');
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new Error(`${where}: the same token as entry ${earlier}; give each entry its own`);
+    }
+    seen.set(key, index + 1);
+    entries.push({ digest, role: role as Role });
+  });
+  if (entries.length === 0) throw new Error('API_TOKENS is empty');
+  return { entries };
 }
 
 /** Fresh random tokens, one per role, for a local run without API_TOKENS. */
@@ -53,8 +76,13 @@ export function authenticate(
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   const token = match?.[1];
   if (!token) return null;
-  const role = table.get(token);
+  const digest = sha256(token);
+  // Every entry is compared, with no early exit, so the time taken says nothing about
+  // which token (or how much of one) matched.
+  let role: Role | undefined;
+  for (const entry of table.entries) {
+    if (timingSafeEqual(entry.digest, digest)) role = entry.role;
+  }
   if (!role) return null;
-  const fingerprint = createHash('sha256').update(token).digest('hex').slice(0, 8);
-  return { role, actor: `${role}:${fingerprint}` };
+  return { role, actor: `${role}:${digest.toString('hex').slice(0, 8)}` };
 }

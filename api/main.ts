@@ -3,6 +3,13 @@ import { config } from '../config/env';
 import { logger } from '../config/logger';
 import { startApi } from './start';
 
-const api = await startApi((line) => console.log(line));
+const api = await startApi((line) => console.log(line)).catch((err: unknown) => {
+  // A refusal (no API_TOKENS in production, a bad setting) is a sentence for the operator,
+  // not a stack trace.
+  const message = err instanceof Error ? err.message : String(err);
+  logger.fatal({ reason: message }, 'api not started');
+  console.error(`api not started: ${message}`);
+  process.exit(1);
+});
 logger.info({ url: api.url, port: config().API_PORT }, 'api listening');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.stop());

@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createRebuildActivities } from '../activities/rebuild-activities';
 import { monthlyReport } from '../api/report-queries';
+import { redactUrl } from '../config/client-options';
 import { EventStore } from '../eventstore/event-store';
 import {
   type GlobalCheckpoint,
@@ -66,7 +67,7 @@ import {
 
 // The read side of the data set; bench/command-path/report-load.ts reads it too.
 export const ES_URL = 'http://127.0.0.1:9200';
-export const REDIS_URL = 'redis://127.0.0.1:6379/2';
+export const REDIS_URL = 'redis://:orders@127.0.0.1:6379/2';
 export const ES_PREFIX = 'bench-';
 export const REDIS_PREFIX = 'bench:';
 export const REPORT_TIME_ZONE = 'UTC';
@@ -799,7 +800,7 @@ export async function runReportsAtScale(s: Settings, hooks: ReportsAtScaleHooks 
       isolation: {
         database: BENCH_DATABASE,
         esIndexPrefix: ES_PREFIX,
-        redis: `${REDIS_URL} prefix ${REDIS_PREFIX}`,
+        redis: `${redactUrl(REDIS_URL)} prefix ${REDIS_PREFIX}`,
       },
       load,
       rebuilds,
@@ -819,7 +820,7 @@ export async function runReportsAtScale(s: Settings, hooks: ReportsAtScaleHooks 
     if (typeof left === 'string') log(`left behind: could not tell (${left})`);
     else
       log(
-        `left behind for bench/command-path.ts: ${left.alias} → ${left.index ?? 'nothing'}; ${int(left.rollups)} rollups (${int(left.allRegionsRollups)} of all regions) in ${left.reportsIndex}; Redis ${REDIS_URL} prefix ${REDIS_PREFIX}; ${left.database}: ${int(left.completedOrdersInTables)} completed orders in orders/order_items, view monthly_product_sales`,
+        `left behind for bench/command-path.ts: ${left.alias} → ${left.index ?? 'nothing'}; ${int(left.rollups)} rollups (${int(left.allRegionsRollups)} of all regions) in ${left.reportsIndex}; Redis ${redactUrl(REDIS_URL)} prefix ${REDIS_PREFIX}; ${left.database}: ${int(left.completedOrdersInTables)} completed orders in orders/order_items, view monthly_product_sales`,
       );
     return result;
   } finally {

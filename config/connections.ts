@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createPool } from '../eventstore/pool';
 import { createTemporalClient } from '../temporal/client';
+import { elasticsearchOptions, redisTlsOptions } from './client-options';
 import { config } from './env';
 
 export interface Connections {
@@ -23,10 +24,11 @@ export async function openConnections(): Promise<Connections> {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
+    ...redisTlsOptions(c),
   });
   redis.on('error', () => undefined);
   redis.connect().catch(() => undefined);
-  const es = new EsClient({ node: c.ELASTICSEARCH_URL, requestTimeout: 10_000 });
+  const es = new EsClient({ ...elasticsearchOptions(c), requestTimeout: 10_000 });
   const temporal = await createTemporalClient();
   return {
     pool,

@@ -1,11 +1,45 @@
 import { z } from 'zod';
 
 // Every setting comes from the environment, parsed once; defaults match `npm run stack -- up`.
+// URLs may carry credentials: their refusals never quote the value.
+const urlWithScheme = (schemes: readonly string[], fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(
+      (value) => {
+        try {
+          return schemes.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
+    );
+
+const optionalPath = z.string().min(1).optional();
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback)
+    .transform((v) => v === 'true');
+
 const envSchema = z.object({
-  DATABASE_URL: z.string().url().default('postgresql://orders:orders@127.0.0.1:5432/orders'),
+  /** production: no generated API tokens (API_TOKENS is required). */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** TLS and its CA go in the URL: `?sslmode=verify-full&sslrootcert=/path/ca.pem` (sslcert, sslkey for a client certificate). */
+  DATABASE_URL: urlWithScheme(
+    ['postgres:', 'postgresql:'],
+    'postgresql://orders:orders@127.0.0.1:5432/orders',
+  ),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  ELASTICSEARCH_URL: z.string().url().default('http://127.0.0.1:9200'),
+  /** `rediss://` for TLS; REDIS_TLS_CA_PATH for a private CA. */
+  REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://:orders@127.0.0.1:6379'),
+  REDIS_TLS_CA_PATH: optionalPath,
+  /** `https://user:password@host:9200` for TLS and basic auth, or ELASTICSEARCH_API_KEY. */
+  ELASTICSEARCH_URL: urlWithScheme(['http:', 'https:'], 'http://127.0.0.1:9200'),
+  ELASTICSEARCH_CA_PATH: optionalPath,
+  ELASTICSEARCH_API_KEY: z.string().min(1).optional(),
   /** Prepended to every index and alias name, e.g. `test-` gives `test-orders`. */
   ES_INDEX_PREFIX: z
     .string()
@@ -15,6 +49,14 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default(''),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** TLS to the Temporal frontend; on by itself when TEMPORAL_API_KEY is set. */
+  TEMPORAL_TLS: flag('false'),
+  TEMPORAL_TLS_CA_PATH: optionalPath,
+  /** Client certificate and key for mTLS: both or neither. */
+  TEMPORAL_TLS_CERT_PATH: optionalPath,
+  TEMPORAL_TLS_KEY_PATH: optionalPath,
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   TASK_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]*$/)
@@ -55,19 +97,59 @@ const envSchema = z.object({
   /** Read-model data (not events) older than this many months is deleted daily. */
   READ_MODEL_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(24),
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
-  APPLY_SCHEDULES: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((v) => v === 'true'),
+  APPLY_SCHEDULES: flag('true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof envSchema>;
+type Settings = z.infer<typeof envSchema>;
+
+/** Half-set TLS is refused at start-up rather than silently connecting in the clear. */
+function tlsProblems(c: Settings): string[] {
+  const problems: string[] = [];
+  const temporalTls = c.TEMPORAL_TLS || c.TEMPORAL_API_KEY !== undefined;
+  if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
+    problems.push(
+      'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH: set both (a client certificate needs its key) or neither',
+    );
+  }
+  const temporalTlsSettings = [
+    'TEMPORAL_TLS_CA_PATH',
+    'TEMPORAL_TLS_CERT_PATH',
+    'TEMPORAL_TLS_KEY_PATH',
+    'TEMPORAL_TLS_SERVER_NAME',
+  ] as const;
+  for (const name of temporalTlsSettings) {
+    if (c[name] && !temporalTls) problems.push(`${name}: set TEMPORAL_TLS=true to use it`);
+  }
+  if (c.REDIS_TLS_CA_PATH && new URL(c.REDIS_URL).protocol !== 'rediss:') {
+    problems.push('REDIS_TLS_CA_PATH: REDIS_URL must start with rediss:// to use it');
+  }
+  const es = new URL(c.ELASTICSEARCH_URL);
+  if (c.ELASTICSEARCH_CA_PATH && es.protocol !== 'https:') {
+    problems.push('ELASTICSEARCH_CA_PATH: ELASTICSEARCH_URL must start with https:// to use it');
+  }
+  if (c.ELASTICSEARCH_API_KEY && (es.username || es.password)) {
+    problems.push(
+      'ELASTICSEARCH_API_KEY: ELASTICSEARCH_URL carries credentials too; use one or the other',
+    );
+  }
+  const pg = new URL(c.DATABASE_URL).searchParams;
+  if (Boolean(pg.get('sslcert')) !== Boolean(pg.get('sslkey'))) {
+    problems.push(
+      'DATABASE_URL: sslcert and sslkey go together (a client certificate needs its key)',
+    );
+  }
+  return problems;
+}
+
+export type Config = Settings;
 
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const problems = result.success
+    ? tlsProblems(result.data)
+    : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  if (!result.success || problems.length > 0) {
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;

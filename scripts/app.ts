@@ -6,7 +6,11 @@ import { ALL_QUEUES } from '../temporal/worker';
 
 const { connections, workers } = await bootWorkers(ALL_QUEUES);
 const running = workers.run();
-const api = await startApi((line) => console.log(line), connections);
+const api = await startApi((line) => console.log(line), connections).catch((err: unknown) => {
+  // A refusal (no API_TOKENS in production) is a sentence for the operator, not a stack trace.
+  console.error(`api not started: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
 console.log(`\n  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
 console.log('  Temporal UI  http://127.0.0.1:8233\n');
 logger.info({ url: api.url, queues: ALL_QUEUES }, 'app started');

@@ -49,6 +49,9 @@ TEMPORAL_SEARCH_ATTRIBUTES=(
 )
 
 PG_URL_LOCAL="postgresql://orders:orders@127.0.0.1:$PG_PORT/orders"
+# The local Redis asks for a password like PostgreSQL does; keep in sync with the default
+# REDIS_URL in config/env.ts.
+REDIS_PASSWORD=orders
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
@@ -152,13 +155,16 @@ pg_up() {
   fi
   base=$(service_dir postgres "$(pg_user)")
   data=$base/data sock=$base/run pglog=$base/postgres.log
+  as_service_user "$(pg_user)" mkdir -p "$data" "$sock"
+  # Owner only: the data, the log, and the socket directory (the socket trusts whoever
+  # reaches it, as the superuser). Also applied to a stack made by an older version.
+  chmod 700 "$base" "$data" "$sock"
   if [ -f "$data/postmaster.pid" ] && as_service_user "$(pg_user)" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    pg_secure_tcp "$sock"
     wait_for postgres "$pglog" pg_ready
     return
   fi
   port_in_use $PG_PORT && die "port $PG_PORT is taken by a PostgreSQL the stack did not start; stop it, or set DATABASE_URL to use it"
-  as_service_user "$(pg_user)" mkdir -p "$data" "$sock"
-  chmod 700 "$data"
   if [ ! -f "$data/PG_VERSION" ]; then
     log "postgres: initdb $data"
     as_service_user "$(pg_user)" "$bindir/initdb" -D "$data" -U postgres --auth-local=trust \
@@ -166,8 +172,9 @@ pg_up() {
   fi
   log "postgres: starting on 127.0.0.1:$PG_PORT"
   as_service_user "$(pg_user)" "$bindir/pg_ctl" -D "$data" -l "$pglog" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$sock -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$sock -c unix_socket_permissions=0700 -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null || die "postgres failed to start. Log: $pglog"
+  pg_secure_tcp "$sock"
   # Roles and databases are created over the local socket, where the superuser is trusted.
   local psql_su=(as_service_user "$(pg_user)" psql -h "$sock" -p $PG_PORT -U postgres -d postgres -Atq -v ON_ERROR_STOP=1)
   "${psql_su[@]}" -c "do \$\$ begin if not exists (select from pg_roles where rolname = 'orders') then create role orders login password 'orders' createdb; end if; end \$\$;"
@@ -178,6 +185,24 @@ pg_up() {
     fi
   done
   wait_for postgres "$pglog" pg_ready
+}
+
+# TCP connections must give a password (scram-sha-256, as initdb is told). A data dir made
+# earlier with other host rules, or a role whose password is stored as md5, is brought in
+# line: the rules rewritten and reloaded, the password stored again as SCRAM.
+pg_secure_tcp() {
+  local sock=$1 hba
+  local psql_su=(as_service_user "$(pg_user)" psql -h "$sock" -p $PG_PORT -U postgres -d postgres -Atq -v ON_ERROR_STOP=1)
+  if [ "$("${psql_su[@]}" -c "select count(*) from pg_hba_file_rules where type like 'host%' and auth_method <> 'scram-sha-256'")" != 0 ]; then
+    hba=$("${psql_su[@]}" -c 'show hba_file')
+    log "postgres: TCP connections now need a password (scram-sha-256 in $hba)"
+    as_service_user "$(pg_user)" sed -i -E '/^host/ s/[[:space:]](trust|md5|password|ident|peer)[[:space:]]*$/ scram-sha-256/' "$hba"
+    "${psql_su[@]}" -c 'select pg_reload_conf()' >/dev/null
+  fi
+  if [ "$("${psql_su[@]}" -c "select count(*) from pg_authid where rolname = 'orders' and rolpassword not like 'SCRAM-SHA-256\$%'")" != 0 ]; then
+    log "postgres: storing the orders role's password as SCRAM"
+    "${psql_su[@]}" -c "set password_encryption = 'scram-sha-256'" -c "alter role orders password 'orders'"
+  fi
 }
 
 pg_down() {
@@ -203,8 +228,21 @@ pg_status() {
 
 # ---------------------------------------------------------------- Redis
 
-redis_url() { echo "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"; }
-redis_ready() { [ "$(redis-cli -u "$(redis_url)" ping 2>/dev/null)" = PONG ]; }
+redis_url() { echo "${REDIS_URL:-redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT}"; }
+
+# redis-cli on the URL, its password passed in REDISCLI_AUTH rather than on the command
+# line (where `ps` shows it).
+redis_cli() {
+  local url user pass
+  url=$(redis_url)
+  user=$(sed -nE 's#^rediss?://([^:@/]*):[^@/]*@.*#\1#p' <<<"$url")
+  pass=$(sed -nE 's#^rediss?://[^:@/]*:([^@/]*)@.*#\1#p' <<<"$url")
+  local args=(-u "$(sed -E 's#^(rediss?://)[^@/]*@#\1#' <<<"$url")")
+  [ -n "$user" ] && args+=(--user "$user")
+  [[ $url == rediss://* ]] && args+=(--tls)
+  REDISCLI_AUTH=$pass redis-cli "${args[@]}" "$@"
+}
+redis_ready() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
 
 redis_up() {
   if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
@@ -215,18 +253,35 @@ redis_up() {
     wait_for redis "(external)" redis_ready
     return
   fi
-  local pidfile=$RUN_DIR/redis.pid
+  local pidfile=$RUN_DIR/redis.pid conf=$DATA_DIR/redis/redis.conf
+  mkdir -p "$DATA_DIR/redis"
+  chmod 700 "$DATA_DIR/redis"
   if pid_alive "$pidfile"; then
+    redis_require_password
     wait_for redis "$LOG_DIR/redis.log" redis_ready
     return
   fi
   port_in_use $REDIS_PORT && die "port $REDIS_PORT is taken by a Redis the stack did not start; stop it, or set REDIS_URL to use it"
-  mkdir -p "$DATA_DIR/redis"
-  log "redis: starting on 127.0.0.1:$REDIS_PORT"
-  redis-server --bind 127.0.0.1 --port $REDIS_PORT --dir "$DATA_DIR/redis" \
-    --daemonize yes --pidfile "$pidfile" --logfile "$LOG_DIR/redis.log" \
-    --appendonly yes --save "" >/dev/null
+  # The password goes in a file only its owner reads, not on the command line.
+  (
+    umask 077
+    printf '%s\n' '# Written by scripts/stack.sh on every start.' \
+      'bind 127.0.0.1' 'protected-mode yes' "port $REDIS_PORT" "requirepass $REDIS_PASSWORD" \
+      "dir \"$DATA_DIR/redis\"" 'daemonize yes' "pidfile \"$pidfile\"" \
+      "logfile \"$LOG_DIR/redis.log\"" 'appendonly yes' 'save ""' >"$conf"
+  )
+  log "redis: starting on 127.0.0.1:$REDIS_PORT (password required)"
+  redis-server "$conf" >/dev/null
   wait_for redis "$LOG_DIR/redis.log" redis_ready
+}
+
+# A Redis started by an older version of this script has no password: it gets one now,
+# without a restart (its keys and the connections already open stay; a client connecting
+# anew needs the password in its REDIS_URL). The next start reads it from redis.conf.
+redis_require_password() {
+  [ "$(redis-cli -h 127.0.0.1 -p $REDIS_PORT ping 2>/dev/null)" = PONG ] || return 0
+  log "redis: running without a password; setting it now (REDIS_URL=redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT)"
+  printf 'CONFIG SET requirepass %s\n' "$REDIS_PASSWORD" | redis-cli -h 127.0.0.1 -p $REDIS_PORT >/dev/null
 }
 
 redis_down() {
@@ -239,7 +294,7 @@ redis_down() {
 
 redis_status() {
   local v
-  if v=$(redis-cli -u "$(redis_url)" info server 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p') && [ -n "$v" ]; then
+  if v=$(redis_cli info server 2>/dev/null | tr -d '\r' | sed -n 's/^redis_version://p') && [ -n "$v" ]; then
     status_line redis up "$(url_hostport "$(redis_url)")" "$v"
   else
     status_line redis down "$(url_hostport "$(redis_url)")" "-"
@@ -306,6 +361,7 @@ es_up() {
   local dir pidfile
   es_install
   dir=$(service_dir elasticsearch "$(es_user)")
+  chmod 700 "$dir" # its data and logs: owner only, also on a stack made by an older version
   pidfile=$dir/es.pid
   if pid_alive "$pidfile"; then
     wait_for elasticsearch "$LOG_DIR/elasticsearch.log" es_ready
@@ -421,13 +477,14 @@ temporal_up() {
   pid_alive "$TEMPORAL_PG_DIR/temporal-server.pid" &&
     die "temporal: the PostgreSQL-backed server is running; stop it first (npm run stack -- down temporal)"
   local pidfile=$RUN_DIR/temporal.pid
+  mkdir -p "$DATA_DIR/temporal"
+  chmod 700 "$DATA_DIR/temporal" # the SQLite file: owner only
   if pid_alive "$pidfile"; then
     wait_for temporal "$LOG_DIR/temporal.log" temporal_ready
     temporal_register_search_attributes
     return
   fi
   port_in_use $TEMPORAL_PORT && die "port $TEMPORAL_PORT is taken by a Temporal the stack did not start; stop it, or set TEMPORAL_ADDRESS to use it"
-  mkdir -p "$DATA_DIR/temporal"
   local args=(server start-dev --ip 127.0.0.1 --port $TEMPORAL_PORT --ui-port $TEMPORAL_UI_PORT
     --db-filename "$DATA_DIR/temporal/temporal.db" --namespace "$(temporal_namespace)"
     --log-format json --log-level warn)
@@ -520,6 +577,8 @@ svc_fn() { case $1 in postgres) echo pg ;; redis) echo redis ;; elasticsearch) e
 
 cmd_up() {
   mkdir -p "$CACHE_DIR" "$LOG_DIR" "$RUN_DIR"
+  # Logs can hold data and addresses; the service users write to their own folders.
+  chmod 700 "$LOG_DIR"
   local started=$SECONDS s
   [ $# -gt 0 ] || set -- "${SERVICES[@]}"
   for s in "$@"; do "$(svc_fn "$s")_up"; done

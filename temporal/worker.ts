@@ -20,6 +20,7 @@ import type { ReadModel } from '../domain';
 import { AppendListener, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { temporalConnectionOptions } from './connection-options';
 import { ensureProjectors, parkProjection } from './projectors';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
@@ -66,8 +67,8 @@ export async function createWorkers(
   queues: QueueName[],
   deps: WorkerDeps,
 ): Promise<RunningWorkers> {
-  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = config();
-  const connection = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
+  const { TEMPORAL_NAMESPACE } = config();
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
   const store = new EventStore(deps.pool);
   const workers: Worker[] = [];
   let listener: AppendListener | undefined;

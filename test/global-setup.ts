@@ -49,7 +49,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   return async () => {
     await stopRunningWorkflows();
     const es = new EsClient({ node: ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200' });
-    const redis = new Redis(REDIS_URL ?? 'redis://127.0.0.1:6379/1');
+    const redis = new Redis(REDIS_URL ?? 'redis://:orders@127.0.0.1:6379/1');
     try {
       if (ES_INDEX_PREFIX) {
         // By name: ES refuses wildcard deletes (action.destructive_requires_name).

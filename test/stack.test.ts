@@ -7,9 +7,11 @@ import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { createTemporalClient } from '../temporal/client';
+import { temporalConnectionOptions } from '../temporal/connection-options';
 import { ALL_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 
 const run = promisify(execFile);
@@ -45,6 +47,53 @@ describe('local stack round trips', () => {
     } finally {
       redis.disconnect();
     }
+  });
+
+  it('Redis refuses commands without the password, and with a wrong one', async () => {
+    const { hostname, port, password } = new URL(config().REDIS_URL);
+    expect(password, 'REDIS_URL carries the password').not.toBe('');
+    // No ready check (an INFO, refused too) and no retries: the refusal itself is the answer.
+    const options = {
+      host: hostname,
+      port: Number(port),
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    };
+    const anonymous = new Redis(options);
+    anonymous.on('error', () => undefined);
+    try {
+      await anonymous.connect();
+      await expect(anonymous.get('probe')).rejects.toThrow(/NOAUTH/);
+    } finally {
+      anonymous.disconnect();
+    }
+    const wrong = new Redis({ ...options, password: `${password}-wrong` });
+    const errors: string[] = [];
+    wrong.on('error', (err: Error) => errors.push(err.message));
+    try {
+      await expect(wrong.connect().then(() => wrong.get('probe'))).rejects.toThrow();
+      expect(errors.join('\n')).toMatch(/WRONGPASS/);
+    } finally {
+      wrong.disconnect();
+    }
+  });
+
+  it('PostgreSQL refuses a wrong password over TCP, and the logged error carries no password', async () => {
+    const url = new URL(config().DATABASE_URL);
+    url.password = 'wrong-pw-s3cret';
+    const client = new pg.Client({ connectionString: url.toString() });
+    const error: unknown = await client.connect().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await client.end().catch(() => undefined);
+    expect((error as { code?: string } | null)?.code).toBe('28P01'); // invalid_password
+    const lines: string[] = [];
+    pino({}, { write: (line: string) => lines.push(line) }).error({ err: error }, 'connect failed');
+    expect(lines.join('')).toMatch(/password authentication failed/);
+    expect(lines.join('')).not.toMatch(/s3cret/);
   });
 
   it('Elasticsearch 8: creates an index with a mapping, indexes and searches', async () => {
@@ -89,7 +138,7 @@ describe('local stack round trips', () => {
       workflowsPath: fileURLToPath(new URL('./fixtures/ping-workflow.ts', import.meta.url)),
       logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     });
-    const connection = await NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
     const worker = await Worker.create({
       connection,
       namespace: config().TEMPORAL_NAMESPACE,

@@ -7,7 +7,7 @@ export const ADMIN_DATABASE_URL = 'postgresql://orders:orders@127.0.0.1:5432/ord
 export const BENCH_DATABASE_URL = `postgresql://orders:orders@127.0.0.1:5432/${BENCH_DATABASE}`;
 export const ES_PREFIX = 'benchcmd-';
 export const REDIS_PREFIX = 'benchcmd:';
-export const REDIS_URL = 'redis://127.0.0.1:6379/3';
+export const REDIS_URL = 'redis://:orders@127.0.0.1:6379/3';
 export const TASK_QUEUE_PREFIX = 'benchcmd';
 export const EMPTY_TASK_QUEUE = 'benchcmd-empty';
 

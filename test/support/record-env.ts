@@ -18,6 +18,7 @@ import {
 import { createRebuildActivities } from '../../activities/rebuild-activities';
 import { config } from '../../config/env';
 import { EventStore } from '../../eventstore';
+import { temporalConnectionOptions } from '../../temporal/connection-options';
 import { taskQueue } from '../../temporal/task-queues';
 import { workflowBundle } from '../../temporal/worker';
 import { startTestApp, type TestApp } from './app';
@@ -47,7 +48,7 @@ export interface RecordingEnv {
 export async function startRecordingEnv(): Promise<RecordingEnv> {
   const app = await startTestApp(['projections']);
   const store = new EventStore(app.connections.pool);
-  const connection = await NativeConnection.connect({ address: config().TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
   const competitors = new Map<string, () => Promise<unknown>>();
   const real = createCommandActivities(store);
   const batches = createCommandBatchActivities(store);
