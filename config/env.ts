@@ -44,7 +44,7 @@ const envSchema = z.object({
    */
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /**
-   * The same for worker processes and scripts, whose legitimate statements are long
+   * The same for workers (but their command activities) and scripts, whose statements run long
    * (rebuild reads, migrations waiting for their lock, reconciliation over a month).
    */
   DATABASE_WORKER_STATEMENT_TIMEOUT_MS: z.coerce

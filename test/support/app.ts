@@ -58,6 +58,7 @@ export async function startTestApp(
   const workers = await createWorkers(queues, {
     ...connections,
     pool: options.workerPool ?? connections.pool,
+    commandPool: options.workerPool,
   });
   const running = workers.run();
   if (queues.includes('projections')) await projectorsAnswering(connections);
