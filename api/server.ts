@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { logger } from '../config/logger';
-import { authenticate, type TokenTable } from './auth';
-import { checkHealth, type HealthDeps } from './health';
+import { authenticate, hasRole, type TokenTable } from './auth';
+import { HealthCheck, type HealthDeps } from './health';
 import { type AppDeps, createAppRouter } from './router';
 import type { ApiContext } from './trpc';
 
@@ -34,14 +34,22 @@ export function createApiServer(options: ApiServerOptions): http.Server {
     },
   });
 
+  const health = new HealthCheck(options.deps);
+
   return http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith('/trpc/')) return trpc(req, res);
     if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
-      checkHealth(options.deps).then(
+      // Anyone may ask whether the API is up; which server is down, and why, is for admins.
+      const principal = authenticate(options.tokens, req.headers.authorization);
+      const detailed = principal !== null && hasRole(principal, 'admin');
+      health.report().then(
         (report) => {
-          res.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(report));
+          res.writeHead(report.status === 'ok' ? 200 : 503, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+          });
+          res.end(JSON.stringify(detailed ? report : { status: report.status }));
         },
         (err) => {
           logger.error({ err }, 'health check failed');

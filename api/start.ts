@@ -1,4 +1,4 @@
-import { type Connections, openConnections } from '../config/connections';
+import { type Connections, openConnections, openPool } from '../config/connections';
 import { config } from '../config/env';
 import { createApiServer, listen } from './server';
 import { loadTokens } from './tokens';
@@ -15,7 +15,12 @@ export async function startApi(
 ): Promise<RunningApi> {
   const c = config();
   const tokens = loadTokens(print);
-  const connections = shared ?? (await openConnections());
+  // Sharing a worker's connections (`npm start`), the API still gets a pool of its own: a
+  // worker's statements may run for minutes, the API's must answer within its deadlines.
+  const apiPool = shared ? openPool('api') : undefined;
+  const connections = shared
+    ? { ...shared, pool: apiPool ?? shared.pool }
+    : await openConnections('api');
   const server = createApiServer({
     deps: {
       ...connections,
@@ -32,6 +37,7 @@ export async function startApi(
     async stop() {
       await new Promise((resolve) => server.close(resolve));
       if (!shared) await connections.close();
+      await apiPool?.end();
     },
   };
 }

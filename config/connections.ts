@@ -15,20 +15,41 @@ export interface Connections {
   close(): Promise<void>;
 }
 
-/** Clients for the four servers, from the configuration. None fails if a server is down. */
-export async function openConnections(): Promise<Connections> {
+/**
+ * Who opens the connections: the API answers callers within deadlines, so its statements
+ * are bounded short; workers and scripts run long statements legitimately.
+ */
+export type ConnectionRole = 'api' | 'worker';
+
+/** The event store's pool, with the connect and statement timeouts of `role`. */
+export function openPool(role: ConnectionRole): pg.Pool {
   const c = config();
-  const pool = createPool(c.DATABASE_URL, c.DATABASE_POOL_SIZE);
+  return createPool(c.DATABASE_URL, c.DATABASE_POOL_SIZE, {
+    connectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs:
+      role === 'api' ? c.DATABASE_STATEMENT_TIMEOUT_MS : c.DATABASE_WORKER_STATEMENT_TIMEOUT_MS,
+  });
+}
+
+/** Clients for the four servers, from the configuration. None fails if a server is down. */
+export async function openConnections(role: ConnectionRole = 'worker'): Promise<Connections> {
+  const c = config();
+  const pool = openPool(role);
   // Commands never wait on Redis: fail fast instead of queueing while it is down.
   const redis = new Redis(c.REDIS_URL, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
+    connectTimeout: c.REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeout: c.REDIS_COMMAND_TIMEOUT_MS,
     ...redisTlsOptions(c),
   });
   redis.on('error', () => undefined);
   redis.connect().catch(() => undefined);
-  const es = new EsClient({ ...elasticsearchOptions(c), requestTimeout: 10_000 });
+  const es = new EsClient({
+    ...elasticsearchOptions(c),
+    requestTimeout: c.ELASTICSEARCH_REQUEST_TIMEOUT_MS,
+  });
   const temporal = await createTemporalClient();
   return {
     pool,

@@ -75,6 +75,36 @@ const envSchema = z.object({
   COMMAND_INFLIGHT_PER_PARTITION: z.coerce.number().int().min(1).max(9).default(8),
   /** How long a command may take before the caller gets 503 "retry with the same commandId". */
   COMMAND_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(20_000),
+  // Timeouts on every outbound call, each well under COMMAND_DEADLINE_MS, so a server that
+  // stops answering (blackholed, SIGSTOPped) turns into an error a caller can act on, not a hang.
+  /** PostgreSQL: opening a connection, and waiting for a free one of the pool. */
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /**
+   * PostgreSQL statements of the API (and command activities' short ones): the server's
+   * statement_timeout, and the same bound client-side (query_timeout) for a server that
+   * does not answer at all.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * The same for workers (but their command activities) and scripts, whose statements run long
+   * (rebuild reads, migrations waiting for their lock, reconciliation over a month).
+   */
+  DATABASE_WORKER_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(86_400_000)
+    .default(600_000),
+  /** Redis: connecting (ioredis connectTimeout). */
+  REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(2_000),
+  /** Redis: one command (ioredis commandTimeout). */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(2_000),
+  /** Elasticsearch: one request (the client's requestTimeout). */
+  ELASTICSEARCH_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Temporal: connecting the client (Connection.connect's connectTimeout). */
+  TEMPORAL_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /** Temporal: one call the API makes outside the command path (status, rebuild, health). */
+  TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKENS: z.string().optional(),

@@ -17,7 +17,7 @@ import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
 import type { ReadModel } from '../domain';
-import { AppendListener, EventStore, ProjectionCheckpoints } from '../eventstore';
+import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
 import { temporalConnectionOptions } from './connection-options';
@@ -49,7 +49,14 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 export interface WorkerDeps {
+  /** Read side, rebuilds and reports: statements that may legitimately run long. */
   pool: pg.Pool;
+  /**
+   * The command activities' pool. Their statements are short and their local activity ends
+   * after 10 s anyway, so by default they get a pool of their own with the API's statement
+   * timeout: a hung server must not hold its connections for the workers' long bound.
+   */
+  commandPool?: pg.Pool;
   es: EsClient;
   redis: Redis;
   temporal: Client;
@@ -72,14 +79,26 @@ export async function createWorkers(
   const store = new EventStore(deps.pool);
   const workers: Worker[] = [];
   let listener: AppendListener | undefined;
+  let ownCommandPool: pg.Pool | undefined;
   if (queues.includes('commands')) {
+    const c = config();
+    ownCommandPool = deps.commandPool
+      ? undefined
+      : createPool(c.DATABASE_URL, c.DATABASE_POOL_SIZE, {
+          connectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
+          statementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+        });
+    const commandStore = new EventStore(deps.commandPool ?? ownCommandPool ?? deps.pool);
     workers.push(
       await Worker.create({
         connection,
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('commands'),
         workflowBundle: await workflowBundle(),
-        activities: { ...createCommandActivities(store), ...createCommandBatchActivities(store) },
+        activities: {
+          ...createCommandActivities(commandStore),
+          ...createCommandBatchActivities(commandStore),
+        },
       }),
     );
   }
@@ -124,6 +143,7 @@ export async function createWorkers(
     run() {
       running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
         await listener?.close();
+        await ownCommandPool?.end();
         await connection.close();
       });
       return running;

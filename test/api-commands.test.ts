@@ -281,11 +281,23 @@ describe('orders command API over plain JSON HTTP', () => {
     expect(events[1]?.data).toMatchObject({ completedAt: '2025-11-01T00:00:00.000Z' });
   });
 
-  it('GET /healthz reports each dependency', async () => {
-    const res = await fetch(`${app.url}/healthz`);
+  it('GET /healthz tells anonymous callers up or down only', async () => {
+    for (const authorization of [undefined, `Bearer ${TOKENS.reader}`, 'Bearer not-a-token']) {
+      const res = await fetch(`${app.url}/healthz`, {
+        headers: authorization ? { authorization } : {},
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ok' });
+    }
+  });
+
+  it('GET /healthz with the admin token reports each dependency', async () => {
+    const res = await fetch(`${app.url}/healthz`, {
+      headers: { authorization: `Bearer ${TOKENS.admin}` },
+    });
     const body = (await res.json()) as {
       status: string;
-      dependencies: Record<string, { ok: boolean }>;
+      dependencies: Record<string, { ok: boolean; latencyMs: number }>;
     };
     expect(res.status).toBe(200);
     expect(body.status).toBe('ok');
@@ -295,5 +307,6 @@ describe('orders command API over plain JSON HTTP', () => {
       'redis',
       'temporal',
     ]);
+    expect(Object.values(body.dependencies).every((d) => d.ok)).toBe(true);
   });
 });

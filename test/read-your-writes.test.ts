@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ_YOUR_WRITES_WAIT_MS } from '../api/order-queries';
+import { waitForPosition } from '../api/read-your-writes';
+import { config } from '../config/env';
+import { createPool } from '../eventstore';
 import { startTestApp, type TestApp } from './support/app';
 
 let app: TestApp;
@@ -61,5 +64,21 @@ describe('read-your-writes with minPosition', () => {
     expect(page.stale).toBe(true);
     expect(waited).toBeGreaterThanOrEqual(READ_YOUR_WRITES_WAIT_MS);
     expect(waited).toBeLessThan(READ_YOUR_WRITES_WAIT_MS + 3_000);
+  });
+
+  it('PostgreSQL not answering: stale after the bounded wait, one check sent, not one per poll', async () => {
+    // A pool whose only connection is taken stands for one filled by a hung server: a
+    // check waits up to 30 s for a connection.
+    const pool = createPool(config().DATABASE_URL, 1, { connectTimeoutMs: 30_000 });
+    const held = await pool.connect();
+    try {
+      const started = Date.now();
+      expect(await waitForPosition(pool, 'elasticsearch', 1)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(READ_YOUR_WRITES_WAIT_MS + 1_000);
+      expect(pool.waitingCount).toBe(1);
+    } finally {
+      held.release();
+      await pool.end();
+    }
   });
 });

@@ -18,6 +18,7 @@ import {
 import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
 import { commandLookupInput, readModelInput } from '../query-inputs';
+import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 
 export function adminRouter(deps: {
@@ -53,49 +54,58 @@ export function adminRouter(deps: {
     }),
     projections: router({
       status: adminProcedure.query(async () => ({
-        readModels: await projectionStatus(deps.temporal, deps.pool),
+        readModels: await withTemporalDeadline(deps.temporal, 'admin.projections.status', () =>
+          projectionStatus(deps.temporal, deps.pool),
+        ),
       })),
-      /** Starts a rebuild, or reports the one already running for that read model. */
-      rebuild: adminProcedure.input(readModelInput).mutation(async ({ input }) => {
-        const workflowId = prefixedId(rebuildWorkflowId(input.readModel));
-        let alreadyRunning = false;
-        try {
-          await deps.temporal.workflow.start<typeof rebuildReadModelWorkflow>(
-            'rebuildReadModelWorkflow',
-            {
-              workflowId,
-              taskQueue: taskQueue('commands'),
-              workflowIdConflictPolicy: 'FAIL',
-              args: [
-                {
-                  readModel: input.readModel,
-                  phase: 'copying',
-                  index: null,
-                  checkpoint: START,
-                  eventsRead: 0,
-                  ordersWritten: 0,
-                  startedAt: new Date().toISOString(),
-                  swappedAt: null,
-                  watermark: null,
-                  finishedAt: null,
-                },
-              ],
-            },
-          );
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          alreadyRunning = true;
-        }
-        const progress = await deps.temporal.workflow
-          .getHandle(workflowId)
-          .query(rebuildProgressQuery);
-        return { workflowId, alreadyRunning, progress };
-      }),
+      rebuild: adminProcedure
+        .input(readModelInput)
+        .mutation(({ input }) =>
+          withTemporalDeadline(deps.temporal, 'admin.projections.rebuild', () =>
+            startRebuild(deps.temporal, input.readModel),
+          ),
+        ),
       rebuildProgress: adminProcedure
         .input(readModelInput)
-        .query(({ input }) => rebuildProgress(deps.temporal, input.readModel)),
+        .query(({ input }) =>
+          withTemporalDeadline(deps.temporal, 'admin.projections.rebuildProgress', () =>
+            rebuildProgress(deps.temporal, input.readModel),
+          ),
+        ),
     }),
   });
+}
+
+/** Starts a rebuild, or reports the one already running for that read model. */
+async function startRebuild(client: Client, readModel: ReadModel) {
+  const workflowId = prefixedId(rebuildWorkflowId(readModel));
+  let alreadyRunning = false;
+  try {
+    await client.workflow.start<typeof rebuildReadModelWorkflow>('rebuildReadModelWorkflow', {
+      workflowId,
+      taskQueue: taskQueue('commands'),
+      workflowIdConflictPolicy: 'FAIL',
+      args: [
+        {
+          readModel: readModel,
+          phase: 'copying',
+          index: null,
+          checkpoint: START,
+          eventsRead: 0,
+          ordersWritten: 0,
+          startedAt: new Date().toISOString(),
+          swappedAt: null,
+          watermark: null,
+          finishedAt: null,
+        },
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    alreadyRunning = true;
+  }
+  const progress = await client.workflow.getHandle(workflowId).query(rebuildProgressQuery);
+  return { workflowId, alreadyRunning, progress };
 }
 
 /**

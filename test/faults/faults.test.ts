@@ -9,7 +9,7 @@ import { stack } from '../support/stack';
 import { waitFor } from '../support/wait';
 import { assertExactlyOnce, assertReconciled, startWorkerProcess } from './harness';
 import { checkBudget, type FailureBudget, type LoadResult, startLoad } from './load';
-import { killHard, outage } from './probes';
+import { freezePostgres, killHard, outage } from './probes';
 
 // Each case runs commands under load, injects its fault (proving it took effect), heals it,
 // then requires: only the failures its budget allows, and only while the fault lasted;
@@ -150,6 +150,74 @@ describe('fault suite', () => {
     // retries with the same command id were then acknowledged (exactly once, checked above).
     expect(result.failures.length).toBeGreaterThan(0);
     expect(result.acked.filter((a) => a.failedAttempts > 0).length).toBeGreaterThan(0);
+  });
+
+  it('PostgreSQL frozen with SIGSTOP for 30 s: commands 503 within their deadline, /healthz and reads keep answering, all recovers alone', async () => {
+    const reader = app.client('reader');
+    const writer = app.client('writer');
+    const { orderId } = await writer.orders.place.mutate({
+      customerId: 'c-frozen',
+      region: 'north',
+      currency: 'CHF',
+      items: [{ productId: 'p-frozen', quantity: 1, unitPriceMinor: 900 }],
+    });
+    const done = await writer.orders.complete.mutate({ orderId });
+    const month =
+      (await reader.orders.get.query({ orderId, minVersion: done.version })).reportMonth ?? '';
+    const health: { status: number; ms: number }[] = [];
+    const result = await underLoad(
+      () =>
+        freezePostgres(30_000, async () => {
+          const until = Date.now() + 25_000;
+          // Probed all along the freeze: each answer bounded, never queued behind the pool.
+          const probeHealth = async () => {
+            while (Date.now() < until) {
+              const started = Date.now();
+              const res = await fetch(`${app.url}/healthz`, {
+                signal: AbortSignal.timeout(10_000),
+              });
+              health.push({ status: res.status, ms: Date.now() - started });
+              await res.body?.cancel();
+              await sleep(500);
+            }
+          };
+          // Reads come from the read models, which do not need PostgreSQL.
+          const read = async () => {
+            while (Date.now() < until) {
+              const order = await reader.orders.get.query({ orderId, minVersion: done.version });
+              expect(order).toMatchObject({ orderId, version: done.version, stale: false });
+              const report = await reader.reports.monthly.query({ month, currency: 'CHF' });
+              expect(report.totals.orderCount).toBeGreaterThanOrEqual(1);
+              // Read-your-writes cannot confirm the position without PostgreSQL: it says
+              // `stale` after its bounded wait instead of failing.
+              const page = await reader.orders.search.query({
+                customerId: 'c-frozen',
+                minPosition: done.position,
+              });
+              expect(page.items.map((i) => i.orderId)).toContain(orderId);
+              await sleep(1_000);
+            }
+          };
+          await Promise.all([probeHealth(), read()]);
+        }),
+      { allowed: [UNAVAILABLE_RETRY_SAME_ID], settleMs: 30_000 },
+    );
+    // About one probe per 2.5 s over 25 s (each takes ~2 s while PostgreSQL is down).
+    expect(health.length).toBeGreaterThanOrEqual(8);
+    expect(health.filter((h) => h.ms > 3_000)).toEqual([]);
+    expect(health.filter((h) => h.status === 503).length).toBeGreaterThan(0);
+    // No caller waited past the command deadline (the load gives up only after 60 s).
+    const deadline = config().COMMAND_DEADLINE_MS + 3_000;
+    const attempts = [...result.acked, ...result.failures];
+    expect(attempts.filter((a) => a.durationMs > deadline)).toEqual([]);
+    expect(result.failures.length).toBeGreaterThan(0);
+    // Recovered alone: healthy again, nothing restarted.
+    await waitFor(
+      '/healthz 200 after the thaw',
+      async () => ((await fetch(`${app.url}/healthz`)).status === 200 ? true : undefined),
+      30_000,
+      500,
+    );
   });
 
   it('the Temporal server restarted (its SQLite state kept): 503s while down, nothing lost', async () => {

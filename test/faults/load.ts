@@ -7,6 +7,8 @@ export interface Acked {
   orderId: string;
   type: 'place' | 'complete';
   sentAt: number;
+  /** How long the acknowledging attempt took. */
+  durationMs: number;
   /** How many earlier attempts of this command id failed. */
   failedAttempts: number;
 }
@@ -15,6 +17,8 @@ export interface Acked {
 export interface Failure {
   commandId: string;
   sentAt: number;
+  /** How long the caller waited for this answer. */
+  durationMs: number;
   /** e.g. "503 SERVICE_UNAVAILABLE", "network", "timeout". */
   kind: string;
   message: string;
@@ -79,17 +83,25 @@ export function startLoad(app: TestApp, concurrency: number, currency = 'CHF') {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const sentAt = Date.now();
       const outcome = await call(app, path, { ...body, commandId });
+      const durationMs = Date.now() - sentAt;
       if (outcome.ok) {
         result.acked.push({
           commandId,
           orderId: outcome.orderId,
           type,
           sentAt,
+          durationMs,
           failedAttempts: attempt,
         });
         return outcome.orderId;
       }
-      result.failures.push({ commandId, sentAt, kind: outcome.kind, message: outcome.message });
+      result.failures.push({
+        commandId,
+        sentAt,
+        durationMs,
+        kind: outcome.kind,
+        message: outcome.message,
+      });
       await new Promise((r) => setTimeout(r, 1_000 * (attempt + 1)));
     }
     result.abandoned.push(commandId);

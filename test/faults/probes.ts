@@ -1,5 +1,7 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import pg from 'pg';
 import { config } from '../../config/env';
 import { type StackService, stack } from '../support/stack';
 
@@ -95,4 +97,114 @@ export async function killHard(child: ChildProcess): Promise<void> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
+}
+
+/** The pid of the stack's PostgreSQL postmaster, from its pid file in the stack's data dir. */
+function postmasterPid(): number {
+  const dataDir = process.env.STACK_DATA_DIR;
+  if (!dataDir) throw new Error('STACK_DATA_DIR is not set (scripts/test-faults.sh sets it)');
+  const pid = Number(
+    readFileSync(`${dataDir}/postgres/data/postmaster.pid`, 'utf8').split('\n')[0],
+  );
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error('no pid in postmaster.pid');
+  return pid;
+}
+
+/** The direct children of a process (a postmaster's are its backends and helpers). */
+function childrenOf(pid: number): number[] {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => n > 0);
+}
+
+/** A process's state letter from /proc (T: stopped by a signal). */
+function stateOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+}
+
+/** Whether a fresh PostgreSQL connection gets an answer to `select 1` within `ms`. */
+async function pgAnswers(ms: number): Promise<boolean> {
+  const client = new pg.Client({
+    connectionString: config().DATABASE_URL,
+    connectionTimeoutMillis: ms,
+    query_timeout: ms,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Freezes PostgreSQL for `ms` with SIGSTOP — the postmaster and every child, since a
+ * stopped postmaster alone still lets the open backends answer — proving every half second
+ * that all of them are stopped; connections stay open, nothing answers (a blackholed
+ * server). Then SIGCONT, and proves it answers again. `during` runs next to the probes.
+ */
+export async function freezePostgres(ms: number, during?: () => Promise<void>): Promise<void> {
+  const postmaster = postmasterPid();
+  const frozen = new Set<number>();
+  const stopAll = () => {
+    // The postmaster first, so it forks nothing new; then its children, listed again
+    // until none is left running (one may have been forked just before).
+    process.kill(postmaster, 'SIGSTOP');
+    frozen.add(postmaster);
+    for (let round = 0; round < 5; round++) {
+      const fresh = childrenOf(postmaster).filter((c) => !frozen.has(c));
+      if (fresh.length === 0) return;
+      for (const c of fresh) {
+        try {
+          process.kill(c, 'SIGSTOP');
+          frozen.add(c);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        }
+      }
+    }
+  };
+  let failure: unknown;
+  let check: Promise<unknown> = Promise.resolve();
+  try {
+    stopAll();
+    if (await pgAnswers(1_000)) throw new Error('postgres answered while frozen: no effect');
+    check = (during?.() ?? Promise.resolve()).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const until = Date.now() + ms;
+    let probes = 0;
+    while (Date.now() < until) {
+      const running = [...frozen].filter((p) => {
+        try {
+          return stateOf(p) !== 'T';
+        } catch {
+          return false; // exited (a backend whose client went away, before the stop)
+        }
+      });
+      if (running.length > 0)
+        throw new Error(`postgres processes not stopped: ${running.join(' ')}`);
+      probes++;
+      await sleep(500);
+    }
+    if (probes < Math.floor(ms / 1_000)) throw new Error(`postgres: too few probes (${probes})`);
+    failure = await check;
+  } finally {
+    // Whatever failed, the next case starts on a running PostgreSQL.
+    for (const p of frozen) {
+      try {
+        process.kill(p, 'SIGCONT');
+      } catch {}
+    }
+  }
+  if (!(await pgAnswers(10_000))) throw new Error('postgres did not answer after SIGCONT');
+  if (failure) throw failure;
 }

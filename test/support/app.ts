@@ -53,10 +53,12 @@ export async function startTestApp(
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const connections = await openConnections();
+  // Without workers this process is the API alone (the fault suite): bounded like the API.
+  const connections = await openConnections(queues.length === 0 ? 'api' : 'worker');
   const workers = await createWorkers(queues, {
     ...connections,
     pool: options.workerPool ?? connections.pool,
+    commandPool: options.workerPool,
   });
   const running = workers.run();
   if (queues.includes('projections')) await projectorsAnswering(connections);
