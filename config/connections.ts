@@ -3,7 +3,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createPool } from '../eventstore/pool';
-import { createTemporalClient } from '../temporal/client';
+import { closeTemporalClient, createTemporalClient } from '../temporal/client';
 import { config } from './env';
 
 export interface Connections {
@@ -34,7 +34,7 @@ export async function openConnections(): Promise<Connections> {
     es,
     temporal,
     async close() {
-      await Promise.allSettled([pool.end(), es.close(), temporal.connection.close()]);
+      await Promise.allSettled([pool.end(), es.close(), closeTemporalClient(temporal)]);
       redis.disconnect();
     },
   };

@@ -33,6 +33,11 @@ const envSchema = z.object({
   COMMAND_INFLIGHT_PER_PARTITION: z.coerce.number().int().min(1).max(9).default(8),
   /** How long a command may take before the caller gets 503 "retry with the same commandId". */
   COMMAND_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(20_000),
+  /**
+   * On SIGTERM, how long requests in flight may take to finish before they are cut; longer
+   * than COMMAND_DEADLINE_MS, so a command in flight still gets its answer.
+   */
+  API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(25_000),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKENS: z.string().optional(),
