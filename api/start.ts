@@ -30,6 +30,8 @@ export async function startApi(
     },
     tokens,
     maxBodyBytes: c.API_MAX_BODY_BYTES,
+    maxBatchSize: c.API_MAX_BATCH_SIZE,
+    maxInflightPerToken: c.API_MAX_INFLIGHT_PER_TOKEN,
   });
   const address = await listen(server, c.API_PORT, c.API_HOST);
   return {

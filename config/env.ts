@@ -46,6 +46,10 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(256 * 1024),
+  /** Calls one batched tRPC request may carry (`?batch=1`); more is refused with 400. */
+  API_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(20),
+  /** Calls one token may have in flight at once; more are refused with 429 and Retry-After. */
+  API_MAX_INFLIGHT_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(128),
   REPORT_TIMEZONE: z
     .string()
     .default('UTC')

@@ -48,7 +48,12 @@ export interface TestApp {
 /** The real API on an ephemeral port plus real workers, against the real stack. */
 export async function startTestApp(
   queues: QueueName[] = ALL_QUEUES,
-  options: { workerPool?: pg.Pool; commandPath?: PartitionBusOptions } = {},
+  options: {
+    workerPool?: pg.Pool;
+    commandPath?: PartitionBusOptions;
+    maxBatchSize?: number;
+    maxInflightPerToken?: number;
+  } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -75,6 +80,8 @@ export async function startTestApp(
         .join(','),
     ),
     maxBodyBytes: 64 * 1024,
+    maxBatchSize: options.maxBatchSize ?? config().API_MAX_BATCH_SIZE,
+    maxInflightPerToken: options.maxInflightPerToken ?? config().API_MAX_INFLIGHT_PER_TOKEN,
   });
   const address = await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
