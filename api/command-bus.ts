@@ -16,31 +16,41 @@ import {
   type OrderCommandInput,
   orderCommandWorkflowId,
 } from '../workflows/order-command-contract';
-
-/** A command refused by the domain or by idempotency/concurrency rules. */
-export class CommandRejectedError extends Error {
-  override name = 'CommandRejectedError';
-  constructor(
-    readonly code: CommandErrorCode | 'Unavailable',
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
+import {
+  CommandRejectedError,
+  isBusy,
+  notYet,
+  resendPause,
+  withinDeadline,
+} from './command-deadline';
 
 /**
- * Sends a command to its workflow and returns once its events are committed.
+ * Sends a command to its workflow and returns once its events are committed, or answers
+ * 503 "retry with the same commandId" at the deadline (no worker, Temporal unreachable).
  *
  * Update-with-start: one call starts the command's workflow (or attaches to it when the
- * same command id is in flight) and waits for the update that completes at commit, while
- * the workflow goes on with the read models. A finished duplicate answers from the first
- * run's result.
+ * same command id is in flight) and waits for the update that completes at commit. A
+ * finished duplicate answers from the first run's result.
  */
-export async function submitCommand(
+export function submitCommand(
   client: Client,
   input: OrderCommandInput,
+  deadlineMs: number,
 ): Promise<CommandReply> {
+  return withinDeadline(deadlineMs, async (deadline) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // Cancelled at the deadline: nothing lingers after the caller was answered.
+        return await client.withAbortSignal(deadline, () => sendOnce(client, input));
+      } catch (err) {
+        if (!isBusy(err) || deadline.aborted) throw toRejection(err);
+        await resendPause(attempt);
+      }
+    }
+  });
+}
+
+async function sendOnce(client: Client, input: OrderCommandInput): Promise<CommandReply> {
   const workflowId = orderCommandWorkflowId(input.commandId);
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof orderCommandWorkflowV2>(
     'orderCommandWorkflowV2',
@@ -69,7 +79,7 @@ export async function submitCommand(
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError)
       return await firstRunReply(client, input);
-    throw toRejection(err);
+    throw err;
   }
 }
 
@@ -97,5 +107,6 @@ function toRejection(err: unknown): unknown {
       cause.details?.[0],
     );
   }
+  if (isBusy(err)) return notYet('the workflow engine is busy or unavailable');
   return err;
 }

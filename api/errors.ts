@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { logger } from '../config/logger';
-import { CommandRejectedError } from './command-bus';
+import { CommandRejectedError } from './command-deadline';
 
 const CODE_FOR: Record<CommandRejectedError['code'], TRPC_ERROR_CODE_KEY> = {
   InvalidCommand: 'BAD_REQUEST',

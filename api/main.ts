@@ -1,5 +1,6 @@
 // `npm run api`: the HTTP API alone (workers run elsewhere: `npm run worker`).
 import { config } from '../config/env';
+import { stopOnSignals } from '../config/lifecycle';
 import { logger } from '../config/logger';
 import { startApi } from './start';
 
@@ -12,4 +13,4 @@ const api = await startApi((line) => console.log(line)).catch((err: unknown) => 
   process.exit(1);
 });
 logger.info({ url: api.url, port: config().API_PORT }, 'api listening');
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void api.stop());
+stopOnSignals(() => api.stop(), config().API_SHUTDOWN_GRACE_MS + 10_000);

@@ -50,13 +50,14 @@ export async function getOrder(
   deps: ReadModelDeps,
   orderId: string,
   minVersion?: number,
+  signal?: AbortSignal,
 ): Promise<{ order: OrderDocument; stale: boolean } | null> {
   const wanted = minVersion ?? 0;
   const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
   for (;;) {
     const doc = await readOnce(deps, orderId, wanted);
     if (doc && doc.version >= wanted) return { order: doc, stale: false };
-    if (minVersion === undefined || Date.now() >= deadline)
+    if (minVersion === undefined || Date.now() >= deadline || signal?.aborted)
       return doc ? { order: doc, stale: true } : null;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

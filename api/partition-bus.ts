@@ -18,7 +18,13 @@ import type {
   CommandReply,
   OrderCommandInput,
 } from '../workflows/order-command-contract';
-import { CommandRejectedError } from './command-bus';
+import {
+  CommandRejectedError,
+  isBusy,
+  notYet,
+  resendPause,
+  withinDeadline,
+} from './command-deadline';
 
 export interface PartitionBusOptions {
   partitions: number;
@@ -56,29 +62,6 @@ class Slots {
     if (next) next();
     else this.held--;
   }
-}
-
-/** The outcome is not known yet: the caller resends the same command id. */
-function notYet(reason: string): CommandRejectedError {
-  return new CommandRejectedError(
-    'Unavailable',
-    `${reason}; the outcome is not known yet: retry with the same commandId (a command id is never applied twice)`,
-  );
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Resend shortly: gRPC RESOURCE_EXHAUSTED (too many in-flight updates), UNAVAILABLE, or
- * FAILED_PRECONDITION — the partition's workflow task is failing ("Workflow Task in failed
- * state", seen for a while after PostgreSQL came back); the update id makes a resend safe.
- */
-function isBusy(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (code === 8 || code === 9 || code === 14) return true;
-  }
-  return false;
 }
 
 /**
@@ -128,10 +111,9 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
     return { orderId: reply.orderId, version: reply.version, position: reply.position };
   }
 
-  return async function submit(input: OrderCommandInput): Promise<CommandReply> {
+  return function submit(input: OrderCommandInput): Promise<CommandReply> {
     const partition = partitionOf(input.command.orderId, options.partitions);
-    const deadline = AbortSignal.timeout(options.deadlineMs);
-    const work = (async () => {
+    return withinDeadline(options.deadlineMs, async (deadline) => {
       await slots[partition]?.take(deadline);
       try {
         for (let attempt = 0; ; attempt++) {
@@ -142,23 +124,13 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
             const draining =
               cause instanceof ApplicationFailure && cause.type === PARTITION_DRAINING;
             if (!(draining || isBusy(err)) || deadline.aborted) throw toRejection(err, input);
-            await sleep(Math.min(50 * 2 ** attempt, 1_000));
+            await resendPause(attempt);
           }
         }
       } finally {
         slots[partition]?.release();
       }
-    })();
-    const timedOut = new Promise<never>((_, reject) => {
-      deadline.addEventListener(
-        'abort',
-        () => reject(notYet(`the command did not finish within ${options.deadlineMs} ms`)),
-        { once: true },
-      );
     });
-    // The command may still finish after the deadline: its result is then what a resend gets.
-    work.catch(() => undefined);
-    return Promise.race([work, timedOut]);
   };
 }
 

@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { monthsBetween } from '../domain';
 import { currency, id, utcInstant as instant, month } from './input-primitives';
+
+/** The most months one range query may cover: each is an aggregation over its orders. */
+export const MAX_RANGE_MONTHS = 36;
 
 export const getOrderInput = z.strictObject({
   orderId: id,
@@ -40,7 +44,11 @@ export const topProductsInput = z
     limit: z.number().int().min(1).max(100).default(10),
     minPosition,
   })
-  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] });
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })
+  .refine((q) => q.from > q.to || monthsBetween(q.from, q.to).length <= MAX_RANGE_MONTHS, {
+    message: `the range may cover at most ${MAX_RANGE_MONTHS} months`,
+    path: ['to'],
+  });
 
 export const readModelInput = z.strictObject({ readModel: z.enum(['elasticsearch', 'redis']) });
 

@@ -31,14 +31,15 @@ async function within<T>(ms: number, call: Promise<T>): Promise<T | undefined> {
  * model's projector has passed global `position` — the `position` a command replied with.
  * A projector moves its checkpoint only after its batch is searchable and the reports it
  * moved are invalidated, so a query that follows sees the change. False: still behind, or
- * not known in time (PostgreSQL slow or unreachable): the query then answers `stale`
- * from the read model rather than hang or fail, and polls no further, so a hung pool gets
- * one check per request.
+ * not known in time (PostgreSQL slow or unreachable), or the caller went away: the query
+ * then answers `stale` from the read model rather than hang or fail, and polls no further,
+ * so a hung pool gets one check per request.
  */
 export async function waitForPosition(
   pool: pg.Pool,
   readModel: ReadModel,
   position: number,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const checkpoints = new ProjectionCheckpoints(pool);
   const projector = projectorWorkflowId(readModel);
@@ -47,7 +48,8 @@ export async function waitForPosition(
     const left = Math.max(deadline - Date.now(), POLL_MS);
     const passed = await within(left, checkpoints.passed(projector, position));
     if (passed === true) return true;
-    if (passed === undefined || Date.now() >= deadline) return false;
+    // A caller that hung up gets nothing: stop polling for it.
+    if (passed === undefined || Date.now() >= deadline || signal?.aborted) return false;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

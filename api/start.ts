@@ -1,5 +1,6 @@
 import { type Connections, openConnections, openPool } from '../config/connections';
 import { config } from '../config/env';
+import { closeGracefully } from './graceful-close';
 import { createApiServer, listen } from './server';
 import { loadTokens } from './tokens';
 
@@ -8,7 +9,11 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** Opens the connections and serves the API on API_HOST:API_PORT. */
+/**
+ * Opens the connections and serves the API on API_HOST:API_PORT. No server has to be up:
+ * reads answer from what is reachable, commands answer 503 until Temporal is, and
+ * /healthz says which dependency is missing.
+ */
 export async function startApi(
   print: (line: string) => void,
   shared?: Connections,
@@ -30,12 +35,14 @@ export async function startApi(
     },
     tokens,
     maxBodyBytes: c.API_MAX_BODY_BYTES,
+    maxBatchSize: c.API_MAX_BATCH_SIZE,
+    maxInflightPerToken: c.API_MAX_INFLIGHT_PER_TOKEN,
   });
   const address = await listen(server, c.API_PORT, c.API_HOST);
   return {
     url: `http://${address.address}:${address.port}`,
     async stop() {
-      await new Promise((resolve) => server.close(resolve));
+      await closeGracefully(server, c.API_SHUTDOWN_GRACE_MS);
       if (!shared) await connections.close();
       await apiPool?.end();
     },

@@ -2,10 +2,13 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
+import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 
 export interface ApiContext {
   principal: Principal | null;
   correlationId: string;
+  /** Calls in flight per token: above its limit a call is refused with 429. */
+  inflight: InflightLimit;
 }
 
 export interface IssueSummary {
@@ -54,7 +57,7 @@ export const router = t.router;
 export const publicProcedure = t.procedure;
 
 function requireRole(role: Role) {
-  return t.middleware(({ ctx, next }) => {
+  return t.middleware(async ({ ctx, next }) => {
     if (!ctx.principal) {
       throw new TRPCError({
         code: 'UNAUTHORIZED',
@@ -67,7 +70,18 @@ function requireRole(role: Role) {
         message: `this call needs the ${role} role; your token has ${ctx.principal.role}`,
       });
     }
-    return next({ ctx: { ...ctx, principal: ctx.principal } });
+    const key = ctx.principal.actor;
+    if (!ctx.inflight.tryTake(key)) {
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `this token already has ${ctx.inflight.limit} calls in flight; retry after ${RETRY_AFTER_SECONDS} s (Retry-After)`,
+      });
+    }
+    try {
+      return await next({ ctx: { ...ctx, principal: ctx.principal } });
+    } finally {
+      ctx.inflight.release(key);
+    }
   });
 }
 

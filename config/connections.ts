@@ -3,7 +3,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createPool } from '../eventstore/pool';
-import { createTemporalClient } from '../temporal/client';
+import { closeTemporalClient, createTemporalClient } from '../temporal/client';
 import { elasticsearchOptions, redisTlsOptions } from './client-options';
 import { config } from './env';
 
@@ -57,7 +57,7 @@ export async function openConnections(role: ConnectionRole = 'worker'): Promise<
     es,
     temporal,
     async close() {
-      await Promise.allSettled([pool.end(), es.close(), temporal.connection.close()]);
+      await Promise.allSettled([pool.end(), es.close(), closeTemporalClient(temporal)]);
       redis.disconnect();
     },
   };

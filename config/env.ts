@@ -105,6 +105,11 @@ const envSchema = z.object({
   TEMPORAL_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   /** Temporal: one call the API makes outside the command path (status, rebuild, health). */
   TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * On SIGTERM, how long requests in flight may take to finish before they are cut; longer
+   * than COMMAND_DEADLINE_MS, so a command in flight still gets its answer.
+   */
+  API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(25_000),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKENS: z.string().optional(),
@@ -113,6 +118,10 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(256 * 1024),
+  /** Calls one batched tRPC request may carry (`?batch=1`); more is refused with 400. */
+  API_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(20),
+  /** Calls one token may have in flight at once; more are refused with 429 and Retry-After. */
+  API_MAX_INFLIGHT_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(128),
   REPORT_TIMEZONE: z
     .string()
     .default('UTC')

@@ -6,15 +6,8 @@ import { installTemporalLogging } from './logging';
 import { applySchedules } from './schedules';
 import { createWorkers, type QueueName, type RunningWorkers } from './worker';
 
-/**
- * What every process that runs workers does first: SDK logging, connections, event store
- * migrations, the schedules (unless APPLY_SCHEDULES=false), then the workers.
- */
-export async function bootWorkers(
-  queues: QueueName[],
-): Promise<{ connections: Connections; workers: RunningWorkers }> {
-  installTemporalLogging();
-  const connections = await openConnections();
+/** Event store migrations, then the schedules (unless APPLY_SCHEDULES=false). */
+async function prepare(connections: Connections): Promise<void> {
   await migrate(connections.pool);
   if (config().APPLY_SCHEDULES) {
     const applied = await applySchedules(connections.temporal, {
@@ -23,5 +16,76 @@ export async function bootWorkers(
     });
     logger.info({ applied }, 'schedules applied');
   }
+}
+
+/**
+ * What every process that runs workers does first: SDK logging, connections, event store
+ * migrations, the schedules, then the workers. Fails if a server is unreachable.
+ */
+export async function bootWorkers(
+  queues: QueueName[],
+): Promise<{ connections: Connections; workers: RunningWorkers }> {
+  installTemporalLogging();
+  const connections = await openConnections();
+  await prepare(connections);
   return { connections, workers: await createWorkers(queues, connections) };
+}
+
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 15_000;
+
+/**
+ * The workers of `npm start`, each queue on its own, started as soon as its servers answer
+ * and retried until then: the commands keep working while Elasticsearch is away (the
+ * projections worker waits for it), and the API next to them never waits for either.
+ */
+export function bootWorkersWhenReachable(
+  queues: QueueName[],
+  connections: Connections,
+): { shutdown(): Promise<void> } {
+  installTemporalLogging();
+  const stopping = new AbortController();
+  const running: RunningWorkers[] = [];
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      stopping.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  let prepared: Promise<void> | undefined;
+  const boot = async (queue: QueueName) => {
+    for (let attempt = 0; !stopping.signal.aborted; attempt++) {
+      try {
+        prepared ??= prepare(connections).catch((err: unknown) => {
+          prepared = undefined;
+          throw err;
+        });
+        await prepared;
+        const workers = await createWorkers([queue], connections);
+        running.push(workers);
+        const done = workers.run();
+        if (stopping.signal.aborted) await workers.shutdown();
+        logger.info({ queue }, 'worker started');
+        await done;
+        return;
+      } catch (err) {
+        const retryInMs = Math.min(RETRY_FIRST_MS * 2 ** attempt, RETRY_MAX_MS);
+        logger.warn(
+          { queue, err: (err as Error).message, retryInMs },
+          'worker cannot start yet; retrying',
+        );
+        await pause(retryInMs);
+      }
+    }
+  };
+  const booting = Promise.all(queues.map(boot));
+  return {
+    async shutdown() {
+      stopping.abort();
+      await Promise.all(running.map((w) => w.shutdown()));
+      await booting;
+    },
+  };
 }

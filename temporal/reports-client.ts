@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import {
   monthDirtySignal,
+  ROLLUPS_PER_RUN,
   type rerollupMonthWorkflow,
   rerollupWorkflowId,
 } from '../workflows/reports';
@@ -11,7 +12,7 @@ export async function requestRerollup(client: Client, month: string): Promise<vo
   await client.workflow.signalWithStart<typeof rerollupMonthWorkflow>('rerollupMonthWorkflow', {
     workflowId: prefixedId(rerollupWorkflowId(month)),
     taskQueue: taskQueue('commands'),
-    args: [{ month }],
+    args: [{ month, rollupsPerRun: ROLLUPS_PER_RUN }],
     signal: monthDirtySignal,
     signalArgs: [],
   });

@@ -1,5 +1,6 @@
 import {
   condition,
+  continueAsNew,
   defineSignal,
   proxyActivities,
   setHandler,
@@ -52,22 +53,39 @@ export const rerollupWorkflowId = (month: string) => `rollup-correction-${month}
 const QUIET_MS = 2_000;
 const MAX_DELAY_MS = 30_000;
 
+/** Rollups one run of a month's re-rollup makes before it continues as new. */
+export const ROLLUPS_PER_RUN = 10;
+
+export interface RerollupInput {
+  month: string;
+  /**
+   * Rollups before continuing as new, so a steady stream of late corrections never grows
+   * one history without end. Part of the input: runs started without it (before it
+   * existed) keep running to their end as they did.
+   */
+  rollupsPerRun?: number;
+}
+
 /**
  * Re-rolls a month after late completions or refunds (signal-with-start by the
  * projections), debounced: a burst of corrections costs one rollup.
  */
 export async function rerollupMonthWorkflow({
   month,
-}: {
-  month: string;
-}): Promise<RollupSummary | null> {
+  rollupsPerRun,
+}: RerollupInput): Promise<RollupSummary | null> {
   let dirty = 0;
   setHandler(monthDirtySignal, () => {
     dirty++;
   });
   let summary: RollupSummary | null = null;
   let handled = 0;
+  let rollups = 0;
   while (dirty > handled || summary === null) {
+    if (rollupsPerRun !== undefined && rollups >= rollupsPerRun) {
+      // Corrections still pending: the next run rolls up at least once.
+      await continueAsNew<typeof rerollupMonthWorkflow>({ month, rollupsPerRun });
+    }
     const firstSeen = Date.now();
     for (;;) {
       const before = dirty;
@@ -76,6 +94,7 @@ export async function rerollupMonthWorkflow({
     }
     handled = dirty;
     summary = await activities().rollupMonth({ month });
+    rollups++;
   }
   return summary;
 }

@@ -54,7 +54,7 @@ export function ordersRouter(deps: OrdersDeps) {
   const submit =
     path.partitions > 0
       ? createPartitionBus(deps.temporal, path)
-      : (input: OrderCommandInput) => submitCommand(deps.temporal, input);
+      : (input: OrderCommandInput) => submitCommand(deps.temporal, input, path.deadlineMs);
   async function run(
     procedure: string,
     ctx: CommandContext,

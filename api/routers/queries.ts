@@ -56,18 +56,22 @@ export interface QueryDeps extends ReadModelDeps {
 }
 
 /** Whether the answer may miss the change at `minPosition` (false when none was asked). */
-async function staleFor(deps: QueryDeps, minPosition: number | undefined): Promise<boolean> {
+async function staleFor(
+  deps: QueryDeps,
+  minPosition: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   if (minPosition === undefined) return false;
   return !(await readModelCall('read-your-writes wait', () =>
-    waitForPosition(deps.pool, 'elasticsearch', minPosition),
+    waitForPosition(deps.pool, 'elasticsearch', minPosition, signal),
   ));
 }
 
 export function orderQueries(deps: QueryDeps) {
   return {
-    get: readerProcedure.input(getOrderInput).query(async ({ input }) => {
+    get: readerProcedure.input(getOrderInput).query(async ({ input, signal }) => {
       const found = await readModelCall('orders.get', () =>
-        getOrder(deps, input.orderId, input.minVersion),
+        getOrder(deps, input.orderId, input.minVersion, signal),
       );
       if (!found) {
         throw new TRPCError({
@@ -80,9 +84,9 @@ export function orderQueries(deps: QueryDeps) {
       }
       return { ...found.order, stale: found.stale };
     }),
-    search: readerProcedure.input(searchOrdersInput).query(async ({ input }) => {
+    search: readerProcedure.input(searchOrdersInput).query(async ({ input, signal }) => {
       const { pageSize, cursor, minPosition, ...filters } = input;
-      const stale = await staleFor(deps, minPosition);
+      const stale = await staleFor(deps, minPosition, signal);
       const page = await readModelCall('orders.search', () =>
         searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
       );
@@ -93,8 +97,8 @@ export function orderQueries(deps: QueryDeps) {
 
 export function reportsRouter(deps: QueryDeps) {
   return router({
-    monthly: readerProcedure.input(monthlyReportInput).query(async ({ input }) => {
-      const stale = await staleFor(deps, input.minPosition);
+    monthly: readerProcedure.input(monthlyReportInput).query(async ({ input, signal }) => {
+      const stale = await staleFor(deps, input.minPosition, signal);
       const report = await readModelCall('reports.monthly', () =>
         monthlyReport(deps, {
           month: input.month,
@@ -104,8 +108,8 @@ export function reportsRouter(deps: QueryDeps) {
       );
       return { ...report, stale };
     }),
-    topProducts: readerProcedure.input(topProductsInput).query(async ({ input }) => ({
-      stale: await staleFor(deps, input.minPosition),
+    topProducts: readerProcedure.input(topProductsInput).query(async ({ input, signal }) => ({
+      stale: await staleFor(deps, input.minPosition, signal),
       from: input.from,
       to: input.to,
       currency: input.currency,

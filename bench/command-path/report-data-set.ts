@@ -211,6 +211,9 @@ export function reportApiServer(options: {
     },
     tokens: options.tokens,
     maxBodyBytes: 256 * 1024,
+    maxBatchSize: 20,
+    // The load is one token's: the per-token cap must not shape what is measured.
+    maxInflightPerToken: 100_000,
   });
   const handlers = inner.listeners('request') as http.RequestListener[];
   const requests = new Map<string, { computed: boolean }>();

@@ -96,6 +96,9 @@ export async function serverTurn(
       },
       tokens,
       maxBodyBytes: 256 * 1024,
+      maxBatchSize: 20,
+      // The load is one token's: the per-token cap must not shape what is measured.
+      maxInflightPerToken: 100_000,
     });
     apis[path] = await startHttp(timedServer(api, apiTimes));
   }

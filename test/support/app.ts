@@ -2,6 +2,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type pg from 'pg';
 import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
+import type { PartitionBusOptions } from '../../api/partition-bus';
 import { createApiServer, listen } from '../../api/server';
 import { type Connections, openConnections } from '../../config/connections';
 import { config } from '../../config/env';
@@ -47,7 +48,12 @@ export interface TestApp {
 /** The real API on an ephemeral port plus real workers, against the real stack. */
 export async function startTestApp(
   queues: QueueName[] = ALL_QUEUES,
-  options: { workerPool?: pg.Pool } = {},
+  options: {
+    workerPool?: pg.Pool;
+    commandPath?: PartitionBusOptions;
+    maxBatchSize?: number;
+    maxInflightPerToken?: number;
+  } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -68,6 +74,7 @@ export async function startTestApp(
       esPrefix: config().ES_INDEX_PREFIX,
       redisPrefix: config().REDIS_KEY_PREFIX,
       reportTimeZone: config().REPORT_TIMEZONE,
+      ...(options.commandPath ? { commandPath: options.commandPath } : {}),
     },
     tokens: parseTokens(
       Object.entries(TOKENS)
@@ -75,6 +82,8 @@ export async function startTestApp(
         .join(','),
     ),
     maxBodyBytes: 64 * 1024,
+    maxBatchSize: options.maxBatchSize ?? config().API_MAX_BATCH_SIZE,
+    maxInflightPerToken: options.maxInflightPerToken ?? config().API_MAX_INFLIGHT_PER_TOKEN,
   });
   const address = await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { Client as EsClient } from '@elastic/elasticsearch';
+import { TRPCClientError } from '@trpc/client';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AppRouter } from '../api/client';
+import { config } from '../config/env';
+import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
+import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { TOKENS } from './support/app';
+import { type AppProcess, startAppProcess } from './support/app-process';
+import { waitFor } from './support/wait';
+
+// Nothing listens on port 1 of this machine: a server that is down.
+const NOWHERE_TEMPORAL = '127.0.0.1:1';
+const NOWHERE_HTTP = 'http://127.0.0.1:1';
+
+const place = () => ({
+  commandId: randomUUID(),
+  customerId: 'c-lifecycle',
+  region: 'eu',
+  currency: 'EUR',
+  items: [{ productId: 'p-lifecycle', quantity: 1, unitPriceMinor: 100 }],
+});
+
+const codeOf = (err: unknown) => (err as TRPCClientError<AppRouter>).data?.code;
+
+// The read models exist (workers create them; none runs in this file's first tests).
+beforeAll(async () => {
+  const es = new EsClient({ node: config().ELASTICSEARCH_URL });
+  await ensureOrdersIndex(es, config().ES_INDEX_PREFIX);
+  await ensureReportsIndex(es, config().ES_INDEX_PREFIX);
+  await es.close();
+});
+
+let running: AppProcess | undefined;
+afterEach(async () => {
+  await running?.stop('SIGKILL');
+  running = undefined;
+});
+
+describe('the API process', () => {
+  it('starts without Temporal: reads answer, commands get 503 within their deadline, /healthz says so', async () => {
+    running = await startAppProcess('api/main.ts', {
+      TEMPORAL_ADDRESS: NOWHERE_TEMPORAL,
+      COMMAND_DEADLINE_MS: '2000',
+    });
+    const reads = await running.client('reader').orders.search.query({ pageSize: 1 });
+    expect(reads.items).toBeInstanceOf(Array);
+
+    const started = performance.now();
+    const err = await running
+      .client('writer')
+      .orders.place.mutate(place())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TRPCClientError);
+    expect(codeOf(err)).toBe('SERVICE_UNAVAILABLE');
+    expect((err as Error).message).toMatch(/retry with the same commandId/);
+    expect(performance.now() - started).toBeLessThan(2_000 + 2_000);
+
+    const health = await fetch(`${running.url}/healthz`);
+    expect(health.status).toBe(503);
+
+    expect(await running.stop()).toBe(0);
+    expect(running.output()).not.toMatch(/unhandled|Channel has been shut down/i);
+  }, 60_000);
+
+  it('on SIGTERM lets the request in flight finish, refuses new ones, and exits 0', async () => {
+    running = await startAppProcess('api/main.ts', {});
+    // A read that waits (2 s) for a position the projectors have not reached, then answers.
+    const inFlight = fetch(
+      `${running.url}/trpc/reports.monthly?input=${encodeURIComponent(
+        JSON.stringify({ month: '2024-01', currency: 'EUR', minPosition: 9_000_000_000_000 }),
+      )}`,
+      { headers: { authorization: `Bearer ${TOKENS.reader}` } },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const exited = running.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await fetch(`${running.url}/healthz`).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(Error);
+
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(
+      ((await answer.json()) as { result: { data: { stale: boolean } } }).result.data.stale,
+    ).toBe(true);
+    expect(await exited).toBe(0);
+    expect(running.output()).toMatch(/"msg":"stopped"/);
+    expect(running.output()).not.toMatch(/unhandled/i);
+  }, 60_000);
+});
+
+describe('npm start (the app: API and workers in one process)', () => {
+  it('starts without Elasticsearch: commands are served, /healthz says what is missing', async () => {
+    running = await startAppProcess('scripts/app.ts', {
+      ELASTICSEARCH_URL: NOWHERE_HTTP,
+      // Its own queues: its workers serve nobody else's commands.
+      TASK_QUEUE_PREFIX: `${config().TASK_QUEUE_PREFIX}-no-es`,
+    });
+    const reply = await running.client('writer').orders.place.mutate(place());
+    expect(reply.version).toBe(1);
+    const health = await fetch(`${running.url}/healthz`);
+    expect(health.status).toBe(503);
+    // The projections worker waits for Elasticsearch, and says so.
+    const app = running;
+    await waitFor('the projections worker retrying', async () =>
+      /"queue":"projections".*worker cannot start yet; retrying/.test(app.output())
+        ? true
+        : undefined,
+    );
+    expect(await running.stop()).toBe(0);
+    expect(running.output()).not.toMatch(/unhandled/i);
+  }, 90_000);
+});
