@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { monthsBetween } from '../domain';
+import { monthSpan } from '../domain';
 import { currency, id, utcInstant as instant, month } from './input-primitives';
 
 /** The most months one range query may cover: each is an aggregation over its orders. */
@@ -45,7 +45,7 @@ export const topProductsInput = z
     minPosition,
   })
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })
-  .refine((q) => q.from > q.to || monthsBetween(q.from, q.to).length <= MAX_RANGE_MONTHS, {
+  .refine((q) => q.from > q.to || monthSpan(q.from, q.to) <= MAX_RANGE_MONTHS, {
     message: `the range may cover at most ${MAX_RANGE_MONTHS} months`,
     path: ['to'],
   });

@@ -17,7 +17,16 @@ export function monthIn(instant: Date, timeZone: string): string {
 export function addMonths(month: string, delta: number): string {
   const [y, m] = month.split('-').map(Number) as [number, number];
   const index = y * 12 + (m - 1) + delta;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** How many months `from` to `to` cover, both included (0 or less when `to` is earlier). */
+export function monthSpan(from: string, to: string): number {
+  const index = (month: string) => {
+    const [y, m] = month.split('-').map(Number) as [number, number];
+    return y * 12 + m;
+  };
+  return index(to) - index(from) + 1;
 }
 
 /** Every month from `from` to `to`, inclusive. */

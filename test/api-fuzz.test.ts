@@ -18,6 +18,7 @@ import {
 import {
   commandLookupInput,
   getOrderInput,
+  MAX_RANGE_MONTHS,
   monthlyReportInput,
   readModelInput,
   searchOrdersInput,
@@ -25,7 +26,7 @@ import {
 } from '../api/query-inputs';
 import { createAppRouter } from '../api/router';
 import { config } from '../config/env';
-import { ID_PATTERN } from '../domain';
+import { addMonths, ID_PATTERN } from '../domain';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import {
   describeReply,
@@ -608,13 +609,14 @@ const TOP_PRODUCTS: ProcedureSpec = {
   valid: fc
     .tuple(
       validMonth,
-      validMonth,
+      fc.integer({ min: 0, max: MAX_RANGE_MONTHS - 1 }),
       fc.stringMatching(CURRENCY),
       fc.option(fc.integer({ min: 1, max: 100 })),
     )
-    .map(([a, b, currency, limit]) => {
-      // 'YYYY-MM' strings sort like the months they name.
-      const [from = a, to = b] = [a, b].sort();
+    .map(([from, span, currency, limit]) => {
+      // At most MAX_RANGE_MONTHS months, none past 9999-12.
+      const last = addMonths(from, span);
+      const to = last > '9999-12' || last < from ? '9999-12' : last;
       return objectOf([
         ['from', from],
         ['to', to],

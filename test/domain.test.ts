@@ -1,12 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  addMonths,
   createUpcaster,
   decide,
   evolve,
   fold,
   isStorableText,
   LIMITS,
+  monthSpan,
+  monthsBetween,
   type Order,
   type OrderCommand,
   type OrderEvent,
@@ -413,5 +416,30 @@ describe('properties', () => {
         expect(BigInt(state.totalMinor)).toBe(expected);
       }),
     );
+  });
+});
+
+describe('report months', () => {
+  it('adds months across years, keeping four-digit years (years before 1000 too)', () => {
+    expect(addMonths('0001-12', 1)).toBe('0002-01');
+    expect(addMonths('0999-12', 1)).toBe('1000-01');
+    expect(addMonths('2024-01', -1)).toBe('2023-12');
+  });
+
+  it('counts the months of a range arithmetically, both ends included', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9960 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 400 }),
+        (y, m, span) => {
+          const from = `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}`;
+          const to = addMonths(from, span);
+          expect(monthSpan(from, to)).toBe(span + 1);
+          expect(monthsBetween(from, to)).toHaveLength(span + 1);
+        },
+      ),
+    );
+    expect(monthSpan('0001-01', '9999-12')).toBe(119_988);
   });
 });
