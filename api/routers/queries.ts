@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { logger } from '../../config/logger';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
-import { computeTopProducts } from '../../projections/elasticsearch/reports';
+import { computeTopProducts, InexactSumError } from '../../projections/elasticsearch/reports';
 import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
 import { getOrder, type ReadModelDeps } from '../order-queries';
 import {
@@ -38,6 +38,12 @@ async function readModelCall<T>(what: string, call: () => Promise<T>): Promise<T
     if (err instanceof TRPCError) throw err;
     if (err instanceof InvalidCursorError) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: (err as Error).message });
+    }
+    if (err instanceof InexactSumError) {
+      throw new TRPCError({
+        code: 'UNPROCESSABLE_CONTENT',
+        message: `${what}: ${err.message}; no rounded number is served — \`npm run reconcile\` computes the month exactly from the event store`,
+      });
     }
     if (isUnavailable(err)) {
       throw new TRPCError({
