@@ -5,6 +5,7 @@ import { ordersAlias } from '../projections/elasticsearch/names';
 import { computeMonthlyReport } from '../projections/elasticsearch/reports';
 import {
   deleteMatching,
+  markMonthRolledUp,
   readRollup,
   reportsIndexName,
   rolledUpSlots,
@@ -47,6 +48,9 @@ export function createReportActivities(deps: ReportActivityDeps) {
      */
     async rollupMonth({ month }: { month: string }): Promise<RollupSummary> {
       const alias = ordersAlias(deps.esPrefix);
+      const generatedAt = new Date().toISOString();
+      // Before reading anything: a change projected from here on re-rolls the month.
+      await markMonthRolledUp(deps.es, deps.esPrefix, month, generatedAt);
       const slots = new Map<string, { month: string; currency: string; region: string | null }>();
       for (const s of [
         ...(await slotsWithOrders(deps.es, alias, month)),
@@ -55,7 +59,6 @@ export function createReportActivities(deps: ReportActivityDeps) {
         slots.set(`${s.currency}/${s.region ?? '*'}`, s);
       }
       let products = 0;
-      const generatedAt = new Date().toISOString();
       for (const slot of slots.values()) {
         const basis = await rollupBasis(deps.es, deps.esPrefix, slot);
         const numbers = await computeMonthlyReport(deps.es, alias, slot);
