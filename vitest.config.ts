@@ -12,6 +12,8 @@ const testEnv = {
   REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? `test-${runId}:`,
   TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? `test-${runId}`,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  // Tests write orders in months decades back; the retention test sets its own limit.
+  READ_MODEL_RETENTION_MONTHS: process.env.READ_MODEL_RETENTION_MONTHS ?? '1200',
 };
 // The global setup (migrations) runs in this process, the tests in forks: both see these.
 Object.assign(process.env, testEnv);

@@ -1,4 +1,4 @@
-import { asyncLocalStorage } from '@temporalio/activity';
+import { asyncLocalStorage, type Context } from '@temporalio/activity';
 
 /** How often a long activity tells Temporal its worker is alive; well under the timeout. */
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -12,13 +12,34 @@ const HEARTBEAT_EVERY_MS = 1_000;
 export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
   const context = asyncLocalStorage.getStore();
   if (!context) return work();
-  context.heartbeat();
-  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  const beat = () => context.heartbeat(progress.get(context));
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
   try {
     return await work();
   } finally {
     clearInterval(timer);
   }
+}
+
+/** What each running activity has reported done: sent with every heartbeat. */
+const progress = new WeakMap<Context, unknown>();
+
+/**
+ * Records how far the running activity got, sent with its heartbeats: a retry (on another
+ * worker, after this one died) reads it back as `heartbeatDetails` and resumes there.
+ * Outside an activity it does nothing.
+ */
+export function recordProgress(details: unknown): void {
+  const context = asyncLocalStorage.getStore();
+  if (!context) return;
+  progress.set(context, details);
+  context.heartbeat(details);
+}
+
+/** What an earlier attempt of the running activity recorded, if any. */
+export function earlierProgress<T>(): T | undefined {
+  return asyncLocalStorage.getStore()?.info.heartbeatDetails as T | undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any argument list, checked by the caller's type

@@ -10,7 +10,7 @@ import type {
 } from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import type { OrderDocument } from '../projections/elasticsearch/order-document';
-import { isRolledUp } from '../projections/elasticsearch/rollups';
+import { isMonthRolledUp } from '../projections/elasticsearch/rollups';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import {
   latestOrderDocuments,
@@ -123,11 +123,14 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       refresh: true,
     });
     const refused = new Set(result.rejected.map((r) => r.orderId));
+    const months = new Set<string>();
     for (const slot of reportSlotsMoved(docs.filter((d) => !refused.has(d.orderId)))) {
       await invalidateReports(deps.redis, deps.redisPrefix, slot.month, slot.currency);
-      if (await isRolledUp(deps.es, deps.esPrefix, slot.month, slot.currency)) {
-        await deps.requestRerollup(slot.month);
-      }
+      months.add(slot.month);
+    }
+    // Rolled-up state is per month: a change in any slot, a new one too, re-rolls it.
+    for (const month of months) {
+      if (await isMonthRolledUp(deps.es, deps.esPrefix, month)) await deps.requestRerollup(month);
     }
     return result;
   }

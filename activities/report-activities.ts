@@ -5,6 +5,7 @@ import { ordersAlias } from '../projections/elasticsearch/names';
 import { computeMonthlyReport } from '../projections/elasticsearch/reports';
 import {
   deleteMatching,
+  markMonthRolledUp,
   readRollup,
   reportsIndexName,
   rolledUpSlots,
@@ -18,7 +19,7 @@ import {
   readReportGeneration,
   writeCachedReport,
 } from '../projections/redis/report-cache';
-import { heartbeating } from './keep-alive';
+import { earlierProgress, heartbeating, recordProgress } from './keep-alive';
 
 export interface ReportActivityDeps {
   pool: pg.Pool;
@@ -27,6 +28,12 @@ export interface ReportActivityDeps {
   esPrefix: string;
   redisPrefix: string;
   reportTimeZone: string;
+}
+
+/** How far a rollup got: the slots written, and the time they were generated at. */
+export interface RollupProgress {
+  generatedAt: string;
+  done: string[];
 }
 
 export interface RollupSummary {
@@ -47,6 +54,12 @@ export function createReportActivities(deps: ReportActivityDeps) {
      */
     async rollupMonth({ month }: { month: string }): Promise<RollupSummary> {
       const alias = ordersAlias(deps.esPrefix);
+      // A retry after a worker died resumes: the slots the last attempt wrote stay written.
+      const earlier = earlierProgress<RollupProgress>();
+      const generatedAt = earlier?.generatedAt ?? new Date().toISOString();
+      const done = new Set(earlier?.done ?? []);
+      // Before reading anything: a change projected from here on re-rolls the month.
+      await markMonthRolledUp(deps.es, deps.esPrefix, month, generatedAt);
       const slots = new Map<string, { month: string; currency: string; region: string | null }>();
       for (const s of [
         ...(await slotsWithOrders(deps.es, alias, month)),
@@ -55,12 +68,14 @@ export function createReportActivities(deps: ReportActivityDeps) {
         slots.set(`${s.currency}/${s.region ?? '*'}`, s);
       }
       let products = 0;
-      const generatedAt = new Date().toISOString();
-      for (const slot of slots.values()) {
+      for (const [key, slot] of slots) {
+        if (done.has(key)) continue;
         const basis = await rollupBasis(deps.es, deps.esPrefix, slot);
         const numbers = await computeMonthlyReport(deps.es, alias, slot);
         await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
         products += numbers.products.length;
+        done.add(key);
+        recordProgress({ generatedAt, done: [...done] } satisfies RollupProgress);
       }
       for (const currency of new Set([...slots.values()].map((s) => s.currency))) {
         await invalidateReports(deps.redis, deps.redisPrefix, month, currency);

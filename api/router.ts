@@ -13,6 +13,8 @@ export interface AppDeps extends ReadModelDeps {
   pool: pg.Pool;
   /** How commands reach Temporal (partitions, in-flight cap, deadline); config by default. */
   commandPath?: PartitionBusOptions;
+  /** Read-model retention in months (reports before it are refused); config by default. */
+  retentionMonths?: number;
 }
 
 export function createAppRouter(deps: AppDeps) {

@@ -44,6 +44,11 @@ try {
 console.log(
   `reconcile ${month} (zone ${c.REPORT_TIMEZONE}): ${result.slots} report slot(s); compared live ${result.checked.live}, rollup ${result.checked.rollup}, cache ${result.checked.cache}`,
 );
+if (!result.rolledUp && result.checked.live > 0) {
+  console.log(
+    '  note: this month has never been rolled up: its reports are computed live (`npm run report -- rollup` rolls it up)',
+  );
+}
 for (const d of result.differences) {
   console.log(
     `  DIFF ${d.slot} ${d.source} ${d.what}: event store ${d.expected}, read model ${d.actual}`,

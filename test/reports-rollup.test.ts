@@ -343,8 +343,8 @@ describe('monthly rollups', () => {
     const utcOct = await reportsFromEventStore(app.connections.pool, '2025-10', 'UTC');
     const shNov = await reportsFromEventStore(app.connections.pool, '2025-11', 'Asia/Shanghai');
     const shOct = await reportsFromEventStore(app.connections.pool, '2025-10', 'Asia/Shanghai');
-    expect(utcOct.get('TZE/*')?.totals.totalSalesMinor).toBe(777);
-    expect(shNov.get('TZE/*')?.totals.totalSalesMinor).toBe(777);
+    expect(utcOct.get('TZE/*')?.totals.totalSalesMinor).toBe(777n);
+    expect(shNov.get('TZE/*')?.totals.totalSalesMinor).toBe(777n);
     expect(shOct.get('TZE/*')).toBeUndefined();
     // The projection uses the configured zone (UTC in tests).
     await waitFor(

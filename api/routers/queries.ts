@@ -1,10 +1,12 @@
 import { errors } from '@elastic/elasticsearch';
 import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
+import { config } from '../../config/env';
 import { logger } from '../../config/logger';
+import { addMonths, monthIn } from '../../domain/report-months';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
-import { computeTopProducts } from '../../projections/elasticsearch/reports';
+import { computeTopProducts, InexactSumError } from '../../projections/elasticsearch/reports';
 import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
 import { getOrder, type ReadModelDeps } from '../order-queries';
 import {
@@ -39,6 +41,12 @@ async function readModelCall<T>(what: string, call: () => Promise<T>): Promise<T
     if (err instanceof InvalidCursorError) {
       throw new TRPCError({ code: 'BAD_REQUEST', message: (err as Error).message });
     }
+    if (err instanceof InexactSumError) {
+      throw new TRPCError({
+        code: 'UNPROCESSABLE_CONTENT',
+        message: `${what}: ${err.message}; no rounded number is served — \`npm run reconcile\` computes the month exactly from the event store`,
+      });
+    }
     if (isUnavailable(err)) {
       throw new TRPCError({
         code: 'SERVICE_UNAVAILABLE',
@@ -53,6 +61,23 @@ async function readModelCall<T>(what: string, call: () => Promise<T>): Promise<T
 
 export interface QueryDeps extends ReadModelDeps {
   pool: pg.Pool;
+  /** Read-model retention in months; READ_MODEL_RETENTION_MONTHS when not given. */
+  retentionMonths?: number;
+}
+
+/**
+ * Months before the retention cutoff have no read-model data left (or soon will not): their
+ * report is refused as expired, never answered with zeros as if nothing had sold.
+ */
+function refuseExpired(deps: QueryDeps, month: string): void {
+  const months = deps.retentionMonths ?? config().READ_MODEL_RETENTION_MONTHS;
+  const cutoff = addMonths(monthIn(new Date(), deps.reportTimeZone), -months);
+  if (month < cutoff) {
+    throw new TRPCError({
+      code: 'NOT_FOUND',
+      message: `${month} is past the read models' retention (${months} months: reports before ${cutoff} are not kept); the events are: \`npm run reconcile -- --month ${month}\` computes the month from the event store`,
+    });
+  }
 }
 
 /** Whether the answer may miss the change at `minPosition` (false when none was asked). */
@@ -98,6 +123,7 @@ export function orderQueries(deps: QueryDeps) {
 export function reportsRouter(deps: QueryDeps) {
   return router({
     monthly: readerProcedure.input(monthlyReportInput).query(async ({ input, signal }) => {
+      refuseExpired(deps, input.month);
       const stale = await staleFor(deps, input.minPosition, signal);
       const report = await readModelCall('reports.monthly', () =>
         monthlyReport(deps, {

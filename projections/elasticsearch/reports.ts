@@ -24,11 +24,26 @@ export interface ProductSales {
 const PRODUCT_PAGE_SIZE = 1000;
 const MAX_TOP_PRODUCTS = 100;
 
-// Elasticsearch sums in doubles. Every partial sum of integers stays exact while it is
-// below 2^53 minor units (about 9e13 in major units), so rounding only removes the ".0".
+/**
+ * A sum past 2^53 minor units: Elasticsearch adds in doubles, so it may be rounded, and a
+ * rounded number must never reach finance as if it were exact.
+ */
+export class InexactSumError extends Error {
+  override name = 'InexactSumError';
+}
+
+// Elasticsearch sums in doubles. Every partial sum of non-negative integers stays exact
+// while the total is at most 2^53 - 1 (the partial sums only grow), so rounding only
+// removes the ".0"; past it the answer is refused instead.
 function sumOf(agg: estypes.AggregationsAggregate | undefined): number {
   const value = (agg as estypes.AggregationsSumAggregate | undefined)?.value;
-  return value == null ? 0 : Math.round(value);
+  if (value == null) return 0;
+  if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+    throw new InexactSumError(
+      `a sum of ${value} minor units is past 2^53, beyond what the read model adds exactly`,
+    );
+  }
+  return Math.round(value);
 }
 
 function docCountOf(agg: estypes.AggregationsAggregate | undefined): number {

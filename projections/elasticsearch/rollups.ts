@@ -121,25 +121,38 @@ async function readManifest(
   return { manifest: res._source, seqNo: res._seq_no ?? 0, primaryTerm: res._primary_term ?? 0 };
 }
 
-/** Whether any slot of (month, currency) has been rolled up. */
-export async function isRolledUp(
+const monthMarkerId = (month: string) => `month|${month}`;
+
+/**
+ * Marks `month` as rolled up, before its first slot is computed: from then on every change
+ * to the month (in any slot, new ones included) re-rolls it, so a refund projected while a
+ * rollup computes is never missed. Visible to searches on return.
+ */
+export async function markMonthRolledUp(
   es: Client,
   prefix: string,
   month: string,
-  currency: string,
-): Promise<boolean> {
+  at: string,
+): Promise<void> {
+  await es.index({
+    index: reportsIndexName(prefix),
+    id: monthMarkerId(month),
+    document: { kind: 'month', period: month, generatedAt: at },
+    refresh: 'wait_for',
+  });
+}
+
+/**
+ * Whether `month` has been rolled up (or a rollup of it has begun): its marker, or, for
+ * months rolled up before markers existed, a manifest of any of its slots.
+ */
+export async function isMonthRolledUp(es: Client, prefix: string, month: string): Promise<boolean> {
   const res = await es.search({
     index: reportsIndexName(prefix),
     size: 0,
     terminate_after: 1,
     query: {
-      bool: {
-        filter: [
-          { term: { kind: 'manifest' } },
-          { term: { period: month } },
-          { term: { currency } },
-        ],
-      },
+      bool: { filter: [{ terms: { kind: ['month', 'manifest'] } }, { term: { period: month } }] },
     },
     ignore_unavailable: true,
   });

@@ -53,6 +53,7 @@ export async function startTestApp(
     commandPath?: PartitionBusOptions;
     maxBatchSize?: number;
     maxInflightPerToken?: number;
+    retentionMonths?: number;
   } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
@@ -75,6 +76,7 @@ export async function startTestApp(
       redisPrefix: config().REDIS_KEY_PREFIX,
       reportTimeZone: config().REPORT_TIMEZONE,
       ...(options.commandPath ? { commandPath: options.commandPath } : {}),
+      ...(options.retentionMonths ? { retentionMonths: options.retentionMonths } : {}),
     },
     tokens: parseTokens(
       Object.entries(TOKENS)
