@@ -1,6 +1,12 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
+import {
+  projectorBatchDuration,
+  projectorBatchEvents,
+  projectorBatchFailures,
+  projectorCheckpoint,
+} from '../config/metrics';
 import { orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
@@ -149,7 +155,31 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return { version: doc.version, outcome: result.written > 0 ? 'written' : 'stale' };
   }
 
+  /** One batch, measured: empty looks at the store are not batches. */
   async function projectPage(
+    readModel: ReadModel,
+    projector: string,
+    after: GlobalCheckpoint,
+    limit: number,
+  ): Promise<ProjectBatchResult> {
+    const labels = { read_model: readModel };
+    const started = performance.now();
+    let batch: ProjectBatchResult;
+    try {
+      batch = await projectPageOnce(readModel, projector, after, limit);
+    } catch (err) {
+      projectorBatchFailures.inc(labels);
+      throw err;
+    }
+    if (batch.events > 0) {
+      projectorBatchEvents.observe(labels, batch.events);
+      projectorBatchDuration.observe(labels, (performance.now() - started) / 1000);
+      projectorCheckpoint.set(labels, batch.checkpoint.position);
+    }
+    return batch;
+  }
+
+  async function projectPageOnce(
     readModel: ReadModel,
     projector: string,
     after: GlobalCheckpoint,

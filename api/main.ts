@@ -12,5 +12,5 @@ const api = await startApi((line) => console.log(line)).catch((err: unknown) => 
   console.error(`api not started: ${message}`);
   process.exit(1);
 });
-logger.info({ url: api.url, port: config().API_PORT }, 'api listening');
+logger.info({ url: api.url, port: config().API_PORT, metrics: api.metricsUrl }, 'api listening');
 stopOnSignals(() => api.stop(), config().API_SHUTDOWN_GRACE_MS + 10_000);

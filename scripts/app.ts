@@ -16,6 +16,9 @@ const api = await startApi((line) => console.log(line), connections).catch((err:
 });
 const workers = bootWorkersWhenReachable(ALL_QUEUES, connections);
 console.log(`\n  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
+console.log(
+  `  Metrics      ${api.metricsUrl}   (Temporal SDK: port ${config().TEMPORAL_METRICS_PORT})`,
+);
 console.log('  Temporal UI  http://127.0.0.1:8233\n');
 logger.info({ url: api.url, queues: ALL_QUEUES }, 'app started');
 

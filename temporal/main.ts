@@ -1,6 +1,8 @@
 // `npm run worker [-- --queues commands,projections]`: Temporal workers for the given queues.
 import { parseArgs } from 'node:util';
+import { config } from '../config/env';
 import { logger } from '../config/logger';
+import { startMetricsServer } from '../config/metrics-server';
 import { bootWorkers } from './bootstrap';
 import { ALL_QUEUES, type QueueName } from './worker';
 
@@ -15,9 +17,11 @@ if (unknown.length > 0) {
 }
 
 const { connections, workers } = await bootWorkers(queues as QueueName[]);
+const metrics = await startMetricsServer(config().WORKER_METRICS_PORT, config().METRICS_HOST);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void workers.shutdown());
-logger.info({ queues }, 'worker started');
+logger.info({ queues, metrics: metrics.url }, 'worker started');
 await workers.run();
+await metrics.close();
 await connections.close();
 logger.info('worker stopped');

@@ -20,7 +20,9 @@ import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { measuredRebuildActivities, measuredReportActivities } from './activity-metrics';
 import { temporalConnectionOptions } from './connection-options';
+import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
@@ -80,6 +82,7 @@ export async function createWorkers(
   const workers: Worker[] = [];
   let listener: AppendListener | undefined;
   let ownCommandPool: pg.Pool | undefined;
+  let stopExporting: (() => void) | undefined;
   if (queues.includes('commands')) {
     const c = config();
     ownCommandPool = deps.commandPool
@@ -130,18 +133,20 @@ export async function createWorkers(
         workflowBundle: await workflowBundle(),
         activities: {
           ...createProjectionActivities(readModelDeps),
-          ...createRebuildActivities(readModelDeps),
-          ...createReportActivities(readModelDeps),
+          ...measuredRebuildActivities(createRebuildActivities(readModelDeps)),
+          ...measuredReportActivities(createReportActivities(readModelDeps)),
         },
       }),
     );
     // The read side runs wherever the projections queue is served: nothing else to start.
     await ensureProjectors(deps.temporal, checkpoints);
+    stopExporting = exportProjectionStatus(deps.temporal, deps.pool);
   }
   let running: Promise<void> | undefined;
   return {
     run() {
       running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
+        stopExporting?.();
         await listener?.close();
         await ownCommandPool?.end();
         await connection.close();

@@ -7,6 +7,7 @@ import { createApiServer, listen } from '../../api/server';
 import { type Connections, openConnections } from '../../config/connections';
 import { config } from '../../config/env';
 import { READ_MODELS } from '../../domain';
+import { temporalMetricsTelemetry } from '../../temporal/logging';
 import { projectorWorkflowId } from '../../temporal/projectors';
 import {
   ALL_QUEUES,
@@ -53,10 +54,17 @@ export async function startTestApp(
     commandPath?: PartitionBusOptions;
     maxBatchSize?: number;
     maxInflightPerToken?: number;
+    /** host:port for the Temporal SDK's Prometheus exporter (first app of the file only). */
+    temporalMetricsAddress?: string;
   } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      ...(options.temporalMetricsAddress
+        ? { telemetryOptions: temporalMetricsTelemetry(options.temporalMetricsAddress) }
+        : {}),
+    });
     runtimeInstalled = true;
   }
   // Without workers this process is the API alone (the fault suite): bounded like the API.
