@@ -54,6 +54,7 @@ export async function startTestApp(
     commandPath?: PartitionBusOptions;
     maxBatchSize?: number;
     maxInflightPerToken?: number;
+    healthMaxLagSeconds?: number;
     /** host:port for the Temporal SDK's Prometheus exporter (first app of the file only). */
     temporalMetricsAddress?: string;
   } = {},
@@ -92,6 +93,7 @@ export async function startTestApp(
     maxBodyBytes: 64 * 1024,
     maxBatchSize: options.maxBatchSize ?? config().API_MAX_BATCH_SIZE,
     maxInflightPerToken: options.maxInflightPerToken ?? config().API_MAX_INFLIGHT_PER_TOKEN,
+    ...(options.healthMaxLagSeconds ? { healthMaxLagSeconds: options.healthMaxLagSeconds } : {}),
   });
   const address = await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
