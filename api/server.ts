@@ -9,6 +9,7 @@ import { HealthCheck, type HealthDeps, type HealthReport } from './health';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { projectionStatus } from './projection-status';
 import { type AppDeps, createAppRouter } from './router';
+import { tagCorrelationId, traced } from './tracing';
 import type { ApiContext } from './trpc';
 
 export interface ApiServerOptions {
@@ -48,6 +49,7 @@ export function createApiServer(options: ApiServerOptions): http.Server {
       const header = req.headers['x-correlation-id'];
       const correlationId =
         typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
+      tagCorrelationId(correlationId);
       return {
         principal: authenticate(options.tokens, req.headers.authorization),
         correlationId,
@@ -67,60 +69,62 @@ export function createApiServer(options: ApiServerOptions): http.Server {
   const isProbe = (req: http.IncomingMessage, path: string) =>
     req.method === 'GET' && (req.url === path || req.url?.startsWith(`${path}?`));
 
-  return http.createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (url.startsWith('/trpc/')) {
-      const calls = batchedCalls(url);
-      if (calls > options.maxBatchSize) {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            error: {
-              message: `a batched request may carry at most ${options.maxBatchSize} calls (API_MAX_BATCH_SIZE); this one has ${calls}: split it`,
-              code: -32600,
-              data: { code: 'BAD_REQUEST', httpStatus: 400 },
-            },
-          }),
+  return http.createServer(
+    traced((req, res) => {
+      const url = req.url ?? '/';
+      if (url.startsWith('/trpc/')) {
+        const calls = batchedCalls(url);
+        if (calls > options.maxBatchSize) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              error: {
+                message: `a batched request may carry at most ${options.maxBatchSize} calls (API_MAX_BATCH_SIZE); this one has ${calls}: split it`,
+                code: -32600,
+                data: { code: 'BAD_REQUEST', httpStatus: 400 },
+              },
+            }),
+          );
+          return;
+        }
+        return trpc(req, res);
+      }
+      if (isProbe(req, '/livez')) {
+        // Liveness: the process answers. No server is asked: restarting cannot fix them.
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({ status: 'ok' }));
+        return;
+      }
+      const healthz = isProbe(req, '/healthz');
+      if (healthz || isProbe(req, '/readyz')) {
+        // Anyone may ask whether the API is up; which server is down, and why, is for admins.
+        const principal = authenticate(options.tokens, req.headers.authorization);
+        const detailed = principal !== null && hasRole(principal, 'admin');
+        health.report().then(
+          (report) => {
+            const answer = healthz ? report : readiness(report);
+            res.writeHead(answer.status === 'ok' ? 200 : 503, {
+              'content-type': 'application/json',
+              'cache-control': 'no-store',
+            });
+            res.end(JSON.stringify(detailed ? answer : { status: answer.status }));
+          },
+          (err) => {
+            logger.error({ err }, 'health check failed');
+            res.writeHead(500).end();
+          },
         );
         return;
       }
-      return trpc(req, res);
-    }
-    if (isProbe(req, '/livez')) {
-      // Liveness: the process answers. No server is asked: restarting cannot fix them.
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify({ status: 'ok' }));
-      return;
-    }
-    const healthz = isProbe(req, '/healthz');
-    if (healthz || isProbe(req, '/readyz')) {
-      // Anyone may ask whether the API is up; which server is down, and why, is for admins.
-      const principal = authenticate(options.tokens, req.headers.authorization);
-      const detailed = principal !== null && hasRole(principal, 'admin');
-      health.report().then(
-        (report) => {
-          const answer = healthz ? report : readiness(report);
-          res.writeHead(answer.status === 'ok' ? 200 : 503, {
-            'content-type': 'application/json',
-            'cache-control': 'no-store',
-          });
-          res.end(JSON.stringify(detailed ? answer : { status: answer.status }));
-        },
-        (err) => {
-          logger.error({ err }, 'health check failed');
-          res.writeHead(500).end();
-        },
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error:
+            'not found: the API is under /trpc/<procedure>, health at /healthz, /readyz and /livez',
+        }),
       );
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        error:
-          'not found: the API is under /trpc/<procedure>, health at /healthz, /readyz and /livez',
-      }),
-    );
-  });
+    }),
+  );
 }
 
 /**

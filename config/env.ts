@@ -147,6 +147,13 @@ const envSchema = z.object({
   READ_MODEL_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(24),
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
   APPLY_SCHEDULES: flag('true'),
+  // Traces (OpenTelemetry), off by default; the standard variables turn them on.
+  /** `otlp` sends spans to OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; `none` or unset with no endpoint: off. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SDK_DISABLED: flag('false'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('order-reporting'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -4,8 +4,12 @@ import { openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { stopOnSignals } from '../config/lifecycle';
 import { logger } from '../config/logger';
+import { installTracing } from '../config/tracing';
 import { bootWorkersWhenReachable } from '../temporal/bootstrap';
 import { ALL_QUEUES } from '../temporal/worker';
+
+// Before any client or worker exists: they pick their interceptors from it.
+const tracing = installTracing();
 
 // The API first: it answers (reads, /healthz, commands 503) whatever is still coming up.
 const connections = await openConnections();
@@ -26,4 +30,5 @@ stopOnSignals(async () => {
   await api.stop();
   await workers.shutdown();
   await connections.close();
+  await tracing?.shutdown();
 }, config().API_SHUTDOWN_GRACE_MS + 30_000);

@@ -3,9 +3,12 @@ import { parseArgs } from 'node:util';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
 import { startMetricsServer } from '../config/metrics-server';
+import { installTracing } from '../config/tracing';
 import { bootWorkers } from './bootstrap';
 import { ALL_QUEUES, type QueueName } from './worker';
 
+// Before any client or worker exists: they pick their interceptors from it.
+const tracing = installTracing();
 const { values } = parseArgs({
   options: { queues: { type: 'string', default: ALL_QUEUES.join(',') } },
 });
@@ -24,4 +27,5 @@ logger.info({ queues, metrics: metrics.url }, 'worker started');
 await workers.run();
 await metrics.close();
 await connections.close();
+await tracing?.shutdown();
 logger.info('worker stopped');

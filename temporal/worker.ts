@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
@@ -16,6 +17,7 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
+import { tracing } from '../config/tracing';
 import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
@@ -26,6 +28,7 @@ import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
+import { tracedWorkerOptions } from './tracing';
 
 export type QueueName = 'commands' | 'projections';
 export const ALL_QUEUES: QueueName[] = ['commands', 'projections'];
@@ -38,6 +41,16 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    // Traces on: workflow and update spans, sent out through a sink (no I/O in workflows).
+    ...(tracing()
+      ? {
+          workflowInterceptorModules: [
+            createRequire(import.meta.url).resolve(
+              '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+            ),
+          ],
+        }
+      : {}),
     logger: {
       log: () => undefined,
       trace: () => undefined,
@@ -98,6 +111,7 @@ export async function createWorkers(
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('commands'),
         workflowBundle: await workflowBundle(),
+        ...tracedWorkerOptions(),
         activities: {
           ...createCommandActivities(commandStore),
           ...createCommandBatchActivities(commandStore),
@@ -131,6 +145,7 @@ export async function createWorkers(
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('projections'),
         workflowBundle: await workflowBundle(),
+        ...tracedWorkerOptions(),
         activities: {
           ...createProjectionActivities(readModelDeps),
           ...measuredRebuildActivities(createRebuildActivities(readModelDeps)),
