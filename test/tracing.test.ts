@@ -117,6 +117,38 @@ describe('traces on the partitioned command path (the default)', () => {
   });
 });
 
+describe('traces of the projectors', () => {
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it("the batch that projected a command names the command's correlation id", async () => {
+    const { root } = await traceOfOneCommand();
+    const correlationId = root.attributes['app.correlation_id'];
+    for (const readModel of ['elasticsearch', 'redis']) {
+      const batch = await waitFor(`the ${readModel} batch span`, async () =>
+        exporter
+          .getFinishedSpans()
+          .find(
+            (s) =>
+              s.name === `ProjectBatch:${readModel}` &&
+              (s.attributes['app.correlation_ids'] as string[] | undefined)?.includes(
+                String(correlationId),
+              ),
+          ),
+      );
+      expect(batch.attributes['app.events']).toBeGreaterThanOrEqual(1);
+      // In the projector's own trace (a child of its tailing activity, still running), not
+      // the request's: the correlation id is the link.
+      expect(batch.parentSpanId).toBeDefined();
+      expect(batch.spanContext().traceId).not.toBe(root.spanContext().traceId);
+    }
+  });
+});
+
 describe('logs', () => {
   it("a line logged inside a span carries the span's trace and span ids", () => {
     expect(traceFields()).toEqual({});
