@@ -1,6 +1,13 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
+import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
+import {
+  projectorBatchDuration,
+  projectorBatchEvents,
+  projectorBatchFailures,
+  projectorCheckpoint,
+} from '../config/metrics';
 import { orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
@@ -101,6 +108,10 @@ interface Written {
 /** The non-retryable failure type of the per-order activities. */
 export const PROJECTION_REJECTED = 'ProjectionRejected';
 
+const tracer = trace.getTracer('order-reporting-projections');
+/** Correlation ids named on one batch's span at most. */
+const MAX_TRACED_CORRELATION_IDS = 100;
+
 /** Waits between looks at the event store while no notification came. */
 const LOOK_AGAIN_MS = 1_000;
 /** Well under the projector's heartbeat timeout. */
@@ -152,13 +163,51 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return { version: doc.version, outcome: result.written > 0 ? 'written' : 'stale' };
   }
 
+  /** One batch, measured: empty looks at the store are not batches. */
   async function projectPage(
     readModel: ReadModel,
     projector: string,
     after: GlobalCheckpoint,
     limit: number,
   ): Promise<ProjectBatchResult> {
+    const labels = { read_model: readModel };
+    const started = performance.now();
+    let batch: ProjectBatchResult;
+    const span = tracer.startSpan(`ProjectBatch:${readModel}`);
+    try {
+      batch = await projectPageOnce(readModel, projector, after, limit, span);
+    } catch (err) {
+      projectorBatchFailures.inc(labels);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+    if (batch.events > 0) {
+      projectorBatchEvents.observe(labels, batch.events);
+      projectorBatchDuration.observe(labels, (performance.now() - started) / 1000);
+      projectorCheckpoint.set(labels, batch.checkpoint.position);
+    }
+    return batch;
+  }
+
+  async function projectPageOnce(
+    readModel: ReadModel,
+    projector: string,
+    after: GlobalCheckpoint,
+    limit: number,
+    span: Span,
+  ): Promise<ProjectBatchResult> {
     const page = await deps.store.readAll(after, limit);
+    // The batch carries other commands' events than its trace's: their correlation ids lead
+    // from a command (its request span has the same id) to the batch that projected it.
+    span.setAttributes({
+      'app.events': page.events.length,
+      'app.correlation_ids': [...new Set(page.events.map((e) => e.metadata.correlationId))].slice(
+        0,
+        MAX_TRACED_CORRELATION_IDS,
+      ),
+    });
     const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
     const { written, rejected } = await write(readModel, docs);
     for (const r of rejected) await deps.parkProjection(readModel, r.orderId, r.reason);

@@ -2,6 +2,7 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { ReadModelStatus } from './projection-status';
 
 export interface HealthDeps {
   pool: pg.Pool;
@@ -12,6 +13,24 @@ export interface HealthDeps {
 
 type Dependency = 'postgres' | 'redis' | 'elasticsearch' | 'temporal';
 
+/** The projections' side of health: unhealthy when one lags or has parked orders. */
+export interface ProjectionHealthSource {
+  /** A read model whose oldest unprojected event is older than this is unhealthy. */
+  maxLagSeconds: number;
+  status(): Promise<ReadModelStatus[]>;
+}
+
+export interface ProjectionHealth {
+  ok: boolean;
+  latencyMs: number;
+  /** Why the projections are unhealthy, one line per read model (or why unknown). */
+  problems: string[];
+  readModels: Pick<
+    ReadModelStatus,
+    'readModel' | 'lagEvents' | 'lagSeconds' | 'retrying' | 'failed'
+  >[];
+}
+
 export interface DependencyHealth {
   ok: boolean;
   latencyMs: number;
@@ -21,6 +40,26 @@ export interface DependencyHealth {
 export interface HealthReport {
   status: 'ok' | 'degraded';
   dependencies: Record<Dependency, DependencyHealth>;
+  /** Present when the check watches the projections (the API's /healthz does). */
+  projections?: ProjectionHealth;
+}
+
+/** What a read model's status says is wrong with it, if anything. */
+export function projectionProblems(statuses: ReadModelStatus[], maxLagSeconds: number): string[] {
+  const problems: string[] = [];
+  for (const s of statuses) {
+    if (s.lagSeconds > maxLagSeconds) {
+      problems.push(
+        `${s.readModel} lags ${s.lagSeconds} s (${s.lagEvents} events) behind the event store, more than ${maxLagSeconds} s`,
+      );
+    }
+    if (s.failed > 0) {
+      problems.push(
+        `${s.readModel} has ${s.failed} parked order(s): ProjectionStatus = "${s.readModel}:failed"`,
+      );
+    }
+  }
+  return problems;
 }
 
 /** How long one probe may take before its dependency counts as down. */
@@ -45,11 +84,14 @@ function timeout(ms: number): { promise: Promise<never>; cancel(): void } {
  * - concurrent callers share the report in flight, and a report serves REPORT_CACHE_MS.
  */
 export class HealthCheck {
-  private readonly pending = new Map<Dependency, Promise<unknown>>();
+  private readonly pending = new Map<Dependency | 'projections', Promise<unknown>>();
   private inFlight: Promise<HealthReport> | undefined;
   private last: { report: HealthReport; at: number } | undefined;
 
-  constructor(private readonly deps: HealthDeps) {}
+  constructor(
+    private readonly deps: HealthDeps,
+    private readonly projections?: ProjectionHealthSource,
+  ) {}
 
   report(): Promise<HealthReport> {
     if (this.last && Date.now() - this.last.at < REPORT_CACHE_MS)
@@ -62,7 +104,7 @@ export class HealthCheck {
 
   private async check(): Promise<HealthReport> {
     const { pool, redis, es, temporal } = this.deps;
-    const [postgres, redisHealth, elasticsearch, temporalHealth] = await Promise.all([
+    const [postgres, redisHealth, elasticsearch, temporalHealth, projections] = await Promise.all([
       this.probe('postgres', () =>
         pool.query({ text: 'select 1', query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig),
       ),
@@ -75,6 +117,7 @@ export class HealthCheck {
           temporal.workflowService.getSystemInfo({}),
         ),
       ),
+      this.checkProjections(),
     ]);
     const dependencies = {
       postgres,
@@ -82,15 +125,57 @@ export class HealthCheck {
       elasticsearch,
       temporal: temporalHealth,
     };
-    const status = Object.values(dependencies).every((d) => d.ok) ? 'ok' : 'degraded';
-    const report: HealthReport = { status, dependencies };
+    const ok = Object.values(dependencies).every((d) => d.ok) && (projections?.ok ?? true);
+    const report: HealthReport = {
+      status: ok ? 'ok' : 'degraded',
+      dependencies,
+      ...(projections ? { projections } : {}),
+    };
     this.last = { report, at: Date.now() };
     return report;
   }
 
+  private async checkProjections(): Promise<ProjectionHealth | undefined> {
+    const source = this.projections;
+    if (!source) return undefined;
+    const { value: statuses, ...health } = await this.probeValue('projections', () =>
+      source.status(),
+    );
+    if (!health.ok || !statuses) {
+      return {
+        ok: false,
+        latencyMs: health.latencyMs,
+        problems: [`projection status unknown: ${health.error}`],
+        readModels: [],
+      };
+    }
+    const problems = projectionProblems(statuses, source.maxLagSeconds);
+    return {
+      ok: problems.length === 0,
+      latencyMs: health.latencyMs,
+      problems,
+      readModels: statuses.map(({ readModel, lagEvents, lagSeconds, retrying, failed }) => ({
+        readModel,
+        lagEvents,
+        lagSeconds,
+        retrying,
+        failed,
+      })),
+    };
+  }
+
   private async probe(name: Dependency, call: () => Promise<unknown>): Promise<DependencyHealth> {
+    // What a server answered is no one's business here: only whether and how fast.
+    const { value: _answer, ...health } = await this.probeValue(name, call);
+    return health;
+  }
+
+  private async probeValue<T>(
+    name: Dependency | 'projections',
+    call: () => Promise<T>,
+  ): Promise<DependencyHealth & { value?: T }> {
     const started = performance.now();
-    let attempt = this.pending.get(name);
+    let attempt = this.pending.get(name) as Promise<T> | undefined;
     if (!attempt) {
       attempt = call().finally(() => this.pending.delete(name));
       // A rejection after this probe gave up is the next probe's business, never unhandled.
@@ -99,8 +184,8 @@ export class HealthCheck {
     }
     const limit = timeout(PROBE_TIMEOUT_MS);
     try {
-      await Promise.race([attempt, limit.promise]);
-      return { ok: true, latencyMs: Math.round(performance.now() - started) };
+      const value = await Promise.race([attempt, limit.promise]);
+      return { ok: true, latencyMs: Math.round(performance.now() - started), value };
     } catch (err) {
       return {
         ok: false,

@@ -2,7 +2,11 @@
 import { config } from '../config/env';
 import { stopOnSignals } from '../config/lifecycle';
 import { logger } from '../config/logger';
+import { installTracing } from '../config/tracing';
 import { startApi } from './start';
+
+// Before any client exists: the Temporal client picks its interceptors from it.
+const tracing = installTracing();
 
 const api = await startApi((line) => console.log(line)).catch((err: unknown) => {
   // A refusal (no API_TOKENS in production, a bad setting) is a sentence for the operator,
@@ -12,5 +16,8 @@ const api = await startApi((line) => console.log(line)).catch((err: unknown) => 
   console.error(`api not started: ${message}`);
   process.exit(1);
 });
-logger.info({ url: api.url, port: config().API_PORT }, 'api listening');
-stopOnSignals(() => api.stop(), config().API_SHUTDOWN_GRACE_MS + 10_000);
+logger.info({ url: api.url, port: config().API_PORT, metrics: api.metricsUrl }, 'api listening');
+stopOnSignals(async () => {
+  await api.stop();
+  await tracing?.shutdown();
+}, config().API_SHUTDOWN_GRACE_MS + 10_000);

@@ -1,11 +1,14 @@
 import { type Connections, openConnections, openPool } from '../config/connections';
 import { config } from '../config/env';
+import { startMetricsServer } from '../config/metrics-server';
 import { closeGracefully } from './graceful-close';
 import { createApiServer, listen } from './server';
 import { loadTokens } from './tokens';
 
 export interface RunningApi {
   url: string;
+  /** `/metrics` of this process (with `npm start`, the workers' series too). */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -39,10 +42,13 @@ export async function startApi(
     maxInflightPerToken: c.API_MAX_INFLIGHT_PER_TOKEN,
   });
   const address = await listen(server, c.API_PORT, c.API_HOST);
+  const metrics = await startMetricsServer(c.METRICS_PORT, c.METRICS_HOST);
   return {
     url: `http://${address.address}:${address.port}`,
+    metricsUrl: metrics.url,
     async stop() {
       await closeGracefully(server, c.API_SHUTDOWN_GRACE_MS);
+      await metrics.close();
       if (!shared) await connections.close();
       await apiPool?.end();
     },

@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../config/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
@@ -54,7 +55,23 @@ const t = initTRPC.context<ApiContext>().create({
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
+
+/** Every call counted by procedure and outcome code, timed, and counted while in flight. */
+const observed = t.procedure.use(async ({ path, next }) => {
+  const started = performance.now();
+  apiInflight.inc();
+  try {
+    const result = await next();
+    const labels = { procedure: path, code: result.ok ? 'OK' : result.error.code };
+    apiRequests.inc(labels);
+    apiRequestDuration.observe(labels, (performance.now() - started) / 1000);
+    return result;
+  } finally {
+    apiInflight.dec();
+  }
+});
+
+export const publicProcedure = observed;
 
 function requireRole(role: Role) {
   return t.middleware(async ({ ctx, next }) => {
@@ -72,6 +89,7 @@ function requireRole(role: Role) {
     }
     const key = ctx.principal.actor;
     if (!ctx.inflight.tryTake(key)) {
+      apiRateLimited.inc();
       throw new TRPCError({
         code: 'TOO_MANY_REQUESTS',
         message: `this token already has ${ctx.inflight.limit} calls in flight; retry after ${RETRY_AFTER_SECONDS} s (Retry-After)`,
@@ -85,6 +103,6 @@ function requireRole(role: Role) {
   });
 }
 
-export const readerProcedure = t.procedure.use(requireRole('reader'));
-export const writerProcedure = t.procedure.use(requireRole('writer'));
-export const adminProcedure = t.procedure.use(requireRole('admin'));
+export const readerProcedure = observed.use(requireRole('reader'));
+export const writerProcedure = observed.use(requireRole('writer'));
+export const adminProcedure = observed.use(requireRole('admin'));

@@ -122,6 +122,16 @@ const envSchema = z.object({
   API_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Calls one token may have in flight at once; more are refused with 429 and Retry-After. */
   API_MAX_INFLIGHT_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(128),
+  /** Where `/metrics` (Prometheus text) is served; loopback by default, apart from the API port. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** `/metrics` of `npm start` (everything) and of `npm run api`; 0: an ephemeral port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** `/metrics` of `npm run worker` (a port of its own, so an API beside it keeps 9464). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  /** The Temporal SDK's runtime metrics of a process running workers (`temporal_*`); 0: off. */
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
+  /** `/healthz` is unhealthy when a read model's oldest unprojected event is older than this. */
+  HEALTH_MAX_LAG_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   REPORT_TIMEZONE: z
     .string()
     .default('UTC')
@@ -137,6 +147,13 @@ const envSchema = z.object({
   READ_MODEL_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(24),
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
   APPLY_SCHEDULES: flag('true'),
+  // Traces (OpenTelemetry), off by default; the standard variables turn them on.
+  /** `otlp` sends spans to OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; `none` or unset with no endpoint: off. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SDK_DISABLED: flag('false'),
+  OTEL_SERVICE_NAME: z.string().min(1).default('order-reporting'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

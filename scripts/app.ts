@@ -4,8 +4,12 @@ import { openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { stopOnSignals } from '../config/lifecycle';
 import { logger } from '../config/logger';
+import { installTracing } from '../config/tracing';
 import { bootWorkersWhenReachable } from '../temporal/bootstrap';
 import { ALL_QUEUES } from '../temporal/worker';
+
+// Before any client or worker exists: they pick their interceptors from it.
+const tracing = installTracing();
 
 // The API first: it answers (reads, /healthz, commands 503) whatever is still coming up.
 const connections = await openConnections();
@@ -16,6 +20,9 @@ const api = await startApi((line) => console.log(line), connections).catch((err:
 });
 const workers = bootWorkersWhenReachable(ALL_QUEUES, connections);
 console.log(`\n  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
+console.log(
+  `  Metrics      ${api.metricsUrl}   (Temporal SDK: port ${config().TEMPORAL_METRICS_PORT})`,
+);
 console.log('  Temporal UI  http://127.0.0.1:8233\n');
 logger.info({ url: api.url, queues: ALL_QUEUES }, 'app started');
 
@@ -23,4 +30,5 @@ stopOnSignals(async () => {
   await api.stop();
   await workers.shutdown();
   await connections.close();
+  await tracing?.shutdown();
 }, config().API_SHUTDOWN_GRACE_MS + 30_000);

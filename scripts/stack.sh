@@ -4,6 +4,8 @@
 #
 #   stack.sh up | down | status | logs [service] [-f]
 #
+# `up prometheus` also starts Prometheus (opt-in: never part of the default set).
+#
 # A service whose URL is set in the environment (DATABASE_URL, REDIS_URL,
 # ELASTICSEARCH_URL, TEMPORAL_ADDRESS) is treated as external: it is checked, never
 # started or stopped. `down` stops only what `up` started (tracked by pid files).
@@ -29,6 +31,7 @@ REDIS_PORT=$((6379 + PORT_OFFSET))
 ES_PORT=$((9200 + PORT_OFFSET))
 TEMPORAL_PORT=$((7233 + PORT_OFFSET))
 TEMPORAL_UI_PORT=$((8233 + PORT_OFFSET))
+PROMETHEUS_PORT=${STACK_PROMETHEUS_PORT:-$((9090 + PORT_OFFSET))}
 
 ES_VERSION=8.19.21
 ES_ARTIFACT=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip
@@ -547,6 +550,69 @@ temporal_status() {
   fi
 }
 
+# ---------------------------------------------------------------- Prometheus (opt-in)
+
+# Not in the default set: `up prometheus` names it. It scrapes the app's /metrics on the ports
+# the app reads (METRICS_PORT, WORKER_METRICS_PORT, TEMPORAL_METRICS_PORT) and evaluates
+# ops/prometheus/rules.yml.
+prometheus_url() { echo "http://127.0.0.1:$PROMETHEUS_PORT"; }
+prometheus_ready() { curl -fsS -m 5 "$(prometheus_url)/-/ready"; }
+
+prometheus_up() {
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    apt_install --no-install-recommends prometheus
+    stop_distro_service prometheus
+  fi
+  local pidfile=$RUN_DIR/prometheus.pid dir=$DATA_DIR/prometheus
+  local interval=${STACK_PROMETHEUS_SCRAPE_INTERVAL:-15s}
+  mkdir -p "$dir/data"
+  chmod 700 "$dir"
+  # Written on every start, so the ports follow the environment.
+  printf '%s
+' '# Written by scripts/stack.sh on every start.' \
+    'global:' "  scrape_interval: $interval" "  evaluation_interval: $interval" \
+    'rule_files:' "  - $ROOT/ops/prometheus/rules.yml" \
+    'scrape_configs:' \
+    '  - job_name: order-reporting' '    static_configs:' \
+    "      - targets: ['127.0.0.1:${METRICS_PORT:-9464}']" '        labels: { part: api }' \
+    "      - targets: ['127.0.0.1:${WORKER_METRICS_PORT:-9465}']" '        labels: { part: worker }' \
+    '  - job_name: temporal-sdk' '    static_configs:' \
+    "      - targets: ['127.0.0.1:${TEMPORAL_METRICS_PORT:-9466}']" >"$dir/prometheus.yml"
+  promtool check config "$dir/prometheus.yml" >/dev/null || die "prometheus: $dir/prometheus.yml is invalid (promtool check config)"
+  if pid_alive "$pidfile"; then
+    # A running one reads the rewritten config on SIGHUP.
+    kill -HUP "$(cat "$pidfile")"
+    wait_for prometheus "$LOG_DIR/prometheus.log" prometheus_ready
+    return
+  fi
+  port_in_use "$PROMETHEUS_PORT" && die "port $PROMETHEUS_PORT is taken by a Prometheus the stack did not start; stop it, or set STACK_PROMETHEUS_PORT"
+  log "prometheus: starting on 127.0.0.1:$PROMETHEUS_PORT (scraping every $interval)"
+  nohup prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=15d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+    >>"$LOG_DIR/prometheus.log" 2>&1 &
+  echo $! >"$pidfile"
+  wait_for prometheus "$LOG_DIR/prometheus.log" prometheus_ready
+}
+
+prometheus_down() {
+  if pid_alive "$RUN_DIR/prometheus.pid"; then
+    log "prometheus: stopping"
+    stop_process "$RUN_DIR/prometheus.pid" "$PROMETHEUS_PORT"
+  fi
+  return 0
+}
+
+prometheus_status() {
+  local v
+  if prometheus_ready >/dev/null 2>&1; then
+    v=$(prometheus --version 2>/dev/null | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p')
+    status_line prometheus up "127.0.0.1:$PROMETHEUS_PORT" "${v:-?}"
+  else
+    status_line prometheus down "127.0.0.1:$PROMETHEUS_PORT" "-"
+    return 1
+  fi
+}
+
 # ---------------------------------------------------------------- commands
 
 # stop_process PIDFILE PORT: stops the process and returns once it has exited and its port
@@ -573,7 +639,9 @@ url_hostport() { echo "$1" | sed -E 's#^[a-z]+://##; s#^[^@/]*@##; s#/.*$##'; }
 status_line() { printf '%-14s %-5s %-22s %s\n' "$1" "$2" "$3" "$4"; }
 
 SERVICES=(postgres redis elasticsearch temporal)
-svc_fn() { case $1 in postgres) echo pg ;; redis) echo redis ;; elasticsearch) echo es ;; temporal) echo temporal ;; *) die "unknown service: $1 (one of: ${SERVICES[*]})" ;; esac; }
+# Opt-in services: started only when named (`up prometheus`); `down` stops them if running.
+OPTIONAL_SERVICES=(prometheus)
+svc_fn() { case $1 in postgres) echo pg ;; redis) echo redis ;; elasticsearch) echo es ;; temporal) echo temporal ;; prometheus) echo prometheus ;; *) die "unknown service: $1 (one of: ${SERVICES[*]} ${OPTIONAL_SERVICES[*]})" ;; esac; }
 
 cmd_up() {
   mkdir -p "$CACHE_DIR" "$LOG_DIR" "$RUN_DIR"
@@ -588,7 +656,7 @@ cmd_up() {
 
 cmd_down() {
   local s
-  [ $# -gt 0 ] || set -- temporal elasticsearch redis postgres
+  [ $# -gt 0 ] || set -- prometheus temporal elasticsearch redis postgres
   for s in "$@"; do "$(svc_fn "$s")_down"; done
 }
 
@@ -609,7 +677,7 @@ cmd_logs() {
       ;;
     elasticsearch) files=("$DATA_DIR/elasticsearch/logs/order-reporting.log" "$LOG_DIR/elasticsearch.log") ;;
     postgres) files=("$DATA_DIR/postgres/postgres.log") ;;
-    redis) files=("$LOG_DIR/$svc.log") ;;
+    redis | prometheus) files=("$LOG_DIR/$svc.log") ;;
     temporal)
       local f
       for f in "$LOG_DIR/temporal.log" "$TEMPORAL_PG_DIR/temporal-server.log" "$TEMPORAL_PG_DIR/temporal-ui.log"; do

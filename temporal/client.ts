@@ -4,7 +4,9 @@ import {
   defaultGrpcRetryOptions,
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { config } from '../config/env';
+import { tracing } from '../config/tracing';
 import { temporalConnectionOptions } from './connection-options';
 
 /** gRPC status code 8. */
@@ -53,7 +55,14 @@ export async function createTemporalClient(): Promise<Client> {
     connectTimeout: config().TEMPORAL_CONNECT_TIMEOUT_MS,
     interceptors: [retries.interceptor],
   });
-  const client = new Client({ connection, namespace: config().TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: config().TEMPORAL_NAMESPACE,
+    // Traces on: each call gets a span, and its context travels to the workflow in headers.
+    ...(tracing()
+      ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }
+      : {}),
+  });
   drains.set(client, retries.drain);
   return client;
 }

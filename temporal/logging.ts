@@ -1,9 +1,27 @@
-import { Runtime } from '@temporalio/worker';
+import { Runtime, type TelemetryOptions } from '@temporalio/worker';
+import { config } from '../config/env';
 import { logger } from '../config/logger';
 
-/** Routes the Temporal SDK's logs into pino; its chatty info lines go to debug. */
+/**
+ * The SDK runtime's own metrics (`temporal_*`: task slots, poll and schedule latencies,
+ * sticky cache) served by the runtime itself at `http://<bindAddress>/metrics`.
+ */
+export function temporalMetricsTelemetry(bindAddress: string): TelemetryOptions {
+  return { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } };
+}
+
+/**
+ * Routes the Temporal SDK's logs into pino (its chatty info lines go to debug) and, unless
+ * TEMPORAL_METRICS_PORT is 0, exports its runtime metrics on METRICS_HOST.
+ */
 export function installTemporalLogging(): void {
-  Runtime.install({ logger: temporalLogger() });
+  const { METRICS_HOST, TEMPORAL_METRICS_PORT } = config();
+  Runtime.install({
+    logger: temporalLogger(),
+    ...(TEMPORAL_METRICS_PORT > 0
+      ? { telemetryOptions: temporalMetricsTelemetry(`${METRICS_HOST}:${TEMPORAL_METRICS_PORT}`) }
+      : {}),
+  });
 }
 
 function temporalLogger() {

@@ -1,9 +1,14 @@
 // `npm run worker [-- --queues commands,projections]`: Temporal workers for the given queues.
 import { parseArgs } from 'node:util';
+import { config } from '../config/env';
 import { logger } from '../config/logger';
+import { startMetricsServer } from '../config/metrics-server';
+import { installTracing } from '../config/tracing';
 import { bootWorkers } from './bootstrap';
 import { ALL_QUEUES, type QueueName } from './worker';
 
+// Before any client or worker exists: they pick their interceptors from it.
+const tracing = installTracing();
 const { values } = parseArgs({
   options: { queues: { type: 'string', default: ALL_QUEUES.join(',') } },
 });
@@ -15,9 +20,12 @@ if (unknown.length > 0) {
 }
 
 const { connections, workers } = await bootWorkers(queues as QueueName[]);
+const metrics = await startMetricsServer(config().WORKER_METRICS_PORT, config().METRICS_HOST);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void workers.shutdown());
-logger.info({ queues }, 'worker started');
+logger.info({ queues, metrics: metrics.url }, 'worker started');
 await workers.run();
+await metrics.close();
 await connections.close();
+await tracing?.shutdown();
 logger.info('worker stopped');

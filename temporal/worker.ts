@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
@@ -16,14 +17,18 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
+import { tracing } from '../config/tracing';
 import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { measuredRebuildActivities, measuredReportActivities } from './activity-metrics';
 import { temporalConnectionOptions } from './connection-options';
+import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
+import { tracedWorkerOptions } from './tracing';
 
 export type QueueName = 'commands' | 'projections';
 export const ALL_QUEUES: QueueName[] = ['commands', 'projections'];
@@ -36,6 +41,16 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    // Traces on: workflow and update spans, sent out through a sink (no I/O in workflows).
+    ...(tracing()
+      ? {
+          workflowInterceptorModules: [
+            createRequire(import.meta.url).resolve(
+              '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
+            ),
+          ],
+        }
+      : {}),
     logger: {
       log: () => undefined,
       trace: () => undefined,
@@ -80,6 +95,7 @@ export async function createWorkers(
   const workers: Worker[] = [];
   let listener: AppendListener | undefined;
   let ownCommandPool: pg.Pool | undefined;
+  let stopExporting: (() => void) | undefined;
   if (queues.includes('commands')) {
     const c = config();
     ownCommandPool = deps.commandPool
@@ -95,6 +111,7 @@ export async function createWorkers(
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('commands'),
         workflowBundle: await workflowBundle(),
+        ...tracedWorkerOptions(),
         activities: {
           ...createCommandActivities(commandStore),
           ...createCommandBatchActivities(commandStore),
@@ -128,20 +145,23 @@ export async function createWorkers(
         namespace: TEMPORAL_NAMESPACE,
         taskQueue: taskQueue('projections'),
         workflowBundle: await workflowBundle(),
+        ...tracedWorkerOptions(),
         activities: {
           ...createProjectionActivities(readModelDeps),
-          ...createRebuildActivities(readModelDeps),
-          ...createReportActivities(readModelDeps),
+          ...measuredRebuildActivities(createRebuildActivities(readModelDeps)),
+          ...measuredReportActivities(createReportActivities(readModelDeps)),
         },
       }),
     );
     // The read side runs wherever the projections queue is served: nothing else to start.
     await ensureProjectors(deps.temporal, checkpoints);
+    stopExporting = exportProjectionStatus(deps.temporal, deps.pool);
   }
   let running: Promise<void> | undefined;
   return {
     run() {
       running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
+        stopExporting?.();
         await listener?.close();
         await ownCommandPool?.end();
         await connection.close();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthReport } from '../api/health';
 import { config } from '../config/env';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import { readOrderDocument } from '../projections/elasticsearch/write-orders';
@@ -6,7 +7,7 @@ import { PROJECTION_STATUS } from '../temporal/search-attributes';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import { retryProjectionSignal } from '../workflows/order-command-contract';
 import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
-import { startTestApp, type TestApp } from './support/app';
+import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { withBrokenOrdersAlias } from './support/broken-alias';
 import { waitFor } from './support/wait';
 
@@ -68,6 +69,16 @@ describe('an order the read model refuses for good', () => {
       const status = await app.client('admin').admin.projections.status.query();
       const esStatus = status.readModels.find((r) => r.readModel === 'elasticsearch');
       expect(esStatus).toMatchObject({ failed: 1, retrying: 0 });
+      // /healthz is unhealthy while an order is parked, and tells an admin which read model.
+      const health = await waitFor('/healthz to see the parked order', async () => {
+        const res = await fetch(`${app.url}/healthz`, {
+          headers: { authorization: `Bearer ${TOKENS.admin}` },
+        });
+        return res.status === 503 ? ((await res.json()) as HealthReport) : undefined;
+      });
+      expect(health.projections?.problems).toEqual([
+        'elasticsearch has 1 parked order(s): ProjectionStatus = "elasticsearch:failed"',
+      ]);
       expect(await documentVersion(a.orderId)).toBeUndefined();
       return a.orderId;
     });
@@ -80,5 +91,8 @@ describe('an order the read model refuses for good', () => {
     expect(await documentVersion(refused)).toBe(1);
     const after = await app.client('admin').admin.projections.status.query();
     expect(after.readModels.find((r) => r.readModel === 'elasticsearch')?.failed).toBe(0);
+    await waitFor('/healthz healthy again', async () =>
+      (await fetch(`${app.url}/healthz`)).status === 200 ? true : undefined,
+    );
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { TRPCError } from '@trpc/server';
 import { config } from '../../config/env';
+import { commandDuration, commands } from '../../config/metrics';
 import type { OrderCommand } from '../../domain';
 import type { CommandReply, OrderCommandInput } from '../../workflows/order-command-contract';
 import { hasRole, type Principal } from '../auth';
@@ -63,16 +64,23 @@ export function ordersRouter(deps: OrdersDeps) {
   ): Promise<CommandReply> {
     const commandId = input.commandId ?? randomUUID();
     const command = build(commandId);
+    const timer = commandDuration.startTimer({ type: command.type });
     try {
-      return await submit({
+      const reply = await submit({
         commandId,
         payloadHash: payloadHash(procedure, input),
         command,
         actor: ctx.principal.actor,
         correlationId: ctx.correlationId,
       });
+      commands.inc({ type: command.type, outcome: 'committed' });
+      return reply;
     } catch (err) {
-      throw toTRPCError(err, ctx.correlationId);
+      const answer = toTRPCError(err, ctx.correlationId);
+      commands.inc({ type: command.type, outcome: answer.code });
+      throw answer;
+    } finally {
+      timer();
     }
   }
 

@@ -7,6 +7,7 @@ import { createApiServer, listen } from '../../api/server';
 import { type Connections, openConnections } from '../../config/connections';
 import { config } from '../../config/env';
 import { READ_MODELS } from '../../domain';
+import { temporalMetricsTelemetry } from '../../temporal/logging';
 import { projectorWorkflowId } from '../../temporal/projectors';
 import {
   ALL_QUEUES,
@@ -54,10 +55,18 @@ export async function startTestApp(
     maxBatchSize?: number;
     maxInflightPerToken?: number;
     retentionMonths?: number;
+    healthMaxLagSeconds?: number;
+    /** host:port for the Temporal SDK's Prometheus exporter (first app of the file only). */
+    temporalMetricsAddress?: string;
   } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      ...(options.temporalMetricsAddress
+        ? { telemetryOptions: temporalMetricsTelemetry(options.temporalMetricsAddress) }
+        : {}),
+    });
     runtimeInstalled = true;
   }
   // Without workers this process is the API alone (the fault suite): bounded like the API.
@@ -86,6 +95,7 @@ export async function startTestApp(
     maxBodyBytes: 64 * 1024,
     maxBatchSize: options.maxBatchSize ?? config().API_MAX_BATCH_SIZE,
     maxInflightPerToken: options.maxInflightPerToken ?? config().API_MAX_INFLIGHT_PER_TOKEN,
+    ...(options.healthMaxLagSeconds ? { healthMaxLagSeconds: options.healthMaxLagSeconds } : {}),
   });
   const address = await listen(server, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;

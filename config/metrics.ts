@@ -1,0 +1,142 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric of the process, in one registry: `npm start` serves the API's and the
+ * workers' series together, `npm run api` / `npm run worker` each their own part, under the
+ * same names. The Temporal SDK's own metrics are served by its runtime, on another port.
+ */
+export const metricsRegistry = new Registry();
+collectDefaultMetrics({ register: metricsRegistry });
+
+const registers = [metricsRegistry];
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
+
+// --- API -------------------------------------------------------------------------------
+
+export const apiRequests = new Counter({
+  name: 'orders_api_requests_total',
+  help: 'tRPC calls by procedure and outcome code (OK or the tRPC error code)',
+  labelNames: ['procedure', 'code'] as const,
+  registers,
+});
+
+export const apiRequestDuration = new Histogram({
+  name: 'orders_api_request_duration_seconds',
+  help: 'tRPC call latency by procedure and outcome code',
+  labelNames: ['procedure', 'code'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+export const apiInflight = new Gauge({
+  name: 'orders_api_requests_in_flight',
+  help: 'tRPC calls being served now',
+  registers,
+});
+
+export const apiRateLimited = new Counter({
+  name: 'orders_api_rate_limited_total',
+  help: 'calls refused with 429 because their token had API_MAX_INFLIGHT_PER_TOKEN calls in flight',
+  registers,
+});
+
+export const commands = new Counter({
+  name: 'orders_commands_total',
+  help: 'commands by type and outcome (committed, or the tRPC error code they answered)',
+  labelNames: ['type', 'outcome'] as const,
+  registers,
+});
+
+export const commandDuration = new Histogram({
+  name: 'orders_command_duration_seconds',
+  help: 'time from receiving a command to its answer, by type',
+  labelNames: ['type'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+// --- Projectors (workers serving the projections queue) ----------------------------------
+
+export const projectorBatchEvents = new Histogram({
+  name: 'orders_projector_batch_events',
+  help: 'events per projector batch that found events, by read model',
+  labelNames: ['read_model'] as const,
+  buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+  registers,
+});
+
+export const projectorBatchDuration = new Histogram({
+  name: 'orders_projector_batch_duration_seconds',
+  help: 'time to read, write and checkpoint one projector batch that found events',
+  labelNames: ['read_model'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+export const projectorBatchFailures = new Counter({
+  name: 'orders_projector_batch_failures_total',
+  help: 'projector batches that failed (and will be retried), by read model',
+  labelNames: ['read_model'] as const,
+  registers,
+});
+
+export const projectorCheckpoint = new Gauge({
+  name: 'orders_projector_checkpoint_position',
+  help: 'global position of the last event the projector has written, by read model',
+  labelNames: ['read_model'] as const,
+  registers,
+});
+
+// --- Reports and rebuilds -----------------------------------------------------------------
+
+export const rollupRuns = new Counter({
+  name: 'orders_rollup_runs_total',
+  help: 'month rollups run, by outcome (ok, error)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
+export const reconciliationRuns = new Counter({
+  name: 'orders_reconciliation_runs_total',
+  help: 'reconciliation runs, by outcome (ok, error)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
+export const reconciliationDifferences = new Counter({
+  name: 'orders_reconciliation_differences_total',
+  help: 'differences reconciliation runs found between the event store and the read side',
+  registers,
+});
+
+export const reconciliationLastDifferences = new Gauge({
+  name: 'orders_reconciliation_last_differences',
+  help: 'differences the last reconciliation run of this process found',
+  registers,
+});
+
+export const rebuildEvents = new Counter({
+  name: 'orders_rebuild_events_total',
+  help: 'events a read-model rebuild has read, by read model',
+  labelNames: ['read_model'] as const,
+  registers,
+});
+
+export const rebuildPosition = new Gauge({
+  name: 'orders_rebuild_position',
+  help: 'global position the running (or last) rebuild has reached, by read model',
+  labelNames: ['read_model'] as const,
+  registers,
+});
+
+/** Runs `work` and counts its run under outcome ok or error. */
+export async function countRun<T>(counter: Counter<'outcome'>, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work();
+    counter.inc({ outcome: 'ok' });
+    return result;
+  } catch (err) {
+    counter.inc({ outcome: 'error' });
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+import type { RebuildActivities } from '../activities/rebuild-activities';
+import type { ReportActivities } from '../activities/report-activities';
+import {
+  countRun,
+  rebuildEvents,
+  rebuildPosition,
+  reconciliationDifferences,
+  reconciliationLastDifferences,
+  reconciliationRuns,
+  rollupRuns,
+} from '../config/metrics';
+
+// Measured where the workers register the activities, so the report and rebuild code
+// stays free of metrics.
+
+/** Rollup runs and reconciliation runs with the differences they found. */
+export function measuredReportActivities(activities: ReportActivities): ReportActivities {
+  return {
+    ...activities,
+    rollupMonth: (input) => countRun(rollupRuns, () => activities.rollupMonth(input)),
+    reconcile: async (input) => {
+      const result = await countRun(reconciliationRuns, () => activities.reconcile(input));
+      reconciliationDifferences.inc(result.differences.length);
+      reconciliationLastDifferences.set(result.differences.length);
+      return result;
+    },
+  };
+}
+
+/** A rebuild's progress: events read and the position reached (Elasticsearch rebuilds batch). */
+export function measuredRebuildActivities(activities: RebuildActivities): RebuildActivities {
+  return {
+    ...activities,
+    rebuildBatch: async (input) => {
+      const result = await activities.rebuildBatch(input);
+      const labels = { read_model: 'elasticsearch' };
+      rebuildEvents.inc(labels, result.events);
+      if (result.events > 0) rebuildPosition.set(labels, result.checkpoint.position);
+      return result;
+    },
+  };
+}
