@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { monthlyReport } from '../api/report-queries';
 import { openConnections } from '../config/connections';
 import { config } from '../config/env';
+import { formatMinor } from '../domain/currency';
 import { monthsBetween } from '../domain/report-months';
 import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
@@ -26,8 +27,6 @@ function usage(message: string): never {
   );
   process.exit(2);
 }
-
-const money = (minor: number) => (minor / 100).toFixed(2);
 
 if (command === 'rollup') {
   const { from, to } = values;
@@ -70,6 +69,8 @@ if (command === 'rollup') {
     console.log(
       `Monthly report ${r.month} ${r.currency} ${r.region ? `region ${r.region}` : 'all regions'} (${r.source}, generated ${r.generatedAt}, zone ${c.REPORT_TIMEZONE})\n`,
     );
+    // In the currency's own minor unit: 0 digits for JPY, 3 for BHD, 2 for EUR.
+    const money = (minor: number) => formatMinor(minor, r.currency);
     const rows = r.products.map((p) => [
       p.productId,
       String(p.orderCount),

@@ -2,6 +2,7 @@ import { errors } from '@elastic/elasticsearch';
 import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
 import { logger } from '../../config/logger';
+import { currencyDigits } from '../../domain/currency';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts } from '../../projections/elasticsearch/reports';
@@ -113,6 +114,7 @@ export function reportsRouter(deps: QueryDeps) {
       from: input.from,
       to: input.to,
       currency: input.currency,
+      currencyDigits: currencyDigits(input.currency),
       products: await readModelCall('reports.topProducts', () =>
         computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
           fromMonth: input.from,
