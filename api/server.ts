@@ -5,6 +5,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { logger } from '../config/logger';
 import { authenticate, hasRole, type TokenTable } from './auth';
 import { HealthCheck, type HealthDeps } from './health';
+import { answerClientErrors, trpcErrorBody } from './http-refusals';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { type AppDeps, createAppRouter } from './router';
 import type { ApiContext } from './trpc';
@@ -58,7 +59,7 @@ export function createApiServer(options: ApiServerOptions): http.Server {
 
   const health = new HealthCheck(options.deps);
 
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (url.startsWith('/trpc/')) {
       const calls = batchedCalls(url);
@@ -98,11 +99,16 @@ export function createApiServer(options: ApiServerOptions): http.Server {
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(
-      JSON.stringify({
-        error: 'not found: the API is under /trpc/<procedure>, health at /healthz',
-      }),
+      trpcErrorBody(
+        'NOT_FOUND',
+        404,
+        'not found: the API is under /trpc/<procedure>, health at /healthz',
+        -32004,
+      ),
     );
   });
+  answerClientErrors(server);
+  return server;
 }
 
 export async function listen(
