@@ -38,6 +38,31 @@ describe('minor units (pure)', () => {
   });
 });
 
+describe('the report CLI refuses what it cannot use, with its usage', () => {
+  const report = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/report.ts', ...args], {
+      cwd: root,
+      env: process.env,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    );
+
+  it('an unknown option or a --region the API would refuse: exit 2, usage, no stack trace', async () => {
+    for (const [args, says] of [
+      [['show', '2025-01', '--currency', 'EUR', '--bogus'], /Unknown option '--bogus'/],
+      [['show', '2025-01', '--currency', 'EUR', '--region', 'eu west'], /--region must be/],
+      [['show', '2025-01', '--currency', 'EUR', '--region', 'x'.repeat(65)], /--region must be/],
+    ] as const) {
+      const { code, stderr } = await report(...args);
+      expect(code, stderr).toBe(2);
+      expect(stderr).toMatch(says);
+      expect(stderr).toMatch(/usage: npm run report -- rollup/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
+
 describe('amounts shown to a user', () => {
   let app: TestApp;
   const month = new Date().toISOString().slice(0, 7);
