@@ -7,6 +7,7 @@ import {
   fold,
   isStorableText,
   LIMITS,
+  monthsBetween,
   type Order,
   type OrderCommand,
   type OrderEvent,
@@ -183,6 +184,14 @@ describe('decide and evolve', () => {
     expect(
       decide({ type: 'RefundOrder', orderId: 'o-1', reason: 'r', at: now }, completed),
     ).toMatchObject({ ok: false, error: { code: 'InvalidCommand', issues: [{ path: 'at' }] } });
+  });
+});
+
+describe('report months', () => {
+  it('monthsBetween ends at the last month of year 9999 and pads years below 1000', () => {
+    expect(monthsBetween('9999-11', '9999-12')).toEqual(['9999-11', '9999-12']);
+    expect(monthsBetween('0099-12', '0100-01')).toEqual(['0099-12', '0100-01']);
+    expect(monthsBetween('2025-03', '2025-02')).toEqual([]);
   });
 });
 
