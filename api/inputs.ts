@@ -7,8 +7,18 @@ const commandId = z
   .optional()
   .describe('Client-chosen idempotency key: a repeat returns the first reply');
 
-/** Only for admins importing history; any offset is accepted and stored as UTC. */
-const at = utcInstant.optional();
+const skewMinutes = LIMITS.maxClockSkewMs / 60_000;
+
+/**
+ * Only for admins importing history; any offset is accepted and stored as UTC. Never in the
+ * future (beyond the clock skew allowed): a future change would hold the order until then.
+ */
+const at = utcInstant
+  .refine(
+    (iso) => Date.parse(iso) <= Date.now() + LIMITS.maxClockSkewMs,
+    `must not be in the future (at most ${skewMinutes} minutes past the server's clock)`,
+  )
+  .optional();
 
 export const placeOrderInput = z.strictObject({
   commandId,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { monthSpan } from '../domain';
-import { currency, id, utcInstant as instant, month } from './input-primitives';
+import { currencyCode as currency, id, utcInstant as instant, month } from './input-primitives';
 
 /** The most months one range query may cover: each is an aggregation over its orders. */
 export const MAX_RANGE_MONTHS = 36;
@@ -16,18 +16,27 @@ export const getOrderInput = z.strictObject({
  */
 const minPosition = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional();
 
-export const searchOrdersInput = z.strictObject({
-  minPosition,
-  status: z.enum(['placed', 'completed', 'cancelled', 'refunded']).optional(),
-  region: id.optional(),
-  customerId: id.optional(),
-  productId: id.optional(),
-  currency: currency.optional(),
-  placedFrom: instant.optional(),
-  placedTo: instant.optional(),
-  pageSize: z.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(1024).optional(),
-});
+export const searchOrdersInput = z
+  .strictObject({
+    minPosition,
+    status: z.enum(['placed', 'completed', 'cancelled', 'refunded']).optional(),
+    region: id.optional(),
+    customerId: id.optional(),
+    productId: id.optional(),
+    currency: currency.optional(),
+    placedFrom: instant.optional(),
+    placedTo: instant.optional(),
+    pageSize: z.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(1024).optional(),
+  })
+  // placedFrom is inclusive, placedTo exclusive: equal bounds are an empty range, not an error.
+  .refine(
+    (q) =>
+      q.placedFrom === undefined ||
+      q.placedTo === undefined ||
+      Date.parse(q.placedFrom) <= Date.parse(q.placedTo),
+    { message: 'placedFrom must not be after placedTo', path: ['placedTo'] },
+  );
 
 export const monthlyReportInput = z.strictObject({
   month,

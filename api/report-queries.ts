@@ -1,4 +1,5 @@
 import { logger } from '../config/logger';
+import { currencyDigits } from '../domain/currency';
 import { monthIn } from '../domain/report-months';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import {
@@ -18,12 +19,25 @@ export interface MonthlyReport extends MonthlyReportNumbers {
   generatedAt: string;
 }
 
+export interface MonthlyReportReply extends MonthlyReport {
+  /** The currency's minor-unit digits (2 for EUR, 0 for JPY, 3 for BHD): clients need no table. */
+  currencyDigits: number;
+}
+
 /**
  * A month's report: Redis first; else, for a closed month that was rolled up, the rollup;
  * else live from Elasticsearch. The answer is cached for 5 minutes under the month's
  * generation, so a projection that changes the month makes it unreadable at once.
  */
-export async function monthlyReport(deps: ReadModelDeps, slot: ReportSlot): Promise<MonthlyReport> {
+export async function monthlyReport(
+  deps: ReadModelDeps,
+  slot: ReportSlot,
+): Promise<MonthlyReportReply> {
+  const report = await cachedOrComputed(deps, slot);
+  return { ...report, currencyDigits: currencyDigits(report.currency) };
+}
+
+async function cachedOrComputed(deps: ReadModelDeps, slot: ReportSlot): Promise<MonthlyReport> {
   let generation: number | null = null;
   try {
     const cached = await readCachedReport<MonthlyReport>(deps.redis, deps.redisPrefix, slot);

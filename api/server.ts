@@ -6,6 +6,7 @@ import { config } from '../config/env';
 import { logger } from '../config/logger';
 import { authenticate, hasRole, type TokenTable } from './auth';
 import { HealthCheck, type HealthDeps, type HealthReport } from './health';
+import { answerClientErrors, trpcErrorBody } from './http-refusals';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { projectionStatus } from './projection-status';
 import { type AppDeps, createAppRouter } from './router';
@@ -69,7 +70,7 @@ export function createApiServer(options: ApiServerOptions): http.Server {
   const isProbe = (req: http.IncomingMessage, path: string) =>
     req.method === 'GET' && (req.url === path || req.url?.startsWith(`${path}?`));
 
-  return http.createServer(
+  const server = http.createServer(
     traced((req, res) => {
       const url = req.url ?? '/';
       if (url.startsWith('/trpc/')) {
@@ -118,13 +119,17 @@ export function createApiServer(options: ApiServerOptions): http.Server {
       }
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({
-          error:
-            'not found: the API is under /trpc/<procedure>, health at /healthz, /readyz and /livez',
-        }),
+        trpcErrorBody(
+          'NOT_FOUND',
+          404,
+          'not found: the API is under /trpc/<procedure>, health at /healthz, /readyz and /livez',
+          -32004,
+        ),
       );
     }),
   );
+  answerClientErrors(server);
+  return server;
 }
 
 /**

@@ -24,21 +24,46 @@ function zodIssues(error: ZodError): IssueSummary[] {
   }));
 }
 
+/** A body or `?input=` that is not JSON: tRPC hands on the parser's error as the cause. */
+const isMalformedJson = (error: TRPCError) =>
+  (error.code === 'BAD_REQUEST' || error.code === 'PARSE_ERROR') &&
+  error.cause instanceof SyntaxError;
+
+/**
+ * tRPC's own refusals say what went wrong in its terms (`PAYLOAD_TOO_LARGE`, the parser's
+ * text); these say what to send instead.
+ */
+function transportMessage(error: TRPCError, message: string): string {
+  if (error.code === 'PAYLOAD_TOO_LARGE') {
+    return 'the request body is over the API limit (API_MAX_BODY_BYTES, default 256 KiB): send less, e.g. split a batch or an import into several calls';
+  }
+  if (error.code === 'UNSUPPORTED_MEDIA_TYPE' && /content-type/i.test(message)) {
+    const sent = /^Unsupported content-type "(.*)$/.exec(message)?.[1];
+    return sent === undefined
+      ? 'send the header Content-Type: application/json (none was sent)'
+      : `send the header Content-Type: application/json (got ${JSON.stringify(sent)})`;
+  }
+  return message;
+}
+
 // No transformer: plain JSON on the wire, so any HTTP client can call the API.
 const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error }) {
     const domainIssues = (error.cause as { details?: { issues?: IssueSummary[] } } | undefined)
       ?.details?.issues;
+    const malformed = isMalformedJson(error);
     const issues =
       error.cause instanceof ZodError
         ? zodIssues(error.cause)
-        : domainIssues && domainIssues.length > 0
-          ? domainIssues
-          : undefined;
+        : malformed
+          ? [{ path: '(input)', message: `must be valid JSON (${(error.cause as Error).message})` }]
+          : domainIssues && domainIssues.length > 0
+            ? domainIssues
+            : undefined;
     const message =
-      error.cause instanceof ZodError && issues
+      (error.cause instanceof ZodError || malformed) && issues
         ? `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
-        : shape.message;
+        : transportMessage(error, shape.message);
     const reason = (error.cause as { code?: unknown } | undefined)?.code;
     return {
       ...shape,
@@ -48,7 +73,9 @@ const t = initTRPC.context<ApiContext>().create({
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
         ...(issues ? { issues } : {}),
-        ...(typeof reason === 'string' && !(error.cause instanceof ZodError) ? { reason } : {}),
+        ...(typeof reason === 'string' && !(error.cause instanceof ZodError) && !malformed
+          ? { reason }
+          : {}),
       },
     };
   },

@@ -50,22 +50,25 @@ export function decide(command: OrderCommand, state: OrderState): Decision {
   }
   const last = lastEventAt(state);
   // As instants: `at` may be spelled with 0-3 fraction digits, so strings do not order.
-  if (Date.parse(command.at) < Date.parse(last)) {
+  const before = Date.parse(command.at) < Date.parse(last);
+  if (before && !command.atFromServer) {
     return invalid([
       { path: 'at', message: `must not be earlier than the order's last change (${last})` },
     ]);
   }
+  // The server's clock never holds an order back: the later of it and the last change.
+  const at = before ? last : command.at;
 
   switch (command.type) {
     case 'CompleteOrder':
       return ok({
         type: 'OrderCompleted',
-        data: { orderId: state.orderId, completedAt: command.at },
+        data: { orderId: state.orderId, completedAt: at },
       });
     case 'CancelOrder':
       return ok({
         type: 'OrderCancelled',
-        data: { orderId: state.orderId, reason: command.reason, cancelledAt: command.at },
+        data: { orderId: state.orderId, reason: command.reason, cancelledAt: at },
       });
     case 'RefundOrder':
       return ok({
@@ -74,7 +77,7 @@ export function decide(command: OrderCommand, state: OrderState): Decision {
           orderId: state.orderId,
           reason: command.reason,
           amountMinor: state.totalMinor,
-          refundedAt: command.at,
+          refundedAt: at,
         },
       });
   }

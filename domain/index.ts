@@ -1,4 +1,5 @@
 export * from './commands';
+export * from './currency';
 export * from './decide';
 export * from './errors';
 export * from './events';

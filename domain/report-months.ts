@@ -13,25 +13,29 @@ export function monthIn(instant: Date, timeZone: string): string {
   return `${year}-${month}`;
 }
 
+const monthIndex = (month: string): number => {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return y * 12 + (m - 1);
+};
+const monthAt = (index: number): string =>
+  `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+
 /** The month `delta` months from `month` (YYYY-MM). */
 export function addMonths(month: string, delta: number): string {
-  const [y, m] = month.split('-').map(Number) as [number, number];
-  const index = y * 12 + (m - 1) + delta;
-  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`;
+  return monthAt(monthIndex(month) + delta);
+}
+
+/**
+ * Every month from `from` to `to`, inclusive. Counted as numbers: as strings, the month after
+ * 9999-12 ('10000-01') sorts before it, and a loop on strings never ended.
+ */
+export function monthsBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let i = monthIndex(from); i <= monthIndex(to); i += 1) out.push(monthAt(i));
+  return out;
 }
 
 /** How many months `from` to `to` cover, both included (0 or less when `to` is earlier). */
 export function monthSpan(from: string, to: string): number {
-  const index = (month: string) => {
-    const [y, m] = month.split('-').map(Number) as [number, number];
-    return y * 12 + m;
-  };
-  return index(to) - index(from) + 1;
-}
-
-/** Every month from `from` to `to`, inclusive. */
-export function monthsBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let m = from; m <= to; m = addMonths(m, 1)) out.push(m);
-  return out;
+  return monthIndex(to) - monthIndex(from) + 1;
 }

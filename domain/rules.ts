@@ -7,6 +7,8 @@ export const LIMITS = {
   minUnitPriceMinor: 0,
   maxUnitPriceMinor: 1_000_000_000,
   maxReasonLength: 500,
+  /** How far past the server's clock a caller's `at` may be: clocks of two machines differ. */
+  maxClockSkewMs: 5 * 60_000,
 } as const;
 
 /** Ids are 1–64 characters of letters, digits, `_` and `-`. */

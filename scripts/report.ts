@@ -4,21 +4,13 @@ import { parseArgs } from 'node:util';
 import { monthlyReport } from '../api/report-queries';
 import { openConnections } from '../config/connections';
 import { config } from '../config/env';
+import { CURRENCY_PATTERN, ID_PATTERN } from '../domain';
+import { formatMinor } from '../domain/currency';
 import { monthsBetween } from '../domain/report-months';
 import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: {
-    from: { type: 'string' },
-    to: { type: 'string' },
-    currency: { type: 'string' },
-    region: { type: 'string' },
-  },
-});
-const [command, month] = positionals;
 
 function usage(message: string): never {
   console.error(
@@ -27,7 +19,24 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-const money = (minor: number) => (minor / 100).toFixed(2);
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        currency: { type: 'string' },
+        region: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    // An unknown or incomplete option: say which, and how to call, not a stack trace.
+    return usage((err as Error).message);
+  }
+}
+const { positionals, values } = parse();
+const [command, month] = positionals;
 
 if (command === 'rollup') {
   const { from, to } = values;
@@ -53,8 +62,10 @@ if (command === 'rollup') {
   }
 } else if (command === 'show') {
   if (!month || !MONTH.test(month)) usage('show needs a month, YYYY-MM');
-  if (!values.currency || !/^[A-Z]{3}$/.test(values.currency))
+  if (!values.currency || !CURRENCY_PATTERN.test(values.currency))
     usage('show needs --currency, e.g. EUR');
+  if (values.region !== undefined && !ID_PATTERN.test(values.region))
+    usage('--region must be 1-64 characters of A-Z a-z 0-9 _ - (as the API takes it)');
   const c = config();
   const connections = await openConnections();
   try {
@@ -70,6 +81,8 @@ if (command === 'rollup') {
     console.log(
       `Monthly report ${r.month} ${r.currency} ${r.region ? `region ${r.region}` : 'all regions'} (${r.source}, generated ${r.generatedAt}, zone ${c.REPORT_TIMEZONE})\n`,
     );
+    // In the currency's own minor unit: 0 digits for JPY, 3 for BHD, 2 for EUR.
+    const money = (minor: number) => formatMinor(minor, r.currency);
     const rows = r.products.map((p) => [
       p.productId,
       String(p.orderCount),

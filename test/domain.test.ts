@@ -158,6 +158,43 @@ describe('decide and evolve', () => {
       error: { code: 'InvalidCommand', issues: [{ path: 'at' }] },
     });
   });
+
+  it("the server's clock yields to a later last change: the later of the two, never a refusal", () => {
+    const future = '2099-01-01T00:00:00.000Z';
+    const completed = run([place(), { type: 'CompleteOrder', orderId: 'o-1', at: future }]).state;
+    const now = '2025-10-05T00:00:00.000Z';
+    const refund = decide(
+      { type: 'RefundOrder', orderId: 'o-1', reason: 'r', at: now, atFromServer: true },
+      completed,
+    );
+    expect(refund).toMatchObject({ ok: true, events: [{ data: { refundedAt: future } }] });
+    const placedFuture = run([place({ at: future })]).state;
+    const cancel = decide(
+      { type: 'CancelOrder', orderId: 'o-1', reason: 'r', at: now, atFromServer: true },
+      placedFuture,
+    );
+    expect(cancel).toMatchObject({ ok: true, events: [{ data: { cancelledAt: future } }] });
+    // A later server clock is used as it is.
+    const later = '2099-06-01T00:00:00.000Z';
+    expect(
+      decide(
+        { type: 'CompleteOrder', orderId: 'o-1', at: later, atFromServer: true },
+        placedFuture,
+      ),
+    ).toMatchObject({ ok: true, events: [{ data: { completedAt: later } }] });
+    // A time the caller chose is still held to the order's last change.
+    expect(
+      decide({ type: 'RefundOrder', orderId: 'o-1', reason: 'r', at: now }, completed),
+    ).toMatchObject({ ok: false, error: { code: 'InvalidCommand', issues: [{ path: 'at' }] } });
+  });
+});
+
+describe('report months', () => {
+  it('monthsBetween ends at the last month of year 9999 and pads years below 1000', () => {
+    expect(monthsBetween('9999-11', '9999-12')).toEqual(['9999-11', '9999-12']);
+    expect(monthsBetween('0099-12', '0100-01')).toEqual(['0099-12', '0100-01']);
+    expect(monthsBetween('2025-03', '2025-02')).toEqual([]);
+  });
 });
 
 describe('upcasting', () => {

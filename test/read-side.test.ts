@@ -162,7 +162,7 @@ describe('query side', () => {
     const orders = await generateOrders(admin, {
       count: 60,
       month,
-      currencies: ['RPA', 'RPB'],
+      currencies: ['DKK', 'PLN'],
       regions: ['north', 'south'],
       products: 12,
       seed: 42,
@@ -170,24 +170,24 @@ describe('query side', () => {
     await projected(orders);
     const reader = app.client('reader');
     for (const region of [undefined, 'north']) {
-      const report = await reader.reports.monthly.query({ month, currency: 'RPA', region });
-      const expected = expectedReport(orders, 'RPA', region);
+      const report = await reader.reports.monthly.query({ month, currency: 'DKK', region });
+      const expected = expectedReport(orders, 'DKK', region);
       expect(report.totals).toEqual(expected.totals);
       expect(report.products).toEqual(expected.products);
       expect(report).toMatchObject({
         month,
-        currency: 'RPA',
+        currency: 'DKK',
         region: region ?? null,
         source: 'live',
       });
     }
-    const first = await reader.reports.monthly.query({ month, currency: 'RPA' });
-    const cached = await reader.reports.monthly.query({ month, currency: 'RPA' });
+    const first = await reader.reports.monthly.query({ month, currency: 'DKK' });
+    const cached = await reader.reports.monthly.query({ month, currency: 'DKK' });
     expect(cached.generatedAt).toBe(first.generatedAt);
 
     // A refund changes the month: the cached answer must not survive it.
-    const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'RPA');
-    if (!victim) throw new Error('no completed RPA order generated');
+    const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'DKK');
+    if (!victim) throw new Error('no completed DKK order generated');
     const refunded = await admin.orders.refund.mutate({
       orderId: victim.orderId,
       reason: 'late',
@@ -197,27 +197,27 @@ describe('query side', () => {
     victim.version = refunded.version;
     await projected([victim]);
     const after = await waitFor('report without the refunded order', async () => {
-      const r = await reader.reports.monthly.query({ month, currency: 'RPA' });
+      const r = await reader.reports.monthly.query({ month, currency: 'DKK' });
       return r.totals.orderCount === first.totals.orderCount - 1 ? r : undefined;
     });
-    expect(after.totals).toEqual(expectedReport(orders, 'RPA').totals);
-    expect(after.products).toEqual(expectedReport(orders, 'RPA').products);
+    expect(after.totals).toEqual(expectedReport(orders, 'DKK').totals);
+    expect(after.products).toEqual(expectedReport(orders, 'DKK').products);
 
     const top = await reader.reports.topProducts.query({
       from: month,
       to: month,
-      currency: 'RPA',
+      currency: 'DKK',
       limit: 3,
     });
     expect(top.products.map((p) => p.productId)).toEqual(
-      expectedReport(orders, 'RPA')
+      expectedReport(orders, 'DKK')
         .products.slice(0, 3)
         .map((p) => p.productId),
     );
   });
 
   it('search pages through every matching order exactly once', async () => {
-    const currency = 'SRC';
+    const currency = 'HKD';
     const orders = await generateOrders(app.client('admin'), {
       count: 45,
       month: '2024-05',
@@ -264,7 +264,7 @@ describe('query side', () => {
     const writer = app.client('writer');
     const own = await Promise.all(
       (['placed', 'completed', 'cancelled', 'refunded'] as const).map(async (fate) => {
-        const { orderId } = await writer.orders.place.mutate(placeInput('CNV'));
+        const { orderId } = await writer.orders.place.mutate(placeInput('MXN'));
         if (fate === 'cancelled') await writer.orders.cancel.mutate({ orderId, reason: 'test' });
         if (fate === 'completed' || fate === 'refunded')
           await writer.orders.complete.mutate({ orderId });

@@ -50,9 +50,9 @@ async function completedOrder(currency: string): Promise<void> {
 describe('report cache generations', () => {
   it('a report computed before a projection invalidated its month is neither stored nor served', async () => {
     const reader = app.client('reader');
-    const slot: ReportSlot = { month: currentMonth(), currency: 'RCA', region: null };
+    const slot: ReportSlot = { month: currentMonth(), currency: 'AUD', region: null };
     const query = { month: slot.month, currency: slot.currency };
-    await completedOrder('RCA');
+    await completedOrder('AUD');
     // Until the one-order report is cached: an answer computed just before the projection's
     // invalidation is (rightly) not stored, and the next reader stores it.
     await waitFor('the first completion in the cached report', async () => {
@@ -66,7 +66,7 @@ describe('report cache generations', () => {
     expect(slow.report?.totals.orderCount).toBe(1);
 
     // Meanwhile a second completion is projected: the projection bumps the generation...
-    await completedOrder('RCA');
+    await completedOrder('AUD');
     await waitFor('the projection invalidated the month', async () =>
       (await readReportGeneration(app.connections.redis, prefix(), slot)) > slow.generation
         ? true
@@ -89,7 +89,7 @@ describe('report cache generations', () => {
   it("a report computed before the rebuild's cache clear is not served, even for a month never invalidated", async () => {
     const reader = app.client('reader');
     const redis = app.connections.redis;
-    const slot: ReportSlot = { month: currentMonth(), currency: 'RCB', region: null };
+    const slot: ReportSlot = { month: currentMonth(), currency: 'CAD', region: null };
     // No projection ever touched this slot: it has no generation yet.
     expect(await redis.exists(reportGenerationKey(prefix(), slot.month, slot.currency))).toBe(0);
 
@@ -110,7 +110,7 @@ describe('report cache generations', () => {
     // ...and only then does the slow reader store its report.
     await writeCachedReport(redis, prefix(), slot, slow.generation, fromOldIndex);
 
-    const next = await reader.reports.monthly.query({ month: slot.month, currency: 'RCB' });
+    const next = await reader.reports.monthly.query({ month: slot.month, currency: 'CAD' });
     expect(next.totals.orderCount).toBe(0);
     expect(next.generatedAt).not.toBe(fromOldIndex.generatedAt);
   });

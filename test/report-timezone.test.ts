@@ -116,8 +116,8 @@ describe(`REPORT_TIMEZONE=${ZONE}`, () => {
     // 23:30 on the last day of the month before `previous`, and 01:00 on the 1st of
     // `previous` in Shanghai: both on the same UTC day, so in one UTC month.
     const start = monthStart(previous);
-    const lateEvening = await completedOrder('TZP', new Date(start.getTime() - minutes(30)));
-    const earlyMorning = await completedOrder('TZP', new Date(start.getTime() + minutes(60)));
+    const lateEvening = await completedOrder('RON', new Date(start.getTime() - minutes(30)));
+    const earlyMorning = await completedOrder('RON', new Date(start.getTime() + minutes(60)));
     expect(monthIn(new Date(start.getTime() - minutes(30)), 'UTC')).toBe(
       monthIn(new Date(start.getTime() + minutes(60)), 'UTC'),
     );
@@ -127,9 +127,9 @@ describe(`REPORT_TIMEZONE=${ZONE}`, () => {
     const reader = app.client('reader');
     const before = await reader.reports.monthly.query({
       month: addMonths(previous, -1),
-      currency: 'TZP',
+      currency: 'RON',
     });
-    const after = await reader.reports.monthly.query({ month: previous, currency: 'TZP' });
+    const after = await reader.reports.monthly.query({ month: previous, currency: 'RON' });
     expect(before.totals.orderCount).toBe(1);
     expect(after.totals.orderCount).toBe(1);
   });
@@ -160,16 +160,16 @@ describe(`REPORT_TIMEZONE=${ZONE}`, () => {
 
   it('reports.monthly serves the month closed in the zone from its rollup, the current one live', async () => {
     await projected(
-      await completedOrder('TZC', new Date(monthStart(previous).getTime() + minutes(90))),
+      await completedOrder('CZK', new Date(monthStart(previous).getTime() + minutes(90))),
     );
-    const now = await completedOrder('TZC', new Date());
+    const now = await completedOrder('CZK', new Date());
     await projected(now);
     // The schedule's own run: it rolls up the month that closed in the zone.
     const summary = await triggered<{ month: string }>(MONTHLY_ROLLUP_SCHEDULE);
     expect(summary.month).toBe(previous);
 
     const reader = app.client('reader');
-    const closed = await reader.reports.monthly.query({ month: previous, currency: 'TZC' });
+    const closed = await reader.reports.monthly.query({ month: previous, currency: 'CZK' });
     expect(closed.source).toBe('rollup');
     expect(closed.totals.orderCount).toBe(1);
     // The current month, rolled up too (as `npm run report -- rollup` can), is still open
@@ -180,8 +180,8 @@ describe(`REPORT_TIMEZONE=${ZONE}`, () => {
       taskQueue: taskQueue('commands'),
       args: [{ timeZone: ZONE, month: current }],
     });
-    await invalidateReports(app.connections.redis, config().REDIS_KEY_PREFIX, current, 'TZC');
-    const open = await reader.reports.monthly.query({ month: current, currency: 'TZC' });
+    await invalidateReports(app.connections.redis, config().REDIS_KEY_PREFIX, current, 'CZK');
+    const open = await reader.reports.monthly.query({ month: current, currency: 'CZK' });
     expect(open.source).toBe('live');
     expect(open.totals.orderCount).toBe(1);
   });
@@ -191,8 +191,8 @@ describe(`REPORT_TIMEZONE=${ZONE}`, () => {
     const cutoff = monthStart(cutoffMonth);
     // Just before local midnight on the 1st (expired), and just after it (kept): both
     // before midnight UTC, so a UTC cutoff would delete both.
-    const expired = await completedOrder('TZR', new Date(cutoff.getTime() - minutes(1)));
-    const kept = await completedOrder('TZR', new Date(cutoff.getTime() + minutes(60)));
+    const expired = await completedOrder('NZD', new Date(cutoff.getTime() - minutes(1)));
+    const kept = await completedOrder('NZD', new Date(cutoff.getTime() + minutes(60)));
     await projected(expired);
     await projected(kept);
 

@@ -103,7 +103,7 @@ describe('monthly rollups', () => {
     orders = await generateOrders(app.client('admin'), {
       count: 40,
       month: closedMonth,
-      currencies: ['RUA'],
+      currencies: ['NOK'],
       regions: ['r1', 'r2'],
       products: 8,
       seed: 99,
@@ -112,7 +112,7 @@ describe('monthly rollups', () => {
   });
   /** Rolls the month up unless an earlier test already did (tests also run one by one). */
   async function rolledUp(): Promise<void> {
-    const slot = { month: closedMonth, currency: 'RUA', region: null };
+    const slot = { month: closedMonth, currency: 'NOK', region: null };
     if (!(await readRollup(app.connections.es, config().ES_INDEX_PREFIX, slot)))
       await rollup(closedMonth);
   }
@@ -120,7 +120,7 @@ describe('monthly rollups', () => {
   it('the schedule, late, rolls up the month before its scheduled time in its zone, one run at a time; the API then answers from the rollup', async () => {
     const live = await app
       .client('reader')
-      .reports.monthly.query({ month: closedMonth, currency: 'RUA' });
+      .reports.monthly.query({ month: closedMonth, currency: 'NOK' });
     expect(live.source).toBe('live');
 
     const applied = await applySchedules(app.connections.temporal, {
@@ -186,26 +186,26 @@ describe('monthly rollups', () => {
 
     const report = await app
       .client('reader')
-      .reports.monthly.query({ month: closedMonth, currency: 'RUA' });
+      .reports.monthly.query({ month: closedMonth, currency: 'NOK' });
     expect(report.source).toBe('rollup');
     expect({ totals: report.totals, products: report.products }).toEqual(
-      expectedReport(orders, 'RUA'),
+      expectedReport(orders, 'NOK'),
     );
     const byRegion = await app
       .client('reader')
-      .reports.monthly.query({ month: closedMonth, currency: 'RUA', region: 'r2' });
+      .reports.monthly.query({ month: closedMonth, currency: 'NOK', region: 'r2' });
     expect(byRegion.source).toBe('rollup');
     expect({ totals: byRegion.totals, products: byRegion.products }).toEqual(
-      expectedReport(orders, 'RUA', 'r2'),
+      expectedReport(orders, 'NOK', 'r2'),
     );
   });
 
   it('re-running a rollup replaces it, never adds', async () => {
     await rollup(closedMonth);
     await rollup(closedMonth);
-    const slot = { month: closedMonth, currency: 'RUA', region: null };
+    const slot = { month: closedMonth, currency: 'NOK', region: null };
     const rolled = await readRollup(app.connections.es, config().ES_INDEX_PREFIX, slot);
-    expect(rolled?.totals).toEqual(expectedReport(orders, 'RUA').totals);
+    expect(rolled?.totals).toEqual(expectedReport(orders, 'NOK').totals);
     // Two sets at most (current and the previous one, kept for in-flight readers).
     const count = await app.connections.es.count({
       index: reportsIndexName(config().ES_INDEX_PREFIX),
@@ -226,14 +226,14 @@ describe('monthly rollups', () => {
     await rollup(closedMonth);
     const es = app.connections.es;
     const prefix = config().ES_INDEX_PREFIX;
-    const slot = { month: closedMonth, currency: 'RUA', region: null };
-    const expected = expectedReport(orders, 'RUA');
+    const slot = { month: closedMonth, currency: 'NOK', region: null };
+    const expected = expectedReport(orders, 'NOK');
     const fromManifest = await readRollup(es, prefix, slot);
     expect({ totals: fromManifest?.totals, products: fromManifest?.products }).toEqual(expected);
 
     // The older format: the same manifest without its rows, read through the product docs.
     const index = reportsIndexName(prefix);
-    const id = `${closedMonth}|RUA|*`;
+    const id = `${closedMonth}|NOK|*`;
     const manifest = await es.get<Record<string, unknown>>({ index, id });
     const { rows, ...older } = manifest._source ?? {};
     expect(rows).toBeDefined();
@@ -248,7 +248,7 @@ describe('monthly rollups', () => {
     if (!victim) throw new Error('no completed order');
     const before = await app
       .client('reader')
-      .reports.monthly.query({ month: closedMonth, currency: 'RUA' });
+      .reports.monthly.query({ month: closedMonth, currency: 'NOK' });
     expect(before.source).toBe('rollup');
     const sent = Date.now();
     const r = await app.client('admin').orders.refund.mutate({
@@ -263,14 +263,14 @@ describe('monthly rollups', () => {
       async () => {
         const rep = await app
           .client('reader')
-          .reports.monthly.query({ month: closedMonth, currency: 'RUA' });
+          .reports.monthly.query({ month: closedMonth, currency: 'NOK' });
         return rep.source === 'rollup' && rep.generatedAt !== before.generatedAt ? rep : undefined;
       },
       60_000,
       250,
     );
     expect({ totals: after.totals, products: after.products }).toEqual(
-      expectedReport(orders, 'RUA'),
+      expectedReport(orders, 'NOK'),
     );
     expect(after.totals.orderCount).toBe(before.totals.orderCount - 1);
     // The correction waited for quiet (README: 2 s, 30 s at most) before rolling up again;
@@ -293,7 +293,7 @@ describe('monthly rollups', () => {
     });
     expect(cli.stdout).toMatch(/no differences/);
 
-    const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'RUA');
+    const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'NOK');
     if (!victim) throw new Error('no completed order');
     const alias = ordersAlias(config().ES_INDEX_PREFIX);
     const doc = await readOrderDocument(app.connections.es, alias, victim.orderId);
@@ -335,7 +335,7 @@ describe('monthly rollups', () => {
     const { orderId } = await admin.orders.place.mutate({
       customerId: 'c-tz',
       region: 'asia',
-      currency: 'TZE',
+      currency: 'SGD',
       items: [{ productId: 'p-tz', quantity: 1, unitPriceMinor: 777 }],
       at: '2025-10-31T20:00:00Z',
     });
@@ -343,9 +343,9 @@ describe('monthly rollups', () => {
     const utcOct = await reportsFromEventStore(app.connections.pool, '2025-10', 'UTC');
     const shNov = await reportsFromEventStore(app.connections.pool, '2025-11', 'Asia/Shanghai');
     const shOct = await reportsFromEventStore(app.connections.pool, '2025-10', 'Asia/Shanghai');
-    expect(utcOct.get('TZE/*')?.totals.totalSalesMinor).toBe(777n);
-    expect(shNov.get('TZE/*')?.totals.totalSalesMinor).toBe(777n);
-    expect(shOct.get('TZE/*')).toBeUndefined();
+    expect(utcOct.get('SGD/*')?.totals.totalSalesMinor).toBe(777n);
+    expect(shNov.get('SGD/*')?.totals.totalSalesMinor).toBe(777n);
+    expect(shOct.get('SGD/*')).toBeUndefined();
     // The projection uses the configured zone (UTC in tests).
     await waitFor(
       'projected',
@@ -373,7 +373,7 @@ describe('monthly rollups', () => {
       const { orderId } = await admin.orders.place.mutate({
         customerId: 'c-ret',
         region: 'x',
-        currency: 'RET',
+        currency: 'BGN',
         items: [{ productId: 'p-ret', quantity: 1, unitPriceMinor: 100 }],
         at: placedAt,
       });
@@ -429,7 +429,7 @@ describe('monthly rollups', () => {
     await app.connections.es.indices.refresh({ index: alias });
     // Rollups of the month before the cutoff and of the cutoff month.
     for (const month of ['2019-12', cutoffMonth]) await rollup(month);
-    const slot = (month: string) => ({ month, currency: 'RET', region: null });
+    const slot = (month: string) => ({ month, currency: 'BGN', region: null });
     const prefix = config().ES_INDEX_PREFIX;
     const rolledBefore = await readRollup(app.connections.es, prefix, slot(cutoffMonth));
     expect(rolledBefore?.totals).toMatchObject({ orderCount: 1 });
@@ -462,7 +462,7 @@ describe('monthly rollups', () => {
     expect(new Map(rows.map((r) => [r.stream_id.slice('order-'.length), r.n]))).toEqual(versions);
     const live = await computeMonthlyReport(app.connections.es, alias, {
       month: '2024-08',
-      currency: 'RET',
+      currency: 'BGN',
     });
     expect(live.totals).toMatchObject({ orderCount: 1, totalSalesMinor: 100 });
   });

@@ -133,7 +133,7 @@ async function rebuildProgress(
     if (err instanceof WorkflowNotFoundError) {
       throw new TRPCError({
         code: 'NOT_FOUND',
-        message: `no rebuild of ${readModel} has run (in the retention window)`,
+        message: `no rebuild of ${readModel} has run (in the retention window): start one with admin.projections.rebuild`,
       });
     }
     throw err;

@@ -31,16 +31,22 @@ interface CommandContext {
   correlationId: string;
 }
 
+/** The server's clock, which the domain moves forward to an order's later last change. */
+const serverTime = () => ({ at: new Date().toISOString(), atFromServer: true });
+
 /** `at` back-dates a command; only an admin may do that (importing history). */
-function effectiveTime(principal: Principal, at: string | undefined): string {
-  if (at === undefined) return new Date().toISOString();
+function effectiveTime(
+  principal: Principal,
+  at: string | undefined,
+): { at: string; atFromServer?: boolean } {
+  if (at === undefined) return serverTime();
   if (!hasRole(principal, 'admin')) {
     throw new TRPCError({
       code: 'FORBIDDEN',
       message: '`at` is only accepted from the admin role',
     });
   }
-  return at;
+  return { at };
 }
 
 /** Commands and queries of orders, in one `orders` namespace for callers. */
@@ -98,7 +104,7 @@ export function ordersRouter(deps: OrdersDeps) {
           region: input.region,
           currency: input.currency,
           items: input.items,
-          at: effectiveTime(ctx.principal, input.at),
+          at: effectiveTime(ctx.principal, input.at).at,
         })),
       ),
     complete: writerProcedure
@@ -108,7 +114,7 @@ export function ordersRouter(deps: OrdersDeps) {
         run('orders.complete', ctx, input, () => ({
           type: 'CompleteOrder',
           orderId: input.orderId,
-          at: effectiveTime(ctx.principal, input.at),
+          ...effectiveTime(ctx.principal, input.at),
         })),
       ),
     cancel: writerProcedure
@@ -119,7 +125,7 @@ export function ordersRouter(deps: OrdersDeps) {
           type: 'CancelOrder',
           orderId: input.orderId,
           reason: input.reason,
-          at: new Date().toISOString(),
+          ...serverTime(),
         })),
       ),
     refund: writerProcedure
@@ -130,7 +136,7 @@ export function ordersRouter(deps: OrdersDeps) {
           type: 'RefundOrder',
           orderId: input.orderId,
           reason: input.reason,
-          at: effectiveTime(ctx.principal, input.at),
+          ...effectiveTime(ctx.principal, input.at),
         })),
       ),
   });

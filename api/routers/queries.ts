@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { config } from '../../config/env';
 import { logger } from '../../config/logger';
 import { addMonths, monthIn } from '../../domain/report-months';
+import { currencyDigits } from '../../domain/currency';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts, InexactSumError } from '../../projections/elasticsearch/reports';
@@ -139,6 +140,7 @@ export function reportsRouter(deps: QueryDeps) {
       from: input.from,
       to: input.to,
       currency: input.currency,
+      currencyDigits: currencyDigits(input.currency),
       products: await readModelCall('reports.topProducts', () =>
         computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
           fromMonth: input.from,

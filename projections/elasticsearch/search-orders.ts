@@ -87,13 +87,15 @@ export async function searchOrders(
     index,
     query: { bool: { filter: filterClauses(filters) } },
     sort: SORT,
-    size: pageSize,
+    // One more than the page: a cursor is only handed out when another page has orders.
+    size: pageSize + 1,
     track_total_hits: false,
     ...(cursor !== undefined ? { search_after: decodeCursor(cursor) } : {}),
   });
-  const hits = response.hits.hits;
+  const hits = response.hits.hits.slice(0, pageSize);
   const items = hits.flatMap((hit) => (hit._source ? [hit._source] : []));
   const last = hits.at(-1);
-  const nextCursor = hits.length < pageSize || !last?.sort ? null : encodeCursor(last.sort);
+  const more = response.hits.hits.length > pageSize;
+  const nextCursor = more && last?.sort ? encodeCursor(last.sort) : null;
   return { items, nextCursor };
 }
