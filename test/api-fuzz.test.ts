@@ -26,7 +26,7 @@ import {
 } from '../api/query-inputs';
 import { createAppRouter } from '../api/router';
 import { config } from '../config/env';
-import { addMonths, ID_PATTERN } from '../domain';
+import { ID_PATTERN } from '../domain';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import {
   describeReply,

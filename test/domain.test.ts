@@ -456,7 +456,7 @@ describe('properties', () => {
   });
 });
 
-describe('report months', () => {
+describe('report month arithmetic', () => {
   it('adds months across years, keeping four-digit years (years before 1000 too)', () => {
     expect(addMonths('0001-12', 1)).toBe('0002-01');
     expect(addMonths('0999-12', 1)).toBe('1000-01');
