@@ -23,6 +23,8 @@ export const searchOrdersInput = z.strictObject({
   customerId: id.optional(),
   productId: id.optional(),
   currency: currency.optional(),
+  /** Orders counted in this report month (completed in it, in REPORT_TIMEZONE): drill-down. */
+  reportMonth: month.optional(),
   placedFrom: instant.optional(),
   placedTo: instant.optional(),
   pageSize: z.number().int().min(1).max(100).default(20),
@@ -50,6 +52,22 @@ export const topProductsInput = z
     path: ['to'],
   });
 
+/** Per-month totals over a range, for charts: each month is one monthly report. */
+export const monthlySeriesInput = z
+  .strictObject({ from: month, to: month, currency, region: id.optional(), minPosition })
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })
+  .refine((q) => q.from > q.to || monthsBetween(q.from, q.to).length <= MAX_RANGE_MONTHS, {
+    message: `the range may cover at most ${MAX_RANGE_MONTHS} months`,
+    path: ['to'],
+  });
+
 export const readModelInput = z.strictObject({ readModel: z.enum(['elasticsearch', 'redis']) });
 
 export const commandLookupInput = z.strictObject({ commandId: z.uuid('must be a UUID') });
+
+export const parkedProjectionInput = z.strictObject({
+  readModel: z.enum(['elasticsearch', 'redis']),
+  orderId: id,
+});
+
+export const reconcileInput = z.strictObject({ month });

@@ -7,6 +7,7 @@ import { authenticate, hasRole, type TokenTable } from './auth';
 import { HealthCheck, type HealthDeps } from './health';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { type AppDeps, createAppRouter } from './router';
+import { serveWebApp } from './static-files';
 import type { ApiContext } from './trpc';
 
 export interface ApiServerOptions {
@@ -96,6 +97,7 @@ export function createApiServer(options: ApiServerOptions): http.Server {
       );
       return;
     }
+    if (serveWebApp(req, res)) return;
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
