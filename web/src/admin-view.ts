@@ -39,9 +39,9 @@ function refresh(ctx: ScreenContext): void {
 /** Starts polling when the screen opens; stopped by leaveAdmin. */
 export function enterAdmin(ctx: ScreenContext): void {
   if (state.timer) return;
+  state.timer = setInterval(() => refresh(ctx), REFRESH_MS);
   if (!state.links.data) void load(ctx, state.links, () => ctx.client.admin.temporalUi.query());
   refresh(ctx);
-  state.timer = setInterval(() => refresh(ctx), REFRESH_MS);
 }
 
 export function leaveAdmin(): void {

@@ -23,6 +23,8 @@ const SCREENS: { id: Screen; label: string; role: Role }[] = [
 const RANK: Record<Role, number> = { reader: 0, writer: 1, admin: 2 };
 
 const app = document.querySelector<HTMLElement>('#app') as HTMLElement;
+// The page's "Loading…" placeholder: lit-html renders beside what is there, so it goes first.
+app.replaceChildren();
 let session: ScreenContext | null = null;
 let signInError: ShownError | null = null;
 let signingIn = false;
@@ -80,7 +82,8 @@ function signInForm() {
 
 function shell(ctx: ScreenContext) {
   const screen = currentScreen(ctx.role);
-  if (screen === 'admin') enterAdmin(ctx);
+  // After this render: entering starts loads that redraw, and a render must not nest.
+  if (screen === 'admin') queueMicrotask(() => enterAdmin(ctx));
   else leaveAdmin();
   return html`<header>
       <h1>Orders workspace</h1>
