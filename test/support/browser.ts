@@ -61,10 +61,11 @@ export async function fill(page: Page, selector: string, value: string): Promise
 }
 
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
-  // A fresh tab's state: no token from an earlier sign-in signs itself in meanwhile.
-  await page.goto(`${url}/`, { waitUntil: 'load' });
+  // A fresh tab's state, cleared on a page of the origin that runs no app: on the app
+  // itself, a stored token's sign-in still in flight would store it again.
+  await page.goto(`${url}/healthz`, { waitUntil: 'load' });
   await page.evaluate('sessionStorage.clear()');
-  await page.reload({ waitUntil: 'load' });
+  await page.goto(`${url}/`, { waitUntil: 'load' });
   await page.waitForSelector('input[name=token]');
   await page.type('input[name=token]', token);
   await page.keyboard.press('Enter');

@@ -8,15 +8,9 @@ import {
   type ScreenContext,
   spinner,
 } from './context';
+import { download } from './download';
 import { formatMinor, formatPercent } from './money';
-import {
-  compareMonths,
-  download,
-  type ReportRow,
-  rowsToCsv,
-  type SortKey,
-  sortRows,
-} from './report-rows';
+import { compareMonths, type ReportRow, rowsToCsv, type SortKey, sortRows } from './report-rows';
 
 interface Report {
   month: string;
