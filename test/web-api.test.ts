@@ -95,6 +95,14 @@ describe('reports.monthlySeries', () => {
         reader.reports.monthlySeries.query({ from: '2024-05', to: '2024-04', currency: 'EUR' }),
       ),
     ).toBe('BAD_REQUEST');
+    // A malformed end used to be enumerated month by month without end (out of memory).
+    const malformed = { from: '0000-01', to: 'x', currency: 'EUR' } as unknown as {
+      from: string;
+      to: string;
+      currency: string;
+    };
+    expect(await codeOf(reader.reports.monthlySeries.query(malformed))).toBe('BAD_REQUEST');
+    expect(await codeOf(reader.reports.topProducts.query(malformed))).toBe('BAD_REQUEST');
     const widest = await reader.reports.monthlySeries.query({
       from: '2021-01',
       to: '2023-12',
