@@ -239,39 +239,77 @@ describe('operators (admin) in the browser', () => {
     await waitFor('warm-up projected', async () =>
       (await documentVersion(warm.orderId)) === 1 ? true : undefined,
     );
-    const parkedId = await withBrokenOrdersAlias(
+    const [retried, skipped] = await withBrokenOrdersAlias(
       app.connections.es,
       config().ES_INDEX_PREFIX,
       async () => {
-        const refused = await writer.orders.place.mutate({
-          customerId: 'c-refused',
-          region: 'eu',
-          currency: 'EUR',
-          items: [{ productId: 'p-parked', quantity: 1, unitPriceMinor: 999 }],
-        });
-        const workflowId = prefixedId(parkedProjectionWorkflowId('elasticsearch', refused.orderId));
-        // The screen refreshes by itself: the parked order appears with the read model's refusal.
-        const row = `#parked tr[data-workflow="${workflowId}"]`;
-        await page.waitForSelector(row, { timeout: 45_000 });
-        expect(await textOf(page, `${row} td.failure`)).toMatch(/\S/);
+        const refused = await Promise.all(
+          ['c-refused-1', 'c-refused-2'].map((customerId) =>
+            writer.orders.place.mutate({
+              customerId,
+              region: 'eu',
+              currency: 'EUR',
+              items: [{ productId: 'p-parked', quantity: 1, unitPriceMinor: 999 }],
+            }),
+          ),
+        );
+        const parked = refused.map(({ orderId }) => ({
+          orderId,
+          workflowId: prefixedId(parkedProjectionWorkflowId('elasticsearch', orderId)),
+        }));
+        // The screen refreshes by itself: the parked orders appear with the read model's refusal.
+        for (const { workflowId } of parked) {
+          const row = `#parked tr[data-workflow="${workflowId}"]`;
+          await page.waitForSelector(row, { timeout: 45_000 });
+          expect(await textOf(page, `${row} td.failure`)).toMatch(
+            /failed to parse field \[region\]/,
+          );
+          const link = await page.$eval(`${row} a.temporal-link`, (a) => a.getAttribute('href'));
+          expect(link).toContain(`/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+        }
         await page.waitForFunction(
-          `document.querySelector('#projection-status tr[data-read-model=elasticsearch] td[data-col=failed]')?.textContent.trim() === '1'`,
+          `document.querySelector('#projection-status tr[data-read-model=elasticsearch] td[data-col=failed]')?.textContent.trim() === '2'`,
           { timeout: 15_000 },
         );
-        const link = await page.$eval(`${row} a.temporal-link`, (a) => a.getAttribute('href'));
-        expect(link).toContain(`/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
         await screenshot(page, '05-admin-parked');
-        return { workflowId, orderId: refused.orderId };
+        return parked as [(typeof parked)[0], (typeof parked)[0]];
       },
     );
-    // The cause is fixed (the alias is back): retry from the UI, a confirmed action.
-    await page.click(`button[data-action="retry:${parkedId.workflowId}"]`);
-    await page.click(`button[data-confirm="retry:${parkedId.workflowId}"]`);
-    await page.waitForSelector('#notice');
-    expect(await textOf(page, '#notice')).toContain(`Retry sent for ${parkedId.orderId}`);
+    // The cause is fixed (the alias is back): retry one from the UI and skip the other, each
+    // a confirmed action.
+    await page.click(`button[data-action="skip:${skipped.workflowId}"]`);
+    await page.click(`button[data-confirm="skip:${skipped.workflowId}"]`);
+    await waitFor('the skip noticed', async () =>
+      (await textOf(page, '#notice').catch(() => '')).includes(`Skipped ${skipped.orderId}`)
+        ? true
+        : undefined,
+    );
+    const skippedHandle = app.connections.temporal.workflow.getHandle(skipped.workflowId);
+    expect(await skippedHandle.result()).toBe('skipped');
+    await page.click(`button[data-action="retry:${retried.workflowId}"]`);
+    await page.click(`button[data-confirm="retry:${retried.workflowId}"]`);
+    await waitFor('the retry noticed', async () =>
+      (await textOf(page, '#notice').catch(() => '')).includes(`Retry sent for ${retried.orderId}`)
+        ? true
+        : undefined,
+    );
     await page.waitForSelector('#parked-empty', { timeout: 30_000 });
-    expect(await documentVersion(parkedId.orderId)).toBe(1);
+    expect(await documentVersion(retried.orderId)).toBe(1);
+    expect(await documentVersion(skipped.orderId)).toBeUndefined();
     await screenshot(page, '06-admin-retried');
+  }, 120_000);
+
+  it('rebuild a read model and follow its progress to the end', async () => {
+    await page.select('#rebuild-model', 'redis');
+    await page.click('button[data-action="rebuild"]');
+    await page.click('button[data-confirm="rebuild"]');
+    await page.waitForSelector('#rebuild-progress');
+    await page.waitForFunction(
+      `/COMPLETED/.test(document.querySelector('#rebuild-progress')?.textContent ?? '')`,
+      { timeout: 90_000 },
+    );
+    expect(await textOf(page, '#rebuild-progress')).toMatch(/phase done/);
+    await screenshot(page, '08-admin-rebuilt');
   }, 120_000);
 
   it('reconcile a month and see that nothing differs', async () => {

@@ -153,7 +153,7 @@ function rebuildPanel(ctx: ScreenContext) {
         : `Rebuild of ${state.rebuildModel} started.`;
     });
   return html`<div class="query">
-      <label>Read model <select @change=${(e: Event) => {
+      <label>Read model <select id="rebuild-model" @change=${(e: Event) => {
         state.rebuildModel = (e.target as HTMLSelectElement).value as ReadModel;
         state.rebuild = idle();
         ctx.update();
