@@ -124,6 +124,11 @@ describe('finance (reader) in the browser', () => {
     await page.click('button[data-sort=productId]');
     expect(await order()).toEqual(['p-web-b', 'p-web-a']);
     await screenshot(page, '02-report');
+    // Readable at phone width: the page itself never scrolls sideways (wide tables do, inside).
+    await page.setViewport({ width: 390, height: 844 });
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await screenshot(page, '02-report-phone');
+    await page.setViewport({ width: 1280, height: 900 });
     // JPY has no minor digits: 3 × 500 is ¥1,500.
     await showReport('2024-06', 'JPY');
     await page.waitForSelector('#products tr[data-product="p-web-yen"]');
