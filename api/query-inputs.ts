@@ -1,9 +1,36 @@
 import { z } from 'zod';
-import { monthSpan } from '../domain';
 import { currencyCode as currency, id, utcInstant as instant, month } from './input-primitives';
 
 /** The most months one range query may cover: each is an aggregation over its orders. */
 export const MAX_RANGE_MONTHS = 36;
+
+const MONTH_TEXT = /^(\d{4})-(0[1-9]|1[0-2])$/;
+const monthIndex = (m: unknown): number | null => {
+  const match = typeof m === 'string' ? MONTH_TEXT.exec(m) : null;
+  return match ? Number(match[1]) * 12 + Number(match[2]) - 1 : null;
+};
+
+/**
+ * A range's checks, computed rather than enumerated: zod runs refinements on input whose
+ * fields already failed, and listing the months up to a malformed `to` never ended.
+ */
+function rangeChecks<T extends z.ZodType<{ from: string; to: string }>>(schema: T) {
+  return schema
+    .refine(
+      (q) => {
+        const [a, b] = [monthIndex(q.from), monthIndex(q.to)];
+        return a === null || b === null || a <= b;
+      },
+      { message: 'from must not be after to', path: ['to'] },
+    )
+    .refine(
+      (q) => {
+        const [a, b] = [monthIndex(q.from), monthIndex(q.to)];
+        return a === null || b === null || b - a + 1 <= MAX_RANGE_MONTHS;
+      },
+      { message: `the range may cover at most ${MAX_RANGE_MONTHS} months`, path: ['to'] },
+    );
+}
 
 export const getOrderInput = z.strictObject({
   orderId: id,
@@ -24,6 +51,8 @@ export const searchOrdersInput = z
     customerId: id.optional(),
     productId: id.optional(),
     currency: currency.optional(),
+    /** Orders counted in this report month (completed in it, in REPORT_TIMEZONE): drill-down. */
+    reportMonth: month.optional(),
     placedFrom: instant.optional(),
     placedTo: instant.optional(),
     pageSize: z.number().int().min(1).max(100).default(20),
@@ -45,20 +74,28 @@ export const monthlyReportInput = z.strictObject({
   minPosition,
 });
 
-export const topProductsInput = z
-  .strictObject({
+export const topProductsInput = rangeChecks(
+  z.strictObject({
     from: month,
     to: month,
     currency,
     limit: z.number().int().min(1).max(100).default(10),
     minPosition,
-  })
-  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })
-  .refine((q) => q.from > q.to || monthSpan(q.from, q.to) <= MAX_RANGE_MONTHS, {
-    message: `the range may cover at most ${MAX_RANGE_MONTHS} months`,
-    path: ['to'],
-  });
+  }),
+);
+
+/** Per-month totals over a range, for charts: each month is one monthly report. */
+export const monthlySeriesInput = rangeChecks(
+  z.strictObject({ from: month, to: month, currency, region: id.optional(), minPosition }),
+);
 
 export const readModelInput = z.strictObject({ readModel: z.enum(['elasticsearch', 'redis']) });
 
 export const commandLookupInput = z.strictObject({ commandId: z.uuid('must be a UUID') });
+
+export const parkedProjectionInput = z.strictObject({
+  readModel: z.enum(['elasticsearch', 'redis']),
+  orderId: id,
+});
+
+export const reconcileInput = z.strictObject({ month });

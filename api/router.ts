@@ -5,6 +5,7 @@ import type { PartitionBusOptions } from './partition-bus';
 import { adminRouter } from './routers/admin';
 import { ordersRouter } from './routers/orders';
 import { reportsRouter } from './routers/queries';
+import { sessionRouter } from './routers/session';
 import { router } from './trpc';
 
 export interface AppDeps extends ReadModelDeps {
@@ -22,6 +23,7 @@ export function createAppRouter(deps: AppDeps) {
     orders: ordersRouter(deps),
     reports: reportsRouter(deps),
     admin: adminRouter(deps),
+    session: sessionRouter,
   });
 }
 

@@ -10,6 +10,7 @@ import { answerClientErrors, trpcErrorBody } from './http-refusals';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { projectionStatus } from './projection-status';
 import { type AppDeps, createAppRouter } from './router';
+import { serveWebApp } from './static-files';
 import { tagCorrelationId, traced } from './tracing';
 import type { ApiContext } from './trpc';
 
@@ -117,12 +118,13 @@ export function createApiServer(options: ApiServerOptions): http.Server {
         );
         return;
       }
+      if (serveWebApp(req, res)) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(
         trpcErrorBody(
           'NOT_FOUND',
           404,
-          'not found: the API is under /trpc/<procedure>, health at /healthz, /readyz and /livez',
+          'not found: the workspace is at /, the API under /trpc/<procedure>, health at /healthz, /readyz and /livez',
           -32004,
         ),
       );

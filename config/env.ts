@@ -49,6 +49,8 @@ const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).default(''),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** The Temporal Web UI, linked from the web workspace's operator screens. */
+  TEMPORAL_UI_URL: urlWithScheme(['http:', 'https:'], 'http://127.0.0.1:8233'),
   /** TLS to the Temporal frontend; on by itself when TEMPORAL_API_KEY is set. */
   TEMPORAL_TLS: flag('false'),
   TEMPORAL_TLS_CA_PATH: optionalPath,

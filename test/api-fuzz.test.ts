@@ -20,7 +20,10 @@ import {
   getOrderInput,
   MAX_RANGE_MONTHS,
   monthlyReportInput,
+  monthlySeriesInput,
+  parkedProjectionInput,
   readModelInput,
+  reconcileInput,
   searchOrdersInput,
   topProductsInput,
 } from '../api/query-inputs';
@@ -635,6 +638,7 @@ const SEARCH: ProcedureSpec = {
     idField('customerId', false),
     idField('productId', false),
     currencyField(false),
+    { ...monthField('reportMonth'), required: false },
     instantField('placedFrom'),
     instantField('placedTo'),
     intField('pageSize', 1, 100),
@@ -664,6 +668,14 @@ const MONTHLY: ProcedureSpec = {
   patternField: 'month',
   fields: [monthField('month'), currencyField(), idField('region', false)],
 };
+/** `from` plus 0 … MAX_RANGE_MONTHS - 1 months, within year 9999: the ranges the API serves. */
+const validMonthRange = fc
+  .tuple(validMonth, fc.integer({ min: 0, max: MAX_RANGE_MONTHS - 1 }))
+  .map(([from, span]) => {
+    const [y, m] = from.split('-').map(Number) as [number, number];
+    const last = Math.min(y * 12 + m - 1 + span, 9999 * 12 + 11);
+    return [from, `${String(Math.floor(last / 12)).padStart(4, '0')}-${pad2((last % 12) + 1)}`];
+  });
 const TOP_PRODUCTS: ProcedureSpec = {
   name: 'reports.topProducts',
   type: 'query',
@@ -673,17 +685,11 @@ const TOP_PRODUCTS: ProcedureSpec = {
   fields: [monthField('from'), monthField('to'), currencyField(), intField('limit', 1, 100)],
   valid: fc
     .tuple(
-      fc.integer({ min: 0, max: 9999 * 12 + 11 }),
-      fc.integer({ min: 0, max: MAX_RANGE_MONTHS - 1 }),
+      validMonthRange,
       fc.stringMatching(CURRENCY),
       fc.option(fc.integer({ min: 1, max: 100 })),
     )
-    .map(([start, span, currency, limit]) => {
-      // At most MAX_RANGE_MONTHS months, within years 0000–9999.
-      const end = Math.min(start + span, 9999 * 12 + 11);
-      const monthOf = (i: number) =>
-        `${String(Math.floor(i / 12)).padStart(4, '0')}-${pad2((i % 12) + 1)}`;
-      const [from, to] = [monthOf(start), monthOf(end)];
+    .map(([[from = '', to = ''], currency, limit]) => {
       return objectOf([
         ['from', from],
         ['to', to],
@@ -691,6 +697,42 @@ const TOP_PRODUCTS: ProcedureSpec = {
         ...(limit === null ? [] : [['limit', limit] as const]),
       ]);
     }),
+};
+const MONTHLY_SERIES: ProcedureSpec = {
+  name: 'reports.monthlySeries',
+  type: 'query',
+  role: 'reader',
+  schema: monthlySeriesInput,
+  patternField: 'currency',
+  fields: [monthField('from'), monthField('to'), currencyField(), idField('region', false)],
+  valid: fc
+    .tuple(validMonthRange, fc.stringMatching(CURRENCY), fc.option(validId))
+    .map(([[from, to], currency, region]) =>
+      objectOf([
+        ['from', from as string],
+        ['to', to as string],
+        ['currency', currency],
+        ...(region === null ? [] : [['region', region] as const]),
+      ]),
+    ),
+};
+const parkedSpec = (name: string): ProcedureSpec => ({
+  name,
+  type: 'mutation',
+  role: 'admin',
+  schema: parkedProjectionInput,
+  patternField: 'orderId',
+  fields: [readModelField, idField('orderId')],
+});
+const PARKED_RETRY = parkedSpec('admin.parked.retry');
+const PARKED_SKIP = parkedSpec('admin.parked.skip');
+const RECONCILE: ProcedureSpec = {
+  name: 'admin.reconcile',
+  type: 'mutation',
+  role: 'admin',
+  schema: reconcileInput,
+  patternField: 'month',
+  fields: [monthField('month')],
 };
 const REBUILD_PROGRESS: ProcedureSpec = {
   name: 'admin.projections.rebuildProgress',
@@ -710,6 +752,12 @@ const COMMAND_GET: ProcedureSpec = {
 };
 /** Takes no input at all. */
 const STATUS: Procedure = { name: 'admin.projections.status', type: 'query', role: 'admin' };
+const NO_INPUT: Procedure[] = [
+  STATUS,
+  { name: 'admin.parked.list', type: 'query', role: 'admin' },
+  { name: 'admin.temporalUi', type: 'query', role: 'admin' },
+  { name: 'session.whoami', type: 'query', role: 'reader' },
+];
 
 const WITH_INPUT: ProcedureSpec[] = [
   PLACE,
@@ -723,8 +771,12 @@ const WITH_INPUT: ProcedureSpec[] = [
   TOP_PRODUCTS,
   REBUILD_PROGRESS,
   COMMAND_GET,
+  MONTHLY_SERIES,
+  PARKED_RETRY,
+  PARKED_SKIP,
+  RECONCILE,
 ];
-const ALL: Procedure[] = [...WITH_INPUT, STATUS];
+const ALL: Procedure[] = [...WITH_INPUT, ...NO_INPUT];
 const MUTATIONS = WITH_INPUT.filter((p) => p.type === 'mutation');
 const isSpec = (p: Procedure): p is ProcedureSpec => 'fields' in p;
 

@@ -1,5 +1,6 @@
 import {
   condition,
+  defineQuery,
   log,
   proxyActivities,
   setHandler,
@@ -17,6 +18,15 @@ export interface ParkedProjection {
   /** Why the read model refused the order's document. */
   reason: string;
 }
+
+export interface ParkedProjectionState extends ParkedProjection {
+  /** The latest failure: the first refusal, or that of the last retry. */
+  lastError: string;
+  retries: number;
+}
+
+/** What an operator needs to decide on a parked order (answered by the workflow). */
+export const parkedProjectionQuery = defineQuery<ParkedProjectionState>('parkedProjection');
 
 export const parkedProjectionWorkflowId = (model: ReadModel, orderId: string): string =>
   `projection-parked-${model}-${orderId}`;
@@ -36,6 +46,8 @@ export async function parkedProjectionWorkflow(
 ): Promise<'projected' | 'skipped'> {
   let retries = 0;
   let skipped = false;
+  let lastError = parked.reason;
+  setHandler(parkedProjectionQuery, () => ({ ...parked, lastError, retries }));
   setHandler(retryProjectionSignal, () => {
     retries++;
   });
@@ -64,6 +76,7 @@ export async function parkedProjectionWorkflow(
       await projectOrder({ readModel: parked.readModel, orderId: parked.orderId });
       return 'projected';
     } catch (err) {
+      lastError = (err as Error).message;
       log.error('parked projection failed again; waiting for retryProjection or skipProjection', {
         ...parked,
         error: (err as Error).message,

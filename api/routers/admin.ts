@@ -20,13 +20,18 @@ import { projectionStatus } from '../projection-status';
 import { commandLookupInput, readModelInput } from '../query-inputs';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
+import { operatorProcedures } from './operators';
+import type { QueryDeps } from './queries';
 
-export function adminRouter(deps: {
-  temporal: Client;
-  pool: pg.Pool;
-  commandPath?: PartitionBusOptions;
-}) {
+export function adminRouter(
+  deps: QueryDeps & {
+    temporal: Client;
+    pool: pg.Pool;
+    commandPath?: PartitionBusOptions;
+  },
+) {
   return router({
+    ...operatorProcedures(deps),
     commands: router({
       /** Where and how a command ended: the event store's record, and its partition. */
       get: adminProcedure.input(commandLookupInput).query(async ({ input }) => {

@@ -13,11 +13,13 @@ import { getOrder, type ReadModelDeps } from '../order-queries';
 import {
   getOrderInput,
   monthlyReportInput,
+  monthlySeriesInput,
   searchOrdersInput,
   topProductsInput,
 } from '../query-inputs';
 import { waitForPosition } from '../read-your-writes';
 import { monthlyReport } from '../report-queries';
+import { monthlySeries } from '../report-series';
 import { readerProcedure, router } from '../trpc';
 
 /** Elasticsearch down, overloaded or failing: worth retrying later. */
@@ -134,6 +136,14 @@ export function reportsRouter(deps: QueryDeps) {
         }),
       );
       return { ...report, stale };
+    }),
+    monthlySeries: readerProcedure.input(monthlySeriesInput).query(async ({ input, signal }) => {
+      const stale = await staleFor(deps, input.minPosition, signal);
+      const region = input.region ?? null;
+      const months = await readModelCall('reports.monthlySeries', () =>
+        monthlySeries(deps, { from: input.from, to: input.to, currency: input.currency, region }),
+      );
+      return { from: input.from, to: input.to, currency: input.currency, region, months, stale };
     }),
     topProducts: readerProcedure.input(topProductsInput).query(async ({ input, signal }) => ({
       stale: await staleFor(deps, input.minPosition, signal),

@@ -8,6 +8,8 @@ export interface OrderSearchFilters {
   customerId?: string;
   productId?: string;
   currency?: string;
+  /** The month the order counts in for reports (its completion month in REPORT_TIMEZONE). */
+  reportMonth?: string;
   /** Inclusive, ISO-8601. */
   placedFrom?: string;
   /** Exclusive, ISO-8601. */
@@ -55,6 +57,7 @@ function filterClauses(filters: OrderSearchFilters): estypes.QueryDslQueryContai
     ['customerId', filters.customerId],
     ['productIds', filters.productId],
     ['currency', filters.currency],
+    ['reportMonth', filters.reportMonth],
   ];
   for (const [field, value] of terms) {
     if (value !== undefined) clauses.push({ term: { [field]: value } });

@@ -1,0 +1,154 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { TRPCError } from '@trpc/server';
+import { config } from '../../config/env';
+import { logger } from '../../config/logger';
+import { READ_MODELS, type ReadModel } from '../../domain/read-models';
+import { reconcileMonth } from '../../projections/reconcile';
+import { projectorWorkflowId } from '../../temporal/projectors';
+import { prefixedId, taskQueue } from '../../temporal/task-queues';
+import {
+  retryProjectionSignal,
+  skipProjectionSignal,
+} from '../../workflows/order-command-contract';
+import {
+  parkedProjectionQuery,
+  parkedProjectionWorkflowId,
+} from '../../workflows/parked-projection';
+import { rebuildWorkflowId } from '../../workflows/rebuild-read-model';
+import { parkedProjectionInput, reconcileInput } from '../query-inputs';
+import type { QueryDeps } from '../routers/queries';
+import { withTemporalDeadline } from '../temporal-calls';
+import { adminProcedure, router } from '../trpc';
+
+/** Parked orders listed at once: an operator acts on a few; a flood is for a rebuild. */
+const PARKED_LIST_LIMIT = 100;
+
+export interface ParkedEntry {
+  workflowId: string;
+  runId: string;
+  readModel: ReadModel | null;
+  orderId: string | null;
+  /** The latest failure; null when no worker answered the workflow's query. */
+  lastError: string | null;
+  retries: number | null;
+  parkedAt: string;
+}
+
+async function listParked(client: Client): Promise<ParkedEntry[]> {
+  const query = `ExecutionStatus = 'Running' AND WorkflowType = 'parkedProjectionWorkflow' AND TaskQueue = '${taskQueue('projections')}'`;
+  const found: ParkedEntry[] = [];
+  for await (const wf of client.workflow.list({ query })) {
+    found.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      readModel: null,
+      orderId: null,
+      lastError: null,
+      retries: null,
+      parkedAt: wf.startTime.toISOString(),
+    });
+    if (found.length >= PARKED_LIST_LIMIT) break;
+  }
+  return Promise.all(
+    found.map(async (entry) => {
+      try {
+        const state = await client.workflow
+          .getHandle(entry.workflowId, entry.runId)
+          .query(parkedProjectionQuery);
+        return { ...entry, ...pick(state) };
+      } catch (err) {
+        // Parked before the query existed, or no worker polling: the list still shows it.
+        logger.debug({ err, workflowId: entry.workflowId }, 'parked projection did not answer');
+        return entry;
+      }
+    }),
+  );
+}
+
+const pick = (s: {
+  readModel: ReadModel;
+  orderId: string;
+  lastError: string;
+  retries: number;
+}) => ({
+  readModel: s.readModel,
+  orderId: s.orderId,
+  lastError: s.lastError,
+  retries: s.retries,
+});
+
+async function signalParked(
+  client: Client,
+  input: { readModel: ReadModel; orderId: string },
+  action: 'retry' | 'skip',
+): Promise<{ workflowId: string; signalled: 'retryProjection' | 'skipProjection' }> {
+  const workflowId = prefixedId(parkedProjectionWorkflowId(input.readModel, input.orderId));
+  const signal = action === 'retry' ? retryProjectionSignal : skipProjectionSignal;
+  try {
+    await client.workflow.getHandle(workflowId).signal(signal);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new TRPCError({
+        code: 'NOT_FOUND',
+        message: `order ${input.orderId} is not parked for ${input.readModel} (already retried or skipped?)`,
+      });
+    }
+    throw err;
+  }
+  logger.info({ workflowId, action }, 'parked projection signalled by an operator');
+  return { workflowId, signalled: action === 'retry' ? 'retryProjection' : 'skipProjection' };
+}
+
+/** The operators' screens: parked orders, retry and skip, reconciliation, Temporal links. */
+export function operatorProcedures(deps: QueryDeps & { temporal: Client }) {
+  const call = <T>(what: string, fn: () => Promise<T>) =>
+    withTemporalDeadline(deps.temporal, what, fn);
+  return {
+    parked: router({
+      list: adminProcedure.query(() =>
+        call('admin.parked.list', async () => ({
+          parked: await listParked(deps.temporal),
+          limit: PARKED_LIST_LIMIT,
+        })),
+      ),
+      retry: adminProcedure
+        .input(parkedProjectionInput)
+        .mutation(({ input }) =>
+          call('admin.parked.retry', () => signalParked(deps.temporal, input, 'retry')),
+        ),
+      skip: adminProcedure
+        .input(parkedProjectionInput)
+        .mutation(({ input }) =>
+          call('admin.parked.skip', () => signalParked(deps.temporal, input, 'skip')),
+        ),
+    }),
+    reconcile: adminProcedure.input(reconcileInput).mutation(({ input }) =>
+      reconcileMonth(
+        {
+          pool: deps.pool,
+          es: deps.es,
+          redis: deps.redis,
+          esPrefix: deps.esPrefix,
+          redisPrefix: deps.redisPrefix,
+          timeZone: deps.reportTimeZone,
+        },
+        input.month,
+      ),
+    ),
+    temporalUi: adminProcedure.query(() => ({
+      url: config().TEMPORAL_UI_URL.replace(/\/+$/, ''),
+      namespace: config().TEMPORAL_NAMESPACE,
+      workflows: {
+        projectors: READ_MODELS.map((readModel) => ({
+          readModel,
+          workflowId: projectorWorkflowId(readModel),
+        })),
+        rebuilds: READ_MODELS.map((readModel) => ({
+          readModel,
+          workflowId: prefixedId(rebuildWorkflowId(readModel)),
+        })),
+      },
+    })),
+  };
+}

@@ -1,0 +1,223 @@
+import { html, nothing } from 'lit-html';
+import {
+  currentMonth,
+  errorBox,
+  idle,
+  load,
+  previousMonth,
+  type ScreenContext,
+  spinner,
+} from './context';
+import { download } from './download';
+import { formatMinor, formatPercent } from './money';
+import { compareMonths, type ReportRow, rowsToCsv, type SortKey, sortRows } from './report-rows';
+
+interface Report {
+  month: string;
+  currency: string;
+  region: string | null;
+  source: 'live' | 'rollup';
+  generatedAt: string;
+  totals: { orderCount: number; totalQuantity: number; totalSalesMinor: number };
+  rows: ReportRow[];
+}
+
+interface DrillOrder {
+  orderId: string;
+  customerId: string;
+  region: string;
+  completedAt: string | null;
+  totalMinor: number;
+  quantity: number;
+}
+
+const state = {
+  month: currentMonth(),
+  currency: 'EUR',
+  region: '',
+  sort: { key: 'totalSalesMinor' as SortKey, descending: true },
+  report: idle<Report>(),
+  drill: {
+    productId: null as string | null,
+    orders: idle<{ items: DrillOrder[]; more: boolean }>(),
+  },
+};
+
+async function loadReport(ctx: ScreenContext): Promise<void> {
+  const q = {
+    currency: state.currency.trim().toUpperCase(),
+    ...(state.region.trim() ? { region: state.region.trim() } : {}),
+  };
+  state.drill.productId = null;
+  await load(ctx, state.report, async () => {
+    const [current, previous] = await Promise.all([
+      ctx.client.reports.monthly.query({ month: state.month, ...q }),
+      ctx.client.reports.monthly.query({ month: previousMonth(state.month), ...q }),
+    ]);
+    return {
+      month: current.month,
+      currency: current.currency,
+      region: current.region,
+      source: current.source,
+      generatedAt: current.generatedAt,
+      totals: current.totals,
+      rows: compareMonths(current.products, previous.products),
+    };
+  });
+}
+
+async function drillDown(ctx: ScreenContext, report: Report, productId: string): Promise<void> {
+  state.drill.productId = productId;
+  await load(ctx, state.drill.orders, async () => {
+    const page = await ctx.client.orders.search.query({
+      status: 'completed',
+      reportMonth: report.month,
+      productId,
+      currency: report.currency,
+      ...(report.region ? { region: report.region } : {}),
+      pageSize: 100,
+    });
+    return {
+      items: page.items.map((o) => ({
+        orderId: o.orderId,
+        customerId: o.customerId,
+        region: o.region,
+        completedAt: o.completedAt,
+        totalMinor: o.items
+          .filter((i) => i.productId === productId)
+          .reduce((sum, i) => sum + i.lineTotalMinor, 0),
+        quantity: o.items
+          .filter((i) => i.productId === productId)
+          .reduce((sum, i) => sum + i.quantity, 0),
+      })),
+      more: page.nextCursor !== null,
+    };
+  });
+}
+
+const COLUMNS: { key: SortKey; label: string; numeric: boolean }[] = [
+  { key: 'productId', label: 'Product', numeric: false },
+  { key: 'orderCount', label: 'Orders', numeric: true },
+  { key: 'totalQuantity', label: 'Quantity', numeric: true },
+  { key: 'totalSalesMinor', label: 'Net sales', numeric: true },
+  { key: 'avgUnitPriceMinor', label: 'Avg unit price', numeric: true },
+  { key: 'changeMinor', label: 'Change vs previous month', numeric: true },
+  { key: 'changeRatio', label: 'Change %', numeric: true },
+];
+
+function sortBy(ctx: ScreenContext, key: SortKey): void {
+  state.sort =
+    state.sort.key === key
+      ? { key, descending: !state.sort.descending }
+      : { key, descending: key !== 'productId' };
+  ctx.update();
+}
+
+function cell(row: ReportRow, key: SortKey, currency: string): string {
+  switch (key) {
+    case 'productId':
+      return row.productId;
+    case 'totalSalesMinor':
+    case 'avgUnitPriceMinor':
+    case 'changeMinor':
+      return formatMinor(row[key], currency);
+    case 'changeRatio':
+      return formatPercent(row.changeRatio);
+    default:
+      return new Intl.NumberFormat().format(row[key]);
+  }
+}
+
+function reportTable(ctx: ScreenContext, report: Report) {
+  const rows = sortRows(report.rows, state.sort.key, state.sort.descending);
+  const csvName = `report-${report.month}-${report.currency}${report.region ? `-${report.region}` : ''}.csv`;
+  return html`
+    <section class="summary" aria-label="Totals">
+      <div><span>Net sales</span><strong data-total="sales">${formatMinor(report.totals.totalSalesMinor, report.currency)}</strong></div>
+      <div><span>Orders</span><strong data-total="orders">${report.totals.orderCount}</strong></div>
+      <div><span>Quantity</span><strong data-total="quantity">${report.totals.totalQuantity}</strong></div>
+      <div><span>Source</span><strong data-source>${report.source}</strong></div>
+      <div><span>Generated</span><strong><time datetime=${report.generatedAt}>${new Date(report.generatedAt).toLocaleString()}</time></strong></div>
+    </section>
+    <p>
+      <button type="button" id="export-csv" @click=${() => download(csvName, rowsToCsv(rows, report.currency))}>
+        Export CSV
+      </button>
+    </p>
+    <div class="table-wrap">
+      <table id="products">
+        <thead><tr>
+          ${COLUMNS.map((c) => {
+            const active = state.sort.key === c.key;
+            const sort = active ? (state.sort.descending ? 'descending' : 'ascending') : 'none';
+            return html`<th aria-sort=${sort} class=${c.numeric ? 'num' : ''}>
+              <button type="button" class="sort" data-sort=${c.key} @click=${() => sortBy(ctx, c.key)}>
+                ${c.label}${active ? (state.sort.descending ? ' ▼' : ' ▲') : ''}
+              </button></th>`;
+          })}
+          <th>Drill-down</th>
+        </tr></thead>
+        <tbody>
+          ${rows.length === 0 ? html`<tr><td colspan="8">No completed orders in this month.</td></tr>` : nothing}
+          ${rows.map(
+            (r) => html`<tr data-product=${r.productId}>
+              ${COLUMNS.map((c) => html`<td class=${c.numeric ? 'num' : ''} data-col=${c.key}>${cell(r, c.key, report.currency)}</td>`)}
+              <td><button type="button" class="drill" @click=${() => drillDown(ctx, report, r.productId)}>Orders</button></td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    ${drillPanel(report)}
+  `;
+}
+
+function drillPanel(report: Report) {
+  const { productId, orders } = state.drill;
+  if (!productId) return nothing;
+  return html`<section id="drilldown" aria-live="polite">
+    <h3>Orders of ${productId} counted in ${report.month}</h3>
+    ${spinner(orders.loading)} ${errorBox(orders.error)}
+    ${
+      orders.data
+        ? html`<div class="table-wrap"><table>
+          <thead><tr><th>Order</th><th>Customer</th><th>Region</th><th>Completed</th><th class="num">Quantity</th><th class="num">Amount</th></tr></thead>
+          <tbody>${orders.data.items.map(
+            (
+              o,
+            ) => html`<tr data-order=${o.orderId}><td>${o.orderId}</td><td>${o.customerId}</td><td>${o.region}</td>
+              <td>${o.completedAt ? new Date(o.completedAt).toLocaleString() : ''}</td>
+              <td class="num">${o.quantity}</td><td class="num">${formatMinor(o.totalMinor, report.currency)}</td></tr>`,
+          )}</tbody></table></div>
+          ${orders.data.more ? html`<p>Showing the newest 100.</p>` : nothing}`
+        : nothing
+    }
+  </section>`;
+}
+
+export function reportScreen(ctx: ScreenContext) {
+  const r = state.report;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void loadReport(ctx);
+  };
+  return html`<h2>Monthly report</h2>
+    <form class="query" @submit=${submit}>
+      <label>Month <input name="month" type="month" required .value=${state.month}
+        @input=${(e: Event) => {
+          state.month = (e.target as HTMLInputElement).value;
+        }} /></label>
+      <label>Currency <input name="currency" required pattern="[A-Za-z]{3}" maxlength="3" size="4" .value=${state.currency}
+        @input=${(e: Event) => {
+          state.currency = (e.target as HTMLInputElement).value;
+        }} /></label>
+      <label>Region <input name="region" placeholder="all" .value=${state.region}
+        @input=${(e: Event) => {
+          state.region = (e.target as HTMLInputElement).value;
+        }} /></label>
+      <button type="submit" ?disabled=${r.loading}>Show report</button>
+      ${spinner(r.loading)}
+    </form>
+    ${errorBox(r.error)}
+    ${r.data ? reportTable(ctx, r.data) : nothing}`;
+}
