@@ -29,7 +29,7 @@ import {
 } from '../api/query-inputs';
 import { createAppRouter } from '../api/router';
 import { config } from '../config/env';
-import { ID_PATTERN } from '../domain';
+import { addMonths, ID_PATTERN, monthIn } from '../domain';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import {
   describeReply,
@@ -1656,13 +1656,19 @@ describe('valid queries never fail on the server', () => {
   );
 
   it(
-    'reports.monthly: any valid month, currency and region → 200',
+    'reports.monthly: any valid month, currency and region → 200, or 404 for a month past retention',
     async () => {
+      const cutoff = addMonths(
+        monthIn(new Date(), config().REPORT_TIMEZONE),
+        -config().READ_MODEL_RETENTION_MONTHS,
+      );
       await nothingPersisted('valid-monthly', () =>
         fc.assert(
           fc.asyncProperty(validInput(MONTHLY), async (input) => {
             const res = await callJson(MONTHLY, input, 'reader');
-            expect(res.reply.status, describeReply(res.reply, res.sent)).toBe(200);
+            const expired = String((input as { month: string }).month) < cutoff;
+            expect(res.reply.status, describeReply(res.reply, res.sent)).toBe(expired ? 404 : 200);
+            if (expired) expect(res.reply.text).toMatch(/past the read models' retention/);
           }),
           runs(40, PROPERTY_TIMEOUT),
         ),
