@@ -50,7 +50,11 @@ describe.each(paths)('commands with no command worker running ($name)', ({ parti
     }
 
     // Workers back: the command may have run meanwhile; the resend gets that one result.
-    const withWorkers = await startTestApp(['commands'], { commandPath });
+    // With the default deadline: the partition's first task after a gap may wait out the
+    // sticky queue of an earlier file's stopped worker (10 s) before a worker takes it.
+    const withWorkers = await startTestApp(['commands'], {
+      commandPath: { ...commandPath, deadlineMs: config().COMMAND_DEADLINE_MS },
+    });
     try {
       const writer = withWorkers.client('writer');
       const reply = await writer.orders.place.mutate(placeInput(commandId));
