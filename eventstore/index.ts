@@ -4,4 +4,6 @@ export * from './errors';
 export * from './event-store';
 export * from './migrate';
 export * from './pool';
+export * from './restore';
+export * from './streams-started';
 export * from './types';

@@ -30,6 +30,11 @@ export interface RebuildProgress {
   ordersWritten: number;
   startedAt: string;
   swappedAt: string | null;
+  /**
+   * Swap even when the rebuilt index holds fewer orders than the one it replaces (absent in
+   * runs started before the option: not forced).
+   */
+  force?: boolean;
   /** Catch-up goes on until the store's read horizon passes this (see swapToRebuiltIndex). */
   watermark: string | null;
   finishedAt: string | null;
@@ -83,7 +88,10 @@ export async function rebuildReadModelWorkflow(
       if (progress.phase === 'copying') {
         // Caught up with the store as it was: readers switch now; what committed since
         // is picked up by the catch-up pass (writes are versioned, so overlap is harmless).
-        const swap = await act.swapToRebuiltIndex(progress.index);
+        const swap = await act.swapToRebuiltIndex(progress.index, {
+          force: progress.force ?? false,
+          checkpoint: progress.checkpoint,
+        });
         progress.phase = 'catching-up';
         progress.swappedAt = new Date().toISOString();
         progress.watermark = swap.watermark;

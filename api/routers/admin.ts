@@ -17,7 +17,7 @@ import {
 } from '../../workflows/rebuild-read-model';
 import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
-import { commandLookupInput, readModelInput } from '../query-inputs';
+import { commandLookupInput, readModelInput, rebuildInput } from '../query-inputs';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 import { operatorProcedures } from './operators';
@@ -64,10 +64,10 @@ export function adminRouter(
         ),
       })),
       rebuild: adminProcedure
-        .input(readModelInput)
+        .input(rebuildInput)
         .mutation(({ input }) =>
           withTemporalDeadline(deps.temporal, 'admin.projections.rebuild', () =>
-            startRebuild(deps.temporal, input.readModel),
+            startRebuild(deps.temporal, input.readModel, input.force ?? false),
           ),
         ),
       rebuildProgress: adminProcedure
@@ -82,7 +82,7 @@ export function adminRouter(
 }
 
 /** Starts a rebuild, or reports the one already running for that read model. */
-async function startRebuild(client: Client, readModel: ReadModel) {
+async function startRebuild(client: Client, readModel: ReadModel, force: boolean) {
   const workflowId = prefixedId(rebuildWorkflowId(readModel));
   let alreadyRunning = false;
   try {
@@ -100,6 +100,7 @@ async function startRebuild(client: Client, readModel: ReadModel) {
           ordersWritten: 0,
           startedAt: new Date().toISOString(),
           swappedAt: null,
+          force,
           watermark: null,
           finishedAt: null,
         },
@@ -120,7 +121,13 @@ async function startRebuild(client: Client, readModel: ReadModel) {
 async function rebuildProgress(
   client: Client,
   readModel: ReadModel,
-): Promise<{ workflowId: string; status: string; progress: RebuildProgress | null }> {
+): Promise<{
+  workflowId: string;
+  status: string;
+  progress: RebuildProgress | null;
+  /** Why a failed rebuild stopped (a refusal names its fix). */
+  error?: string;
+}> {
   const workflowId = prefixedId(rebuildWorkflowId(readModel));
   const handle = client.workflow.getHandle<typeof rebuildReadModelWorkflow>(workflowId);
   try {
@@ -131,6 +138,13 @@ async function rebuildProgress(
         status: status.name,
         progress: await handle.query(rebuildProgressQuery),
       };
+    }
+    if (status.name === 'FAILED') {
+      const error = await handle.result().then(
+        () => 'failed',
+        (err: unknown) => failureMessage(err),
+      );
+      return { workflowId, status: status.name, progress: null, error };
     }
     const progress = status.name === 'COMPLETED' ? await handle.result() : null;
     return { workflowId, status: status.name, progress };
@@ -143,4 +157,11 @@ async function rebuildProgress(
     }
     throw err;
   }
+}
+
+/** The innermost message of a workflow failure: the activity's own refusal. */
+function failureMessage(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(err);
 }
