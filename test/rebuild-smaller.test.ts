@@ -55,6 +55,8 @@ describe('a rebuilt index smaller than the one it replaces', () => {
     });
 
     const admin = app.client('admin');
+    // A store not restored from elsewhere: the status has nothing to say about it.
+    expect((await admin.admin.projections.status.query()).restoredEvents).toBeNull();
     await admin.admin.projections.rebuild.mutate({ readModel: 'elasticsearch' });
     const refused = await rebuildEnded();
     expect(refused.status).toBe('FAILED');
