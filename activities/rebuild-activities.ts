@@ -7,6 +7,8 @@ import {
   checkRestoredEvents,
   type EventStore,
   type GlobalCheckpoint,
+  type HeldBack,
+  heldBackAt,
   restoredEventsMessage,
   streamsStartedAfter,
 } from '../eventstore';
@@ -54,6 +56,11 @@ export interface RebuildBatchResult {
   orders: number;
   /** The read's horizon: transactions below it had all finished. */
   horizon: string;
+  /**
+   * On a short page: the transaction still open at the horizon, holding the rebuild back
+   * (null when none is; absent from results of workers before this field).
+   */
+  heldBack?: HeldBack | null;
 }
 
 /**
@@ -91,6 +98,8 @@ export function createRebuildActivities(deps: RebuildDeps) {
         events: page.events.length,
         orders: docs.length,
         horizon: page.horizon,
+        // Only a short page can be waiting for a transaction; a full one reads on anyway.
+        heldBack: page.events.length < limit ? await heldBackAt(deps.pool, page.horizon) : null,
       };
     },
 

@@ -2,6 +2,7 @@ export * from './append-listener';
 export * from './checkpoints';
 export * from './errors';
 export * from './event-store';
+export * from './held-back';
 export * from './migrate';
 export * from './pool';
 export * from './restore';

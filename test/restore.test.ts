@@ -203,3 +203,42 @@ describe('a logical restore of the event store', () => {
     expect(await currentOrdersIndex(es, esPrefix)).toBe(forced);
   });
 });
+
+describe('a rebuild held back by a transaction left open', () => {
+  it('says so in its batch result: the open transaction, its age and the events waiting', async () => {
+    const store = new EventStore(pool);
+    const act = createRebuildActivities({
+      store,
+      pool,
+      es,
+      redis,
+      esPrefix,
+      redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
+      reportTimeZone: 'UTC',
+    });
+    const index = await createNextOrdersIndex(es, esPrefix);
+    const start = await copyInto(act, index);
+    const open = new pg.Client({ connectionString: databaseUrl.toString() });
+    await open.connect();
+    try {
+      await open.query('begin');
+      const { rows } = await open.query<{ pid: number }>(
+        'select pg_backend_pid() as pid, pg_current_xact_id()',
+      );
+      const [order] = generateOrders(1, 9);
+      if (!order) throw new Error('no order generated');
+      await store.appendBatch(orderAppends({ ...order, orderId: `${order.orderId}-held` }));
+
+      const held = await act.rebuildBatch({ index, after: start, limit: 100 });
+      expect(held.events).toBe(0);
+      expect(held.heldBack).toMatchObject({ pid: rows[0]?.pid, eventsWaiting: 2 });
+      expect(held.heldBack?.transactionAgeSeconds).toBeGreaterThanOrEqual(0);
+    } finally {
+      await open.query('rollback');
+      await open.end();
+    }
+    const free = await act.rebuildBatch({ index, after: start, limit: 100 });
+    expect(free.events).toBe(2);
+    expect(free.heldBack).toBeNull();
+  });
+});

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RebuildActivities } from '../activities/rebuild-activities';
+import type { HeldBack } from '../eventstore/held-back';
 import type { GlobalCheckpoint } from '../eventstore/types';
 import type { ReadModel } from './order-command-contract';
 
@@ -35,6 +36,12 @@ export interface RebuildProgress {
    * runs started before the option: not forced).
    */
   force?: boolean;
+  /**
+   * A transaction left open that the last batch found at its horizon: events committed
+   * after it wait (the catch-up cannot end) until it ends. Null when none; absent in runs
+   * started before the field.
+   */
+  heldBack?: HeldBack | null;
   /** Catch-up goes on until the store's read horizon passes this (see swapToRebuiltIndex). */
   watermark: string | null;
   finishedAt: string | null;
@@ -84,6 +91,8 @@ export async function rebuildReadModelWorkflow(
     progress.checkpoint = result.checkpoint;
     progress.eventsRead += result.events;
     progress.ordersWritten += result.orders;
+    // State only, from the activity's result: no new command, so histories replay as before.
+    progress.heldBack = result.heldBack ?? null;
     if (result.events < limit) {
       if (progress.phase === 'copying') {
         // Caught up with the store as it was: readers switch now; what committed since
