@@ -158,8 +158,10 @@ async function refuseSmallerIndex(
     ? await streamsStartedAfter(deps.pool, checkpoint, orderStreamId(''))
     : 0;
   if (rebuilt + startedSince >= replaced) return;
+  // A forced rebuild starts over in a new index: this one would only be left behind.
+  await deps.es.indices.delete({ index, ignore_unavailable: true });
   throw ApplicationFailure.nonRetryable(
-    `the rebuilt index ${index} holds ${rebuilt} orders, fewer than the ${replaced} of ${current} it would replace (${startedSince} orders started since the copy): not swapped, ${current} stays in use. If the event store really holds fewer orders, start the rebuild again with admin.projections.rebuild { readModel: 'elasticsearch', force: true }`,
+    `the rebuilt index ${index} holds ${rebuilt} orders, fewer than the ${replaced} of ${current} it would replace (${startedSince} orders started since the copy): not swapped and deleted, ${current} stays in use. If the event store really holds fewer orders, start the rebuild again with admin.projections.rebuild { readModel: 'elasticsearch', force: true }`,
     REBUILT_INDEX_SMALLER,
   );
 }

@@ -63,6 +63,10 @@ describe('a rebuilt index smaller than the one it replaces', () => {
     expect(refused.error).toMatch(/holds \d+ orders, fewer than the \d+ of .* force: true/);
     expect(await currentOrdersIndex(es, prefix)).toBe(live);
     expect(await readOrderDocument(es, alias, 'ghost')).not.toBeNull();
+    // The refused index is not left behind.
+    const rebuilt = refused.error?.match(/the rebuilt index (\S+) holds/)?.[1] ?? '';
+    expect(rebuilt).not.toBe('');
+    expect(await es.indices.exists({ index: rebuilt })).toBe(false);
 
     await admin.admin.projections.rebuild.mutate({ readModel: 'elasticsearch', force: true });
     await waitFor(

@@ -164,6 +164,7 @@ describe('a logical restore of the event store', () => {
     expect(refusedSwap.message).toContain(`holds 0 orders, fewer than the ${orders}`);
     expect(refusedSwap.message).toContain('force: true');
     expect(await currentOrdersIndex(es, esPrefix)).toBe(full);
+    expect(await es.indices.exists({ index: empty })).toBe(false);
 
     // The documented step, as an operator runs it.
     const { stdout, stderr } = await promisify(execFile)(
