@@ -1,8 +1,23 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
-import type { EventStore, GlobalCheckpoint } from '../eventstore';
+import type pg from 'pg';
+import { orderStreamId } from '../domain';
+import {
+  checkRestoredEvents,
+  type EventStore,
+  type GlobalCheckpoint,
+  type HeldBack,
+  heldBackAt,
+  restoredEventsMessage,
+  streamsStartedAfter,
+} from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
-import { createNextOrdersIndex, swapOrdersAlias } from '../projections/elasticsearch/orders-index';
+import {
+  createNextOrdersIndex,
+  currentOrdersIndex,
+  swapOrdersAlias,
+} from '../projections/elasticsearch/orders-index';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import { latestOrderDocuments } from '../projections/order-documents';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis/clear';
@@ -10,6 +25,7 @@ import { heartbeating } from './keep-alive';
 
 export interface RebuildDeps {
   store: EventStore;
+  pool: pg.Pool;
   es: EsClient;
   redis: Redis;
   esPrefix: string;
@@ -23,12 +39,28 @@ export interface RebuildBatchInput {
   limit: number;
 }
 
+/** Non-retryable failure types of the rebuild: retrying cannot change the answer. */
+export const RESTORED_EVENTS_INVISIBLE = 'RestoredEventsInvisible';
+export const REBUILT_INDEX_SMALLER = 'RebuiltIndexSmaller';
+
+export interface SwapOptions {
+  /** Swap even when the rebuilt index holds fewer orders than the one it replaces. */
+  force: boolean;
+  /** Where the copy stopped: orders started after it are not in the rebuilt index yet. */
+  checkpoint: GlobalCheckpoint;
+}
+
 export interface RebuildBatchResult {
   checkpoint: GlobalCheckpoint;
   events: number;
   orders: number;
   /** The read's horizon: transactions below it had all finished. */
   horizon: string;
+  /**
+   * On a short page: the transaction still open at the horizon, holding the rebuild back
+   * (null when none is; absent from results of workers before this field).
+   */
+  heldBack?: HeldBack | null;
 }
 
 /**
@@ -37,7 +69,18 @@ export interface RebuildBatchResult {
  */
 export function createRebuildActivities(deps: RebuildDeps) {
   return heartbeating({
+    /**
+     * Refuses when the store's events were restored from another cluster: the reader would
+     * see none of them, and the rebuild would end in an empty index.
+     */
     async createRebuildIndex(): Promise<string> {
+      const restore = await checkRestoredEvents(deps.pool);
+      if (restore.restored) {
+        throw ApplicationFailure.nonRetryable(
+          restoredEventsMessage(restore),
+          RESTORED_EVENTS_INVISIBLE,
+        );
+      }
       return createNextOrdersIndex(deps.es, deps.esPrefix);
     },
 
@@ -55,6 +98,8 @@ export function createRebuildActivities(deps: RebuildDeps) {
         events: page.events.length,
         orders: docs.length,
         horizon: page.horizon,
+        // Only a short page can be waiting for a transaction; a full one reads on anyway.
+        heldBack: page.events.length < limit ? await heldBackAt(deps.pool, page.horizon) : null,
       };
     },
 
@@ -63,7 +108,12 @@ export function createRebuildActivities(deps: RebuildDeps) {
      * the swap, is where the catch-up may stop: every event committed before the swap (so
      * possibly projected into the old index only) comes from a transaction below it.
      */
-    async swapToRebuiltIndex(index: string): Promise<{ previous: string[]; watermark: string }> {
+    async swapToRebuiltIndex(
+      index: string,
+      // Absent when scheduled by a worker from before the option: checked, not forced.
+      options?: SwapOptions,
+    ): Promise<{ previous: string[]; watermark: string }> {
+      if (!options?.force) await refuseSmallerIndex(deps, index, options?.checkpoint);
       const previous = await swapOrdersAlias(deps.es, deps.esPrefix, index);
       return { previous, watermark: await deps.store.watermark() };
     },
@@ -82,6 +132,38 @@ export function createRebuildActivities(deps: RebuildDeps) {
         : reports;
     },
   });
+}
+
+/**
+ * Throws a non-retryable failure when the rebuilt index holds fewer orders than the alias's
+ * current index, allowing for the orders started after the copy's checkpoint (live
+ * projections put those in the current index only, until the catch-up): a smaller index
+ * means the rebuild did not see events the old one was built from (a restore, a store
+ * emptied by mistake), and swapping would drop the full index for good.
+ */
+async function refuseSmallerIndex(
+  deps: RebuildDeps,
+  index: string,
+  checkpoint: GlobalCheckpoint | undefined,
+): Promise<void> {
+  const current = await currentOrdersIndex(deps.es, deps.esPrefix);
+  if (!current || current === index) return;
+  await deps.es.indices.refresh({ index: [index, current] });
+  const [rebuilt, replaced] = await Promise.all([
+    deps.es.count({ index }).then((r) => r.count),
+    deps.es.count({ index: current }).then((r) => r.count),
+  ]);
+  if (rebuilt >= replaced) return;
+  const startedSince = checkpoint
+    ? await streamsStartedAfter(deps.pool, checkpoint, orderStreamId(''))
+    : 0;
+  if (rebuilt + startedSince >= replaced) return;
+  // A forced rebuild starts over in a new index: this one would only be left behind.
+  await deps.es.indices.delete({ index, ignore_unavailable: true });
+  throw ApplicationFailure.nonRetryable(
+    `the rebuilt index ${index} holds ${rebuilt} orders, fewer than the ${replaced} of ${current} it would replace (${startedSince} orders started since the copy): not swapped and deleted, ${current} stays in use. If the event store really holds fewer orders, start the rebuild again with admin.projections.rebuild { readModel: 'elasticsearch', force: true }`,
+    REBUILT_INDEX_SMALLER,
+  );
 }
 
 export type RebuildActivities = ReturnType<typeof createRebuildActivities>;

@@ -91,6 +91,12 @@ export const monthlySeriesInput = rangeChecks(
 
 export const readModelInput = z.strictObject({ readModel: z.enum(['elasticsearch', 'redis']) });
 
+/** Starting a rebuild: `force` swaps in a rebuilt index even when it holds fewer orders. */
+export const rebuildInput = z.strictObject({
+  readModel: z.enum(['elasticsearch', 'redis']),
+  force: z.boolean().optional(),
+});
+
 export const commandLookupInput = z.strictObject({ commandId: z.uuid('must be a UUID') });
 
 export const parkedProjectionInput = z.strictObject({

@@ -260,6 +260,7 @@ async function rebuildOnce(
   const { totals: bulk, stop: stopTimingBulk } = timeBulkRequests(es);
   const act = createRebuildActivities({
     store,
+    pool,
     es,
     redis,
     esPrefix: ES_PREFIX,
@@ -294,7 +295,8 @@ async function rebuildOnce(
   const copyMs = performance.now() - t0;
   const cpuAfter = cpuSnapshot();
   const s0 = performance.now();
-  const swap = await act.swapToRebuiltIndex(index);
+  // Forced: a copy cut short by the budget is swapped in all the same (measured, not served).
+  const swap = await act.swapToRebuiltIndex(index, { force: true, checkpoint: after });
   await act.dropIndices(swap.previous);
   // Catch-up: nothing is written meanwhile here, so one batch finds the store drained.
   if (complete) await act.rebuildBatch({ index, after, limit });

@@ -1,14 +1,21 @@
 import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
-import { migrate } from '../eventstore';
+import { checkRestoredEvents, migrate, restoredEventsMessage } from '../eventstore';
 import { installTemporalLogging } from './logging';
 import { applySchedules } from './schedules';
 import { createWorkers, type QueueName, type RunningWorkers } from './worker';
 
-/** Event store migrations, then the schedules (unless APPLY_SCHEDULES=false). */
+/**
+ * Event store migrations, a check for events restored from another cluster, then the
+ * schedules (unless APPLY_SCHEDULES=false).
+ */
 async function prepare(connections: Connections): Promise<void> {
   await migrate(connections.pool);
+  // Said loudly at start rather than found out from an empty rebuild: the workers still
+  // run (commands work), but no reader sees the restored events until the step is run.
+  const restore = await checkRestoredEvents(connections.pool);
+  if (restore.restored) logger.error(restore, restoredEventsMessage(restore));
   if (config().APPLY_SCHEDULES) {
     const applied = await applySchedules(connections.temporal, {
       timeZone: config().REPORT_TIMEZONE,

@@ -23,6 +23,7 @@ import {
   monthlySeriesInput,
   parkedProjectionInput,
   readModelInput,
+  rebuildInput,
   reconcileInput,
   searchOrdersInput,
   topProductsInput,
@@ -604,13 +605,19 @@ const REFUND: ProcedureSpec = {
   patternField: 'orderId',
   fields: [commandIdField, idField('orderId'), reasonField, atField],
 };
+const forceField: Field = {
+  name: 'force',
+  required: false,
+  valid: fc.boolean(),
+  invalid: fc.constantFrom<Json>('true', 'false', 1, 0, null, [], {}),
+};
 const REBUILD: ProcedureSpec = {
   name: 'admin.projections.rebuild',
   type: 'mutation',
   role: 'admin',
-  schema: readModelInput,
+  schema: rebuildInput,
   patternField: 'readModel',
-  fields: [readModelField],
+  fields: [readModelField, forceField],
 };
 const GET: ProcedureSpec = {
   name: 'orders.get',

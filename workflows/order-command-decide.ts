@@ -73,6 +73,9 @@ export async function handle(input: OrderCommandInput): Promise<CommandOutcome> 
     const loaded = await loadOrder(input);
     if (loaded.kind === 'processed') return { ok: true, reply: loaded.reply };
     if (loaded.kind === 'commandIdConflict') return commandIdConflict(input);
+    // Recorded by the activity. No patch needed: histories from before never hold this
+    // result, so they replay down the old path with the same commands.
+    if (loaded.kind === 'refused') return { ok: false, error: loaded.error };
 
     const decision = decide(input.command, loaded.state);
     if (!decision.ok) return decision;

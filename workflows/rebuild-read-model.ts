@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RebuildActivities } from '../activities/rebuild-activities';
+import type { HeldBack } from '../eventstore/held-back';
 import type { GlobalCheckpoint } from '../eventstore/types';
 import type { ReadModel } from './order-command-contract';
 
@@ -30,6 +31,17 @@ export interface RebuildProgress {
   ordersWritten: number;
   startedAt: string;
   swappedAt: string | null;
+  /**
+   * Swap even when the rebuilt index holds fewer orders than the one it replaces (absent in
+   * runs started before the option: not forced).
+   */
+  force?: boolean;
+  /**
+   * A transaction left open that the last batch found at its horizon: events committed
+   * after it wait (the catch-up cannot end) until it ends. Null when none; absent in runs
+   * started before the field.
+   */
+  heldBack?: HeldBack | null;
   /** Catch-up goes on until the store's read horizon passes this (see swapToRebuiltIndex). */
   watermark: string | null;
   finishedAt: string | null;
@@ -79,11 +91,16 @@ export async function rebuildReadModelWorkflow(
     progress.checkpoint = result.checkpoint;
     progress.eventsRead += result.events;
     progress.ordersWritten += result.orders;
+    // State only, from the activity's result: no new command, so histories replay as before.
+    progress.heldBack = result.heldBack ?? null;
     if (result.events < limit) {
       if (progress.phase === 'copying') {
         // Caught up with the store as it was: readers switch now; what committed since
         // is picked up by the catch-up pass (writes are versioned, so overlap is harmless).
-        const swap = await act.swapToRebuiltIndex(progress.index);
+        const swap = await act.swapToRebuiltIndex(progress.index, {
+          force: progress.force ?? false,
+          checkpoint: progress.checkpoint,
+        });
         progress.phase = 'catching-up';
         progress.swappedAt = new Date().toISOString();
         progress.watermark = swap.watermark;

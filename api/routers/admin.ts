@@ -4,7 +4,7 @@ import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
 import { config } from '../../config/env';
 import { orderIdOfStream, partitionOf } from '../../domain';
-import { EventStore } from '../../eventstore';
+import { checkRestoredEvents, EventStore, restoredEventsMessage } from '../../eventstore';
 import { START } from '../../eventstore/types';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
 import { commandPartitionWorkflowId } from '../../workflows/command-partition-contract';
@@ -17,7 +17,7 @@ import {
 } from '../../workflows/rebuild-read-model';
 import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
-import { commandLookupInput, readModelInput } from '../query-inputs';
+import { commandLookupInput, readModelInput, rebuildInput } from '../query-inputs';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 import { operatorProcedures } from './operators';
@@ -58,16 +58,24 @@ export function adminRouter(
       }),
     }),
     projections: router({
-      status: adminProcedure.query(async () => ({
-        readModels: await withTemporalDeadline(deps.temporal, 'admin.projections.status', () =>
-          projectionStatus(deps.temporal, deps.pool),
-        ),
-      })),
+      status: adminProcedure.query(async () => {
+        const [readModels, restore] = await Promise.all([
+          withTemporalDeadline(deps.temporal, 'admin.projections.status', () =>
+            projectionStatus(deps.temporal, deps.pool),
+          ),
+          checkRestoredEvents(deps.pool),
+        ]);
+        // The lag counts the invisible events as unread, but cannot say why nothing reads them.
+        return {
+          readModels,
+          restoredEvents: restore.restored ? restoredEventsMessage(restore) : null,
+        };
+      }),
       rebuild: adminProcedure
-        .input(readModelInput)
+        .input(rebuildInput)
         .mutation(({ input }) =>
           withTemporalDeadline(deps.temporal, 'admin.projections.rebuild', () =>
-            startRebuild(deps.temporal, input.readModel),
+            startRebuild(deps.temporal, input.readModel, input.force ?? false),
           ),
         ),
       rebuildProgress: adminProcedure
@@ -82,7 +90,7 @@ export function adminRouter(
 }
 
 /** Starts a rebuild, or reports the one already running for that read model. */
-async function startRebuild(client: Client, readModel: ReadModel) {
+async function startRebuild(client: Client, readModel: ReadModel, force: boolean) {
   const workflowId = prefixedId(rebuildWorkflowId(readModel));
   let alreadyRunning = false;
   try {
@@ -100,6 +108,7 @@ async function startRebuild(client: Client, readModel: ReadModel) {
           ordersWritten: 0,
           startedAt: new Date().toISOString(),
           swappedAt: null,
+          force,
           watermark: null,
           finishedAt: null,
         },
@@ -120,7 +129,13 @@ async function startRebuild(client: Client, readModel: ReadModel) {
 async function rebuildProgress(
   client: Client,
   readModel: ReadModel,
-): Promise<{ workflowId: string; status: string; progress: RebuildProgress | null }> {
+): Promise<{
+  workflowId: string;
+  status: string;
+  progress: RebuildProgress | null;
+  /** Why a failed rebuild stopped (a refusal names its fix). */
+  error?: string;
+}> {
   const workflowId = prefixedId(rebuildWorkflowId(readModel));
   const handle = client.workflow.getHandle<typeof rebuildReadModelWorkflow>(workflowId);
   try {
@@ -131,6 +146,13 @@ async function rebuildProgress(
         status: status.name,
         progress: await handle.query(rebuildProgressQuery),
       };
+    }
+    if (status.name === 'FAILED') {
+      const error = await handle.result().then(
+        () => 'failed',
+        (err: unknown) => failureMessage(err),
+      );
+      return { workflowId, status: status.name, progress: null, error };
     }
     const progress = status.name === 'COMPLETED' ? await handle.result() : null;
     return { workflowId, status: status.name, progress };
@@ -143,4 +165,11 @@ async function rebuildProgress(
     }
     throw err;
   }
+}
+
+/** The innermost message of a workflow failure: the activity's own refusal. */
+function failureMessage(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(err);
 }

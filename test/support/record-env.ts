@@ -97,6 +97,7 @@ export async function startRecordingEnv(): Promise<RecordingEnv> {
       const { ES_INDEX_PREFIX, REDIS_KEY_PREFIX, REPORT_TIMEZONE } = config();
       const rebuildActivities = createRebuildActivities({
         store,
+        pool: app.connections.pool,
         es: app.connections.es,
         redis: app.connections.redis,
         esPrefix: ES_INDEX_PREFIX,
