@@ -374,6 +374,7 @@ function referenceReport(
   );
   return {
     month: q.month,
+    view: 'restated',
     currency: q.currency,
     region: q.region ?? null,
     totals: {
