@@ -475,6 +475,7 @@ describe('reports', () => {
   it('monthly report of a month without sales is empty', async () => {
     expect(await computeMonthlyReport(es, alias, { month: '2024-01', currency: 'EUR' })).toEqual({
       month: '2024-01',
+      view: 'restated',
       currency: 'EUR',
       region: null,
       totals: { orderCount: 0, totalQuantity: 0, totalSalesMinor: 0 },
