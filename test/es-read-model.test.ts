@@ -159,6 +159,28 @@ describe('orders index', () => {
     });
   });
 
+  it('gives an index created before a field existed the field (refundMonth), so new documents are accepted', async () => {
+    // The mappings of today, less refundMonth, on generation 1 of a prefix without a template.
+    const current = await ensureOrdersIndex(es, `${prefix}mapping-now-`);
+    const now = (await es.indices.getMapping({ index: current }))[current]?.mappings;
+    const { refundMonth, ...older } = now?.properties ?? {};
+    expect(refundMonth).toEqual({ type: 'keyword' });
+    const p = `${prefix}mapping-old-`;
+    await es.indices.create({
+      index: ordersIndexName(p, 1),
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: { dynamic: 'strict', properties: older },
+      aliases: { [ordersAlias(p)]: {} },
+    });
+    const refunded = orderDoc({ orderId: 'o-old-mapping', status: 'refunded', items: oneLine });
+    expect(refunded.refundMonth).not.toBeNull();
+    await expect(writeOrderDocument(es, ordersAlias(p), refunded)).rejects.toThrow();
+
+    expect(await ensureOrdersIndex(es, p)).toBe(ordersIndexName(p, 1));
+    expect(await writeOrderDocument(es, ordersAlias(p), refunded)).toBe('written');
+    expect(await readOrderDocument(es, ordersAlias(p), 'o-old-mapping')).toEqual(refunded);
+  });
+
   it('moves the alias to a new generation in one step', async () => {
     const p = `${prefix}swap-`;
     const alias = ordersAlias(p);
