@@ -2,7 +2,11 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ordersAlias } from '../projections/elasticsearch/names';
-import { computeMonthlyReport, REPORT_VIEWS } from '../projections/elasticsearch/reports';
+import {
+  computeMonthlyReport,
+  REPORT_VIEWS,
+  slotsWithOrders,
+} from '../projections/elasticsearch/reports';
 import {
   deleteMatching,
   markMonthRolledUp,
@@ -10,7 +14,6 @@ import {
   reportsIndexName,
   rolledUpSlots,
   rollupBasis,
-  slotsWithOrders,
   writeRollup,
 } from '../projections/elasticsearch/rollups';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';

@@ -8,13 +8,13 @@ import {
   type MonthlyReportNumbers,
   REPORT_VIEWS,
   type ReportView,
+  slotsWithOrders,
 } from './elasticsearch/reports';
 import {
   isMonthRolledUp,
   type ReportSlot,
   readRollup,
   rolledUpSlots,
-  slotsWithOrders,
 } from './elasticsearch/rollups';
 import { readCachedReport } from './redis/report-cache';
 

@@ -290,3 +290,47 @@ export async function computeTopProducts(
     Record<string, estypes.AggregationsAggregate | undefined>)[];
   return buckets.map((b) => productSalesOf(String(b.key), b)).sort(bySalesThenId);
 }
+
+/**
+ * Every (currency, region) with sales in the month in either view (completed in it, or
+ * refunded in it), plus each currency's all-regions slot.
+ */
+export async function slotsWithOrders(
+  es: Client,
+  ordersIndex: string,
+  month: string,
+): Promise<{ month: string; currency: string; region: string | null }[]> {
+  const res = await es.search({
+    index: ordersIndex,
+    size: 0,
+    query: {
+      bool: {
+        should: [
+          {
+            bool: {
+              filter: [
+                { terms: { status: ['completed', 'refunded'] } },
+                { term: { reportMonth: month } },
+              ],
+            },
+          },
+          { term: { refundMonth: month } },
+        ],
+        minimum_should_match: 1,
+      },
+    },
+    aggs: {
+      currencies: {
+        terms: { field: 'currency', size: 1000 },
+        aggs: { regions: { terms: { field: 'region', size: 10_000 } } },
+      },
+    },
+  });
+  type Buckets = { buckets: { key: string; regions: { buckets: { key: string }[] } }[] };
+  const currencies =
+    (res.aggregations?.currencies as unknown as Buckets | undefined)?.buckets ?? [];
+  return currencies.flatMap((c) => [
+    { month, currency: c.key, region: null },
+    ...c.regions.buckets.map((r) => ({ month, currency: c.key, region: r.key })),
+  ]);
+}
