@@ -2,7 +2,11 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ordersAlias } from '../projections/elasticsearch/names';
-import { computeMonthlyReport } from '../projections/elasticsearch/reports';
+import {
+  computeMonthlyReport,
+  REPORT_VIEWS,
+  slotsWithOrders,
+} from '../projections/elasticsearch/reports';
 import {
   deleteMatching,
   markMonthRolledUp,
@@ -10,7 +14,6 @@ import {
   reportsIndexName,
   rolledUpSlots,
   rollupBasis,
-  slotsWithOrders,
   writeRollup,
 } from '../projections/elasticsearch/rollups';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
@@ -49,8 +52,9 @@ export interface RollupSummary {
 export function createReportActivities(deps: ReportActivityDeps) {
   return heartbeating({
     /**
-     * Rolls up every slot of the month from the live aggregation (re-running replaces,
-     * never adds), then refreshes the Redis cache with the rolled-up answers.
+     * Rolls up every slot of the month, in both views, from the live aggregation
+     * (re-running replaces, never adds), then refreshes the Redis cache with the
+     * rolled-up answers. `products` counts the restated view's lines.
      */
     async rollupMonth({ month }: { month: string }): Promise<RollupSummary> {
       const alias = ordersAlias(deps.esPrefix);
@@ -69,25 +73,33 @@ export function createReportActivities(deps: ReportActivityDeps) {
       }
       let products = 0;
       for (const [key, slot] of slots) {
-        if (done.has(key)) continue;
-        const basis = await rollupBasis(deps.es, deps.esPrefix, slot);
-        const numbers = await computeMonthlyReport(deps.es, alias, slot);
-        await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
-        products += numbers.products.length;
-        done.add(key);
-        recordProgress({ generatedAt, done: [...done] } satisfies RollupProgress);
+        for (const view of REPORT_VIEWS) {
+          // Restated keeps the progress key it had before views, so an older attempt resumes.
+          const doneKey = view === 'restated' ? key : `${view}:${key}`;
+          if (done.has(doneKey)) continue;
+          const viewSlot = { ...slot, view };
+          const basis = await rollupBasis(deps.es, deps.esPrefix, viewSlot);
+          const numbers = await computeMonthlyReport(deps.es, alias, viewSlot);
+          await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
+          if (view === 'restated') products += numbers.products.length;
+          done.add(doneKey);
+          recordProgress({ generatedAt, done: [...done] } satisfies RollupProgress);
+        }
       }
       for (const currency of new Set([...slots.values()].map((s) => s.currency))) {
         await invalidateReports(deps.redis, deps.redisPrefix, month, currency);
       }
       for (const slot of slots.values()) {
-        const rollup = await readRollup(deps.es, deps.esPrefix, slot);
-        if (!rollup) continue;
-        const generation = await readReportGeneration(deps.redis, deps.redisPrefix, slot);
-        await writeCachedReport(deps.redis, deps.redisPrefix, slot, generation, {
-          ...rollup,
-          source: 'rollup',
-        });
+        for (const view of REPORT_VIEWS) {
+          const viewSlot = { ...slot, view };
+          const rollup = await readRollup(deps.es, deps.esPrefix, viewSlot);
+          if (!rollup) continue;
+          const generation = await readReportGeneration(deps.redis, deps.redisPrefix, viewSlot);
+          await writeCachedReport(deps.redis, deps.redisPrefix, viewSlot, generation, {
+            ...rollup,
+            source: 'rollup',
+          });
+        }
       }
       return { month, slots: slots.size, products };
     },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REPORT_VIEWS } from '../projections/elasticsearch/reports';
 import { currencyCode as currency, id, utcInstant as instant, month } from './input-primitives';
 
 /** The most months one range query may cover: each is an aggregation over its orders. */
@@ -67,10 +68,14 @@ export const searchOrdersInput = z
     { message: 'placedFrom must not be after placedTo', path: ['placedTo'] },
   );
 
+/** `restated` (default): refunds restate their completion month; `booked`: refunds count in their own month. */
+const view = z.enum(REPORT_VIEWS).default('restated');
+
 export const monthlyReportInput = z.strictObject({
   month,
   currency,
   region: id.optional(),
+  view,
   minPosition,
 });
 
@@ -86,7 +91,7 @@ export const topProductsInput = rangeChecks(
 
 /** Per-month totals over a range, for charts: each month is one monthly report. */
 export const monthlySeriesInput = rangeChecks(
-  z.strictObject({ from: month, to: month, currency, region: id.optional(), minPosition }),
+  z.strictObject({ from: month, to: month, currency, region: id.optional(), view, minPosition }),
 );
 
 export const readModelInput = z.strictObject({ readModel: z.enum(['elasticsearch', 'redis']) });

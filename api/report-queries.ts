@@ -56,6 +56,7 @@ async function cachedOrComputed(deps: ReadModelDeps, slot: ReportSlot): Promise<
 }
 
 async function uncachedReport(deps: ReadModelDeps, slot: ReportSlot): Promise<MonthlyReport> {
+  // A closed month without a rollup of this view (rolled up before views existed) is live.
   const closed = slot.month < monthIn(new Date(), deps.reportTimeZone);
   if (closed) {
     const rollup = await readRollup(deps.es, deps.esPrefix, slot);

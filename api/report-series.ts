@@ -19,7 +19,13 @@ const CONCURRENT_MONTHS = 4;
  */
 export async function monthlySeries(
   deps: ReadModelDeps,
-  q: { from: string; to: string; currency: string; region: string | null },
+  q: {
+    from: string;
+    to: string;
+    currency: string;
+    region: string | null;
+    view?: MonthlyReport['view'];
+  },
 ): Promise<MonthTotals[]> {
   const months = monthsBetween(q.from, q.to);
   const out: MonthTotals[] = new Array(months.length);
@@ -27,7 +33,12 @@ export async function monthlySeries(
   async function lane(): Promise<void> {
     for (let i = next++; i < months.length; i = next++) {
       const month = months[i] as string;
-      const r = await monthlyReport(deps, { month, currency: q.currency, region: q.region });
+      const r = await monthlyReport(deps, {
+        month,
+        currency: q.currency,
+        region: q.region,
+        view: q.view ?? 'restated',
+      });
       out[i] = { month, source: r.source, generatedAt: r.generatedAt, totals: r.totals };
     }
   }

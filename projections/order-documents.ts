@@ -35,18 +35,21 @@ export async function orderDocumentsOf(
   return docs;
 }
 
-/** The (month, currency) report slots whose numbers these documents move. */
+/**
+ * The (month, currency) report slots whose numbers these documents move: the completion
+ * month (both views) and, for a refund, the refund's month too (the booked view).
+ */
 export function reportSlotsMoved(
   docs: readonly OrderDocument[],
 ): { month: string; currency: string }[] {
   const slots = new Map<string, { month: string; currency: string }>();
+  const add = (month: string, currency: string) =>
+    slots.set(`${month}/${currency}`, { month, currency });
   for (const doc of docs) {
     if (doc.reportMonth === null) continue;
     if (doc.status !== 'completed' && doc.status !== 'refunded') continue;
-    slots.set(`${doc.reportMonth}/${doc.currency}`, {
-      month: doc.reportMonth,
-      currency: doc.currency,
-    });
+    add(doc.reportMonth, doc.currency);
+    if (doc.refundMonth) add(doc.refundMonth, doc.currency);
   }
   return [...slots.values()];
 }

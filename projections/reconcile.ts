@@ -6,13 +6,15 @@ import {
   computeMonthlyReport,
   InexactSumError,
   type MonthlyReportNumbers,
+  REPORT_VIEWS,
+  type ReportView,
+  slotsWithOrders,
 } from './elasticsearch/reports';
 import {
   isMonthRolledUp,
   type ReportSlot,
   readRollup,
   rolledUpSlots,
-  slotsWithOrders,
 } from './elasticsearch/rollups';
 import { readCachedReport } from './redis/report-cache';
 
@@ -27,6 +29,7 @@ export interface ReconcileDeps {
 
 export interface Difference {
   slot: string;
+  view: ReportView;
   source: 'rollup' | 'live' | 'cache';
   what: string;
   expected: string;
@@ -37,6 +40,7 @@ export interface ReconcileResult {
   month: string;
   /** Whether the month has been rolled up (its rollups are then checked slot by slot). */
   rolledUp: boolean;
+  /** Report slots of the month; each is checked in both views. */
   slots: number;
   checked: { rollup: number; live: number; cache: number };
   differences: Difference[];
@@ -58,32 +62,62 @@ export interface ExactNumbers {
   products: ExactProduct[];
 }
 
-/** round(sales / quantity), half up, exactly (both non-negative). */
+/** floor(a / b) for any signs (BigInt division truncates toward zero). */
+function floorDiv(a: bigint, b: bigint): bigint {
+  const [n, d] = b < 0n ? [-a, -b] : [a, b];
+  const q = n / d;
+  return n % d !== 0n && n < 0n ? q - 1n : q;
+}
+
+/**
+ * round(sales / quantity) as the read model's Math.round does it (halves toward +∞),
+ * exactly; the booked view's net numbers may be negative.
+ */
 function exactAverage(sales: bigint, quantity: bigint): bigint {
-  return quantity === 0n ? 0n : (2n * sales + quantity) / (2n * quantity);
+  return quantity === 0n ? 0n : floorDiv(2n * sales + quantity, 2n * quantity);
 }
 
 const slotKey = (s: { currency: string; region: string | null }) =>
   `${s.currency}/${s.region ?? '*'}`;
 
+const inMonth = (field: string) =>
+  `to_char((data->>'${field}')::timestamptz at time zone $2, 'YYYY-MM') = $1`;
+
 /**
- * The month's reports recomputed from the event store alone, with SQL over the events:
- * orders completed in the month (report time zone), without those refunded since.
+ * The orders a view counts in month $1 (zone $2), each with its sign: restated, orders
+ * completed in the month and not refunded since; booked, completions of the month (+1)
+ * and refunds of the month (-1), an order completed and refunded in it being both.
+ */
+function countedOrders(view: ReportView): string {
+  const lines =
+    view === 'restated'
+      ? `select stream_id, 1 as sign from events c
+         where event_type = 'OrderCompleted' and ${inMonth('completedAt')}
+           and not exists (select 1 from events r
+                           where r.event_type = 'OrderRefunded' and r.stream_id = c.stream_id)`
+      : `select stream_id, 1 as sign from events
+         where event_type = 'OrderCompleted' and ${inMonth('completedAt')}
+         union all
+         select stream_id, -1 as sign from events
+         where event_type = 'OrderRefunded' and ${inMonth('refundedAt')}`;
+  return `
+    with lines as (${lines})
+    select p.stream_id, p.data, l.sign from events p join lines l using (stream_id)
+    where p.event_type = 'OrderPlaced'`;
+}
+
+/**
+ * The month's reports in one view, recomputed from the event store alone with SQL over
+ * the events (see countedOrders), summed as SQL numerics so no size rounds.
  * Reads schema version 1 of the events; a new version needs its upcast here too.
  */
 export async function reportsFromEventStore(
   pool: pg.Pool,
   month: string,
   timeZone: string,
+  view: ReportView = 'restated',
 ): Promise<Map<string, ExactNumbers>> {
-  const counted = `
-    with completed as (
-      select stream_id from events
-      where event_type = 'OrderCompleted'
-        and to_char((data->>'completedAt')::timestamptz at time zone $2, 'YYYY-MM') = $1
-    ), refunded as (select stream_id from events where event_type = 'OrderRefunded')
-    select p.stream_id, p.data from events p join completed c using (stream_id)
-    where p.event_type = 'OrderPlaced' and not exists (select 1 from refunded r where r.stream_id = p.stream_id)`;
+  const counted = countedOrders(view);
   const [products, totals] = await Promise.all([
     pool.query<{
       currency: string;
@@ -95,15 +129,18 @@ export async function reportsFromEventStore(
     }>(
       `with o as (${counted})
        select o.data->>'currency' as currency, o.data->>'region' as region, i->>'productId' as product_id,
-              count(distinct o.stream_id)::text as orders, sum((i->>'quantity')::bigint)::text as qty,
-              sum((i->>'lineTotalMinor')::bigint)::text as sales
+              (count(distinct o.stream_id) filter (where o.sign > 0)
+                - count(distinct o.stream_id) filter (where o.sign < 0))::text as orders,
+              sum(o.sign * (i->>'quantity')::numeric)::text as qty,
+              sum(o.sign * (i->>'lineTotalMinor')::numeric)::text as sales
        from o cross join lateral jsonb_array_elements(o.data->'items') i group by 1, 2, 3`,
       [month, timeZone],
     ),
     pool.query<{ currency: string; region: string; orders: string; qty: string; sales: string }>(
       `with o as (${counted})
-       select data->>'currency' as currency, data->>'region' as region, count(*)::text as orders,
-              sum((data->>'totalQuantity')::bigint)::text as qty, sum((data->>'totalMinor')::bigint)::text as sales
+       select data->>'currency' as currency, data->>'region' as region, sum(sign)::text as orders,
+              sum(sign * (data->>'totalQuantity')::numeric)::text as qty,
+              sum(sign * (data->>'totalMinor')::numeric)::text as sales
        from o group by 1, 2`,
       [month, timeZone],
     ),
@@ -181,6 +218,7 @@ function canonical(n: Numbers | ExactNumbers) {
 
 function compare(
   slot: string,
+  view: ReportView,
   source: Difference['source'],
   exact: ExactNumbers,
   read: Numbers,
@@ -190,7 +228,14 @@ function compare(
   const diffs: Difference[] = [];
   const add = (what: string, e: unknown, a: unknown) => {
     if (JSON.stringify(e) !== JSON.stringify(a)) {
-      diffs.push({ slot, source, what, expected: JSON.stringify(e), actual: JSON.stringify(a) });
+      diffs.push({
+        slot,
+        view,
+        source,
+        what,
+        expected: JSON.stringify(e),
+        actual: JSON.stringify(a),
+      });
     }
   };
   add('totals', expected.totals, actual.totals);
@@ -214,14 +259,21 @@ const EMPTY: ExactNumbers = {
   products: [],
 };
 
-/** Compares the month's rollup, live aggregation and cached reports with the event store. */
+/**
+ * Compares the month's rollup, live aggregation and cached reports with the event store,
+ * in both views.
+ */
 export async function reconcileMonth(deps: ReconcileDeps, month: string): Promise<ReconcileResult> {
-  const truth = await reportsFromEventStore(deps.pool, month, deps.timeZone);
+  const truths = new Map<ReportView, Map<string, ExactNumbers>>();
+  for (const view of REPORT_VIEWS)
+    truths.set(view, await reportsFromEventStore(deps.pool, month, deps.timeZone, view));
   const alias = ordersAlias(deps.esPrefix);
   const slots = new Map<string, ReportSlot>();
-  for (const key of truth.keys()) {
-    const [currency = '', region = '*'] = key.split('/');
-    slots.set(key, { month, currency, region: region === '*' ? null : region });
+  for (const truth of truths.values()) {
+    for (const key of truth.keys()) {
+      const [currency = '', region = '*'] = key.split('/');
+      slots.set(key, { month, currency, region: region === '*' ? null : region });
+    }
   }
   for (const s of [
     ...(await slotsWithOrders(deps.es, alias, month)),
@@ -238,43 +290,59 @@ export async function reconcileMonth(deps: ReconcileDeps, month: string): Promis
     differences: [],
   };
   for (const [key, slot] of slots) {
-    const expected = truth.get(key) ?? EMPTY;
-    result.checked.live++;
-    try {
-      const live = await computeMonthlyReport(deps.es, alias, slot);
-      result.differences.push(...compare(key, 'live', expected, live));
-    } catch (err) {
-      if (!(err instanceof InexactSumError)) throw err;
-      // The read model cannot add this month exactly: that is a difference to report.
-      result.differences.push({
-        slot: key,
-        source: 'live',
-        what: 'totals',
-        expected: JSON.stringify(canonical(expected).totals),
-        actual: err.message,
-      });
-    }
-    const rollup = await readRollup(deps.es, deps.esPrefix, slot);
-    if (rollup) {
-      result.checked.rollup++;
-      result.differences.push(...compare(key, 'rollup', expected, rollup));
-    } else if (rolledUp && expected.totals.orderCount > 0n) {
-      // A rolled-up month serves every slot from its rollup: one with sales but none is wrong.
-      result.differences.push({
-        slot: key,
-        source: 'rollup',
-        what: 'rollup missing',
-        expected: JSON.stringify(canonical(expected).totals),
-        actual: 'no rollup for this slot of a rolled-up month',
-      });
-    }
-    const cached = await readCachedReport<Numbers>(deps.redis, deps.redisPrefix, slot).catch(
-      () => null,
-    );
-    if (cached?.report) {
-      result.checked.cache++;
-      result.differences.push(...compare(key, 'cache', expected, cached.report));
+    for (const view of REPORT_VIEWS) {
+      const expected = truths.get(view)?.get(key) ?? EMPTY;
+      await reconcileSlot(deps, { ...slot, view }, key, expected, result);
     }
   }
   return result;
+}
+
+async function reconcileSlot(
+  deps: ReconcileDeps,
+  slot: ReportSlot & { view: ReportView },
+  key: string,
+  expected: ExactNumbers,
+  result: ReconcileResult,
+): Promise<void> {
+  const { view } = slot;
+  result.checked.live++;
+  try {
+    const live = await computeMonthlyReport(deps.es, ordersAlias(deps.esPrefix), slot);
+    result.differences.push(...compare(key, view, 'live', expected, live));
+  } catch (err) {
+    if (!(err instanceof InexactSumError)) throw err;
+    // The read model cannot add this month exactly: that is a difference to report.
+    result.differences.push({
+      slot: key,
+      view,
+      source: 'live',
+      what: 'totals',
+      expected: JSON.stringify(canonical(expected).totals),
+      actual: err.message,
+    });
+  }
+  const rollup = await readRollup(deps.es, deps.esPrefix, slot);
+  if (rollup) {
+    result.checked.rollup++;
+    result.differences.push(...compare(key, view, 'rollup', expected, rollup));
+  } else if (result.rolledUp && expected.products.length > 0) {
+    // A rolled-up month serves every slot from its rollup: one with sales but none is
+    // wrong (also a month rolled up before the booked view existed: roll it up again).
+    result.differences.push({
+      slot: key,
+      view,
+      source: 'rollup',
+      what: 'rollup missing',
+      expected: JSON.stringify(canonical(expected).totals),
+      actual: `no ${view} rollup for this slot of a rolled-up month`,
+    });
+  }
+  const cached = await readCachedReport<Numbers>(deps.redis, deps.redisPrefix, slot).catch(
+    () => null,
+  );
+  if (cached?.report) {
+    result.checked.cache++;
+    result.differences.push(...compare(key, view, 'cache', expected, cached.report));
+  }
 }

@@ -42,7 +42,7 @@ try {
   await connections.close();
 }
 console.log(
-  `reconcile ${month} (zone ${c.REPORT_TIMEZONE}): ${result.slots} report slot(s); compared live ${result.checked.live}, rollup ${result.checked.rollup}, cache ${result.checked.cache}`,
+  `reconcile ${month} (zone ${c.REPORT_TIMEZONE}): ${result.slots} report slot(s), each restated and booked; compared live ${result.checked.live}, rollup ${result.checked.rollup}, cache ${result.checked.cache}`,
 );
 if (!result.rolledUp && result.checked.live > 0) {
   console.log(
@@ -51,7 +51,7 @@ if (!result.rolledUp && result.checked.live > 0) {
 }
 for (const d of result.differences) {
   console.log(
-    `  DIFF ${d.slot} ${d.source} ${d.what}: event store ${d.expected}, read model ${d.actual}`,
+    `  DIFF ${d.slot} ${d.view} ${d.source} ${d.what}: event store ${d.expected}, read model ${d.actual}`,
   );
 }
 console.log(

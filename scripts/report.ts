@@ -1,5 +1,5 @@
 // `npm run report -- rollup --from YYYY-MM --to YYYY-MM` (through Temporal, visible in the UI)
-// `npm run report -- show YYYY-MM --currency XXX [--region R]`
+// `npm run report -- show YYYY-MM --currency XXX [--region R] [--view restated|booked]`
 import { parseArgs } from 'node:util';
 import { monthlyReport } from '../api/report-queries';
 import { openConnections } from '../config/connections';
@@ -7,6 +7,7 @@ import { config } from '../config/env';
 import { CURRENCY_PATTERN, ID_PATTERN } from '../domain';
 import { formatMinor } from '../domain/currency';
 import { monthsBetween } from '../domain/report-months';
+import { REPORT_VIEWS, type ReportView } from '../projections/elasticsearch/reports';
 import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 
@@ -14,7 +15,7 @@ const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: npm run report -- rollup --from YYYY-MM --to YYYY-MM\n       npm run report -- show YYYY-MM --currency XXX [--region R]`,
+    `${message}\nusage: npm run report -- rollup --from YYYY-MM --to YYYY-MM\n       npm run report -- show YYYY-MM --currency XXX [--region R] [--view restated|booked]`,
   );
   process.exit(2);
 }
@@ -28,6 +29,7 @@ function parse() {
         to: { type: 'string' },
         currency: { type: 'string' },
         region: { type: 'string' },
+        view: { type: 'string', default: 'restated' },
       },
     });
   } catch (err) {
@@ -66,6 +68,8 @@ if (command === 'rollup') {
     usage('show needs --currency, e.g. EUR');
   if (values.region !== undefined && !ID_PATTERN.test(values.region))
     usage('--region must be 1-64 characters of A-Z a-z 0-9 _ - (as the API takes it)');
+  const view = values.view as ReportView;
+  if (!REPORT_VIEWS.includes(view)) usage(`--view must be one of ${REPORT_VIEWS.join(', ')}`);
   const c = config();
   const connections = await openConnections();
   try {
@@ -76,10 +80,10 @@ if (command === 'rollup') {
         redisPrefix: c.REDIS_KEY_PREFIX,
         reportTimeZone: c.REPORT_TIMEZONE,
       },
-      { month, currency: values.currency, region: values.region ?? null },
+      { month, currency: values.currency, region: values.region ?? null, view },
     );
     console.log(
-      `Monthly report ${r.month} ${r.currency} ${r.region ? `region ${r.region}` : 'all regions'} (${r.source}, generated ${r.generatedAt}, zone ${c.REPORT_TIMEZONE})\n`,
+      `Monthly report ${r.month} ${r.currency} ${r.region ? `region ${r.region}` : 'all regions'}, ${r.view} view (${r.source}, generated ${r.generatedAt}, zone ${c.REPORT_TIMEZONE})\n`,
     );
     // In the currency's own minor unit: 0 digits for JPY, 3 for BHD, 2 for EUR.
     const money = (minor: number) => formatMinor(minor, r.currency);

@@ -159,6 +159,28 @@ describe('orders index', () => {
     });
   });
 
+  it('gives an index created before a field existed the field (refundMonth), so new documents are accepted', async () => {
+    // The mappings of today, less refundMonth, on generation 1 of a prefix without a template.
+    const current = await ensureOrdersIndex(es, `${prefix}mapping-now-`);
+    const now = (await es.indices.getMapping({ index: current }))[current]?.mappings;
+    const { refundMonth, ...older } = now?.properties ?? {};
+    expect(refundMonth).toEqual({ type: 'keyword' });
+    const p = `${prefix}mapping-old-`;
+    await es.indices.create({
+      index: ordersIndexName(p, 1),
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: { dynamic: 'strict', properties: older },
+      aliases: { [ordersAlias(p)]: {} },
+    });
+    const refunded = orderDoc({ orderId: 'o-old-mapping', status: 'refunded', items: oneLine });
+    expect(refunded.refundMonth).not.toBeNull();
+    await expect(writeOrderDocument(es, ordersAlias(p), refunded)).rejects.toThrow();
+
+    expect(await ensureOrdersIndex(es, p)).toBe(ordersIndexName(p, 1));
+    expect(await writeOrderDocument(es, ordersAlias(p), refunded)).toBe('written');
+    expect(await readOrderDocument(es, ordersAlias(p), 'o-old-mapping')).toEqual(refunded);
+  });
+
   it('moves the alias to a new generation in one step', async () => {
     const p = `${prefix}swap-`;
     const alias = ordersAlias(p);
@@ -374,6 +396,7 @@ function referenceReport(
   );
   return {
     month: q.month,
+    view: 'restated',
     currency: q.currency,
     region: q.region ?? null,
     totals: {
@@ -474,6 +497,7 @@ describe('reports', () => {
   it('monthly report of a month without sales is empty', async () => {
     expect(await computeMonthlyReport(es, alias, { month: '2024-01', currency: 'EUR' })).toEqual({
       month: '2024-01',
+      view: 'restated',
       currency: 'EUR',
       region: null,
       totals: { orderCount: 0, totalQuantity: 0, totalSalesMinor: 0 },

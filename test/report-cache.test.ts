@@ -98,6 +98,7 @@ describe('report cache generations', () => {
     const slow = await readCachedReport<MonthlyReport>(redis, prefix(), slot);
     const fromOldIndex: MonthlyReport = {
       month: slot.month,
+      view: 'restated',
       currency: slot.currency,
       region: null,
       totals: { orderCount: 999, totalQuantity: 999, totalSalesMinor: 999 },

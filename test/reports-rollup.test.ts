@@ -206,13 +206,14 @@ describe('monthly rollups', () => {
     const slot = { month: closedMonth, currency: 'NOK', region: null };
     const rolled = await readRollup(app.connections.es, config().ES_INDEX_PREFIX, slot);
     expect(rolled?.totals).toEqual(expectedReport(orders, 'NOK').totals);
-    // Two sets at most (current and the previous one, kept for in-flight readers).
+    // Two sets at most per view (current and the previous one, kept for in-flight readers).
     const count = await app.connections.es.count({
       index: reportsIndexName(config().ES_INDEX_PREFIX),
       query: {
         bool: {
           filter: [
             { term: { kind: 'product' } },
+            { term: { view: 'restated' } },
             { term: { period: closedMonth } },
             { term: { region: '*' } },
           ],
@@ -222,7 +223,7 @@ describe('monthly rollups', () => {
     expect(count.count).toBeLessThanOrEqual(2 * (rolled?.products.length ?? 0));
   });
 
-  it('a rollup is read from its manifest; one written before manifests carried rows reads the same', async () => {
+  it('a rollup is read from its manifest; one written before manifests carried rows (or a view) reads the same, as restated', async () => {
     await rollup(closedMonth);
     const es = app.connections.es;
     const prefix = config().ES_INDEX_PREFIX;
@@ -235,11 +236,13 @@ describe('monthly rollups', () => {
     const index = reportsIndexName(prefix);
     const id = `${closedMonth}|NOK|*`;
     const manifest = await es.get<Record<string, unknown>>({ index, id });
-    const { rows, ...older } = manifest._source ?? {};
+    const { rows, view, ...older } = manifest._source ?? {};
     expect(rows).toBeDefined();
+    expect(view).toBe('restated');
     await es.index({ index, id, document: older, refresh: 'wait_for' });
     const fromProducts = await readRollup(es, prefix, slot);
     expect({ totals: fromProducts?.totals, products: fromProducts?.products }).toEqual(expected);
+    expect(fromProducts?.view).toBe('restated');
   });
 
   it('a refund after the rollup re-rolls the month automatically, after 2 s of quiet and within 30 s', async () => {

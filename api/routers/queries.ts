@@ -133,6 +133,7 @@ export function reportsRouter(deps: QueryDeps) {
           month: input.month,
           currency: input.currency,
           region: input.region ?? null,
+          view: input.view,
         }),
       );
       return { ...report, stale };
@@ -141,9 +142,23 @@ export function reportsRouter(deps: QueryDeps) {
       const stale = await staleFor(deps, input.minPosition, signal);
       const region = input.region ?? null;
       const months = await readModelCall('reports.monthlySeries', () =>
-        monthlySeries(deps, { from: input.from, to: input.to, currency: input.currency, region }),
+        monthlySeries(deps, {
+          from: input.from,
+          to: input.to,
+          currency: input.currency,
+          region,
+          view: input.view,
+        }),
       );
-      return { from: input.from, to: input.to, currency: input.currency, region, months, stale };
+      return {
+        from: input.from,
+        to: input.to,
+        currency: input.currency,
+        region,
+        view: input.view,
+        months,
+        stale,
+      };
     }),
     topProducts: readerProcedure.input(topProductsInput).query(async ({ input, signal }) => ({
       stale: await staleFor(deps, input.minPosition, signal),

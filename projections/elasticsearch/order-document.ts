@@ -16,6 +16,8 @@ export interface OrderDocument {
   cancelledAt: string | null;
   refundedAt: string | null;
   reportMonth: string | null;
+  /** `YYYY-MM` of the refund in the report time zone: the booked view's refund month. */
+  refundMonth: string | null;
   version: number;
 }
 
@@ -67,6 +69,7 @@ export function toOrderDocument(
     refundedAt: order.refundedAt ?? null,
     // A refund keeps the month: reports tell refunded orders apart by their status.
     reportMonth: order.completedAt ? reportMonthOf(order.completedAt, reportTimeZone) : null,
+    refundMonth: order.refundedAt ? reportMonthOf(order.refundedAt, reportTimeZone) : null,
     version,
   };
 }

@@ -27,6 +27,7 @@ const ordersMappings: estypes.MappingTypeMapping = {
     cancelledAt: { type: 'date' },
     refundedAt: { type: 'date' },
     reportMonth: { type: 'keyword' },
+    refundMonth: { type: 'keyword' },
     version: { type: 'long' },
   },
 };
@@ -88,7 +89,13 @@ export async function ensureOrdersIndex(es: Client, prefix: string): Promise<str
   await putOrdersTemplate(es, prefix);
   const alias = ordersAlias(prefix);
   const existing = await currentOrdersIndex(es, prefix);
-  if (existing) return existing;
+  if (existing) {
+    // An index created before a field existed gets it (adding a field is allowed; the
+    // mapping is strict, so documents carrying it would be refused otherwise). Documents
+    // written before lack it until they are projected again or the index is rebuilt.
+    await es.indices.putMapping({ index: existing, properties: ordersMappings.properties ?? {} });
+    return existing;
+  }
   const first = ordersIndexName(prefix, 1);
   try {
     await createOrdersIndex(es, first, alias);

@@ -1,7 +1,16 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 
+/**
+ * `restated`: orders completed in the month and not refunded since (a refund restates its
+ * completion month). `booked`: each completion in its completion month, each refund as a
+ * negative line in its own month, so a closed month's booked numbers never change.
+ */
+export const REPORT_VIEWS = ['restated', 'booked'] as const;
+export type ReportView = (typeof REPORT_VIEWS)[number];
+
 export interface MonthlyReportNumbers {
   month: string;
+  view: ReportView;
   currency: string;
   region: string | null;
   totals: { orderCount: number; totalQuantity: number; totalSalesMinor: number };
@@ -89,16 +98,35 @@ function completedOrders(
   return { bool: { filter } };
 }
 
+function ordersIn(
+  currency: string,
+  statuses: string[],
+  month: { reportMonth: string } | { refundMonth: string },
+  region?: string | null,
+): estypes.QueryDslQueryContainer {
+  const filter: estypes.QueryDslQueryContainer[] = [
+    { terms: { status: statuses } },
+    { term: { currency } },
+    { term: month },
+  ];
+  if (region) filter.push({ term: { region } });
+  return { bool: { filter } };
+}
+
 type CompositeBucket = estypes.AggregationsCompositeBucket &
   Record<string, estypes.AggregationsAggregate | undefined>;
 
-/** The month's completed sales, in total and per product. */
-export async function computeMonthlyReport(
+interface ReportPart {
+  totals: MonthlyReportNumbers['totals'];
+  products: ProductSales[];
+}
+
+/** Totals and per-product sums of the orders `query` selects. */
+async function aggregateOrders(
   es: Client,
   index: string,
-  q: { month: string; currency: string; region?: string | null },
-): Promise<MonthlyReportNumbers> {
-  const query = completedOrders(q.currency, { term: { reportMonth: q.month } }, q.region);
+  query: estypes.QueryDslQueryContainer,
+): Promise<ReportPart> {
   const totals = { orderCount: 0, totalQuantity: 0, totalSalesMinor: 0 };
   const products: ProductSales[] = [];
   let after: estypes.AggregationsCompositeAggregateKey | undefined;
@@ -147,12 +175,74 @@ export async function computeMonthlyReport(
     if (buckets.length < PRODUCT_PAGE_SIZE || !composite?.after_key) break;
     after = composite.after_key;
   }
+  return { totals, products };
+}
+
+/** Completions of the month minus its refunds, per product (a product of either side). */
+function netOf(completions: ReportPart, refunds: ReportPart): ReportPart {
+  const byId = new Map<string, ProductSales>();
+  for (const p of completions.products) byId.set(p.productId, { ...p });
+  for (const r of refunds.products) {
+    const p = byId.get(r.productId) ?? {
+      productId: r.productId,
+      orderCount: 0,
+      totalQuantity: 0,
+      totalSalesMinor: 0,
+    };
+    p.orderCount -= r.orderCount;
+    p.totalQuantity -= r.totalQuantity;
+    p.totalSalesMinor -= r.totalSalesMinor;
+    byId.set(p.productId, p);
+  }
+  const c = completions.totals;
+  const r = refunds.totals;
+  return {
+    totals: {
+      orderCount: c.orderCount - r.orderCount,
+      totalQuantity: c.totalQuantity - r.totalQuantity,
+      totalSalesMinor: c.totalSalesMinor - r.totalSalesMinor,
+    },
+    products: [...byId.values()],
+  };
+}
+
+/** The month's sales in the given view, in total and per product. */
+export async function computeMonthlyReport(
+  es: Client,
+  index: string,
+  q: { month: string; currency: string; region?: string | null; view?: ReportView },
+): Promise<MonthlyReportNumbers> {
+  const view = q.view ?? 'restated';
+  let part: ReportPart;
+  if (view === 'restated') {
+    part = await aggregateOrders(
+      es,
+      index,
+      completedOrders(q.currency, { term: { reportMonth: q.month } }, q.region),
+    );
+  } else {
+    // A refunded order was completed first: it stays a sale of its completion month.
+    const [completions, refunds] = await Promise.all([
+      aggregateOrders(
+        es,
+        index,
+        ordersIn(q.currency, ['completed', 'refunded'], { reportMonth: q.month }, q.region),
+      ),
+      aggregateOrders(
+        es,
+        index,
+        ordersIn(q.currency, ['refunded'], { refundMonth: q.month }, q.region),
+      ),
+    ]);
+    part = netOf(completions, refunds);
+  }
   return {
     month: q.month,
+    view,
     currency: q.currency,
     region: q.region ?? null,
-    totals,
-    products: products.sort(bySalesThenId).map((p) => ({
+    totals: part.totals,
+    products: part.products.sort(bySalesThenId).map((p) => ({
       ...p,
       avgUnitPriceMinor:
         p.totalQuantity === 0 ? 0 : Math.round(p.totalSalesMinor / p.totalQuantity),
@@ -199,4 +289,48 @@ export async function computeTopProducts(
   const buckets = (terms?.buckets ?? []) as (estypes.AggregationsStringTermsBucket &
     Record<string, estypes.AggregationsAggregate | undefined>)[];
   return buckets.map((b) => productSalesOf(String(b.key), b)).sort(bySalesThenId);
+}
+
+/**
+ * Every (currency, region) with sales in the month in either view (completed in it, or
+ * refunded in it), plus each currency's all-regions slot.
+ */
+export async function slotsWithOrders(
+  es: Client,
+  ordersIndex: string,
+  month: string,
+): Promise<{ month: string; currency: string; region: string | null }[]> {
+  const res = await es.search({
+    index: ordersIndex,
+    size: 0,
+    query: {
+      bool: {
+        should: [
+          {
+            bool: {
+              filter: [
+                { terms: { status: ['completed', 'refunded'] } },
+                { term: { reportMonth: month } },
+              ],
+            },
+          },
+          { term: { refundMonth: month } },
+        ],
+        minimum_should_match: 1,
+      },
+    },
+    aggs: {
+      currencies: {
+        terms: { field: 'currency', size: 1000 },
+        aggs: { regions: { terms: { field: 'region', size: 10_000 } } },
+      },
+    },
+  });
+  type Buckets = { buckets: { key: string; regions: { buckets: { key: string }[] } }[] };
+  const currencies =
+    (res.aggregations?.currencies as unknown as Buckets | undefined)?.buckets ?? [];
+  return currencies.flatMap((c) => [
+    { month, currency: c.key, region: null },
+    ...c.regions.buckets.map((r) => ({ month, currency: c.key, region: r.key })),
+  ]);
 }

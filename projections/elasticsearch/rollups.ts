@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { responseErrorOf } from './es-errors';
-import type { MonthlyReportNumbers } from './reports';
+import type { MonthlyReportNumbers, ReportView } from './reports';
 
-/** One report: a month, a currency, and a region or every region. */
+/** One report: a month, a currency, a region or every region, and a view (default restated). */
 export interface ReportSlot {
   month: string;
   currency: string;
   region: string | null;
+  view?: ReportView;
 }
+
+const viewOf = (slot: { view?: ReportView }): ReportView => slot.view ?? 'restated';
 
 export function reportsIndexName(prefix: string): string {
   return `${prefix}order_reports`;
@@ -25,6 +28,8 @@ const regionKey = (region: string | null) => region ?? ALL_REGIONS;
  */
 interface Manifest {
   kind: 'manifest';
+  /** Absent on manifests written before views existed: those are restated. */
+  view?: ReportView;
   period: string;
   currency: string;
   region: string;
@@ -43,6 +48,7 @@ interface Manifest {
 
 interface ProductRow {
   kind: 'product';
+  view?: ReportView;
   period: string;
   currency: string;
   region: string;
@@ -59,12 +65,22 @@ export class RollupConflictError extends Error {
   override name = 'RollupConflictError';
 }
 
-const manifestId = (s: ReportSlot) => `${s.month}|${s.currency}|${regionKey(s.region)}`;
+// Restated keeps the id it had before views existed, so its old manifests stay current.
+const manifestId = (s: ReportSlot) =>
+  `${s.month}|${s.currency}|${regionKey(s.region)}${viewOf(s) === 'booked' ? '|booked' : ''}`;
+
+/** Documents of the slot's view; documents written before views existed are restated. */
+function viewFilter(view: ReportView): estypes.QueryDslQueryContainer {
+  return view === 'booked'
+    ? { term: { view: 'booked' } }
+    : { bool: { must_not: [{ term: { view: 'booked' } }] } };
+}
 
 const MAPPINGS: estypes.MappingTypeMapping = {
   dynamic: 'strict',
   properties: {
     kind: { type: 'keyword' },
+    view: { type: 'keyword' },
     period: { type: 'keyword' },
     currency: { type: 'keyword' },
     region: { type: 'keyword' },
@@ -160,7 +176,7 @@ export async function isMonthRolledUp(es: Client, prefix: string, month: string)
   return (typeof total === 'number' ? total : (total?.value ?? 0)) > 0;
 }
 
-/** The slots rolled up for a month. */
+/** The slots rolled up for a month, in any view (each slot once, without its view). */
 export async function rolledUpSlots(
   es: Client,
   prefix: string,
@@ -173,17 +189,17 @@ export async function rolledUpSlots(
     query: { bool: { filter: [{ term: { kind: 'manifest' } }, { term: { period: month } }] } },
     ignore_unavailable: true,
   });
-  return res.hits.hits.flatMap((h) =>
-    h._source
-      ? [
-          {
-            month,
-            currency: h._source.currency,
-            region: h._source.region === ALL_REGIONS ? null : h._source.region,
-          },
-        ]
-      : [],
-  );
+  const slots = new Map<string, ReportSlot>();
+  for (const h of res.hits.hits) {
+    if (!h._source) continue;
+    const slot = {
+      month,
+      currency: h._source.currency,
+      region: h._source.region === ALL_REGIONS ? null : h._source.region,
+    };
+    slots.set(`${slot.currency}/${regionKey(slot.region)}`, slot);
+  }
+  return [...slots.values()];
 }
 
 /**
@@ -204,6 +220,7 @@ export async function writeRollup(
     month: report.month,
     currency: report.currency,
     region: report.region,
+    view: report.view,
   };
   const rollupId = randomUUID();
   const region = regionKey(slot.region);
@@ -211,6 +228,7 @@ export async function writeRollup(
     { index: { _index: index, _id: `${manifestId(slot)}|${p.productId}|${rollupId}` } },
     {
       kind: 'product',
+      view: report.view,
       period: slot.month,
       currency: slot.currency,
       region,
@@ -228,6 +246,7 @@ export async function writeRollup(
   }
   const manifest: Manifest = {
     kind: 'manifest',
+    view: report.view,
     period: slot.month,
     currency: slot.currency,
     region,
@@ -300,6 +319,8 @@ async function deleteSetsExcept(
         { term: { period: slot.month } },
         { term: { currency: slot.currency } },
         { term: { region: regionKey(slot.region) } },
+        // The other view's sets of the same slot are not this rollup's to delete.
+        viewFilter(viewOf(slot)),
       ],
       must_not: [{ terms: { rollupId: keep } }],
     },
@@ -343,6 +364,7 @@ export async function readRollup(
   if (manifest.rows) {
     return {
       ...slot,
+      view: viewOf(slot),
       totals: manifest.totals,
       products: manifest.rows,
       generatedAt: manifest.generatedAt,
@@ -381,33 +403,11 @@ export async function readRollup(
   if (products.length !== manifest.productCount) {
     throw new Error(`rollup ${manifest.rollupId} of ${manifestId(slot)} is incomplete`);
   }
-  return { ...slot, totals: manifest.totals, products, generatedAt: manifest.generatedAt };
-}
-
-/** Every (currency, region) with completed orders in the month, plus each currency's all-regions slot. */
-export async function slotsWithOrders(
-  es: Client,
-  ordersIndex: string,
-  month: string,
-): Promise<ReportSlot[]> {
-  const res = await es.search({
-    index: ordersIndex,
-    size: 0,
-    query: {
-      bool: { filter: [{ term: { status: 'completed' } }, { term: { reportMonth: month } }] },
-    },
-    aggs: {
-      currencies: {
-        terms: { field: 'currency', size: 1000 },
-        aggs: { regions: { terms: { field: 'region', size: 10_000 } } },
-      },
-    },
-  });
-  type Buckets = { buckets: { key: string; regions: { buckets: { key: string }[] } }[] };
-  const currencies =
-    (res.aggregations?.currencies as unknown as Buckets | undefined)?.buckets ?? [];
-  return currencies.flatMap((c) => [
-    { month, currency: c.key, region: null },
-    ...c.regions.buckets.map((r) => ({ month, currency: c.key, region: r.key })),
-  ]);
+  return {
+    ...slot,
+    view: viewOf(slot),
+    totals: manifest.totals,
+    products,
+    generatedAt: manifest.generatedAt,
+  };
 }

@@ -1,3 +1,5 @@
+import type { ReportView } from '../elasticsearch/reports';
+
 // Every Redis key the read side uses, in one place. A prefix keeps tests and apps apart
 // when they share a Redis database.
 
@@ -10,13 +12,15 @@ export function reportGenerationKey(prefix: string, month: string, currency: str
   return `${prefix}report-gen:${month}:${currency}`;
 }
 
+/** One key per view: both views of a slot share the slot's generation. */
 export function monthlyReportKey(
   prefix: string,
   month: string,
   currency: string,
   region: string | null,
+  view: ReportView = 'restated',
 ): string {
-  return `${prefix}report:monthly:${month}:${currency}:${region ?? '*'}`;
+  return `${prefix}report:monthly:${view}:${month}:${currency}:${region ?? '*'}`;
 }
 
 export const ORDER_KEY_PATTERN = (prefix: string) => `${prefix}order:*`;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ReportView } from '../elasticsearch/reports';
 import { monthlyReportKey, reportGenerationKey } from './keys';
 
 export const REPORT_TTL_SECONDS = 300;
@@ -17,6 +18,8 @@ export interface ReportSlot {
   month: string;
   currency: string;
   region: string | null;
+  /** Default restated. */
+  view?: ReportView;
 }
 
 export async function readReportGeneration(
@@ -35,7 +38,7 @@ export async function readCachedReport<T>(
 ): Promise<{ report: T | null; generation: number }> {
   const [gen, cached] = await redis.mget(
     reportGenerationKey(prefix, slot.month, slot.currency),
-    monthlyReportKey(prefix, slot.month, slot.currency, slot.region),
+    monthlyReportKey(prefix, slot.month, slot.currency, slot.region, slot.view),
   );
   // A reader's generation must be a key that an invalidation can move on: the rebuild's
   // cache clear bumps only the generations that exist, so a reader that took an absent
@@ -70,7 +73,7 @@ export async function writeCachedReport<T>(
     WRITE_IF_CURRENT,
     2,
     reportGenerationKey(prefix, slot.month, slot.currency),
-    monthlyReportKey(prefix, slot.month, slot.currency, slot.region),
+    monthlyReportKey(prefix, slot.month, slot.currency, slot.region, slot.view),
     String(generation),
     JSON.stringify(entry),
     String(REPORT_TTL_SECONDS),

@@ -205,7 +205,7 @@ function reconcilePanel(ctx: ScreenContext) {
               ? html`<div class="table-wrap"><table id="reconcile-diffs"><thead><tr><th>Slot</th><th>Source</th><th>What</th>
                 <th>Event store</th><th>Read model</th></tr></thead><tbody>${r.data.differences.map(
                   (d) =>
-                    html`<tr><td>${d.slot}</td><td>${d.source}</td><td>${d.what}</td><td>${d.expected}</td><td>${d.actual}</td></tr>`,
+                    html`<tr><td>${d.slot} ${d.view}</td><td>${d.source}</td><td>${d.what}</td><td>${d.expected}</td><td>${d.actual}</td></tr>`,
                 )}</tbody></table></div>`
               : nothing
           }`
