@@ -8,7 +8,7 @@ import {
   projectorBatchFailures,
   projectorCheckpoint,
 } from '../config/metrics';
-import { orderStreamId, type ReadModel } from '../domain';
+import { monthIn, orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
   EventStore,
@@ -139,9 +139,13 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       await invalidateReports(deps.redis, deps.redisPrefix, slot.month, slot.currency);
       months.add(slot.month);
     }
-    // Rolled-up state is per month: a change in any slot, a new one too, re-rolls it.
+    // Rolled-up state is per month: a change in any slot, a new one too, re-rolls it. Only
+    // closed months: an open one is answered live, and rolled up by the schedule once closed.
+    const current = monthIn(new Date(), deps.reportTimeZone);
     for (const month of months) {
-      if (await isMonthRolledUp(deps.es, deps.esPrefix, month)) await deps.requestRerollup(month);
+      if (month < current && (await isMonthRolledUp(deps.es, deps.esPrefix, month))) {
+        await deps.requestRerollup(month);
+      }
     }
     return result;
   }

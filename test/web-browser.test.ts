@@ -36,7 +36,7 @@ beforeAll(async () => {
   chrome = await launchBrowser();
   page = await chrome.browser.newPage();
   const admin = app.client('admin');
-  await completeOrderIn(admin, '2024-05', {
+  await completeOrderIn(admin, '2016-05', {
     productId: 'p-web-a',
     quantity: 1,
     unitPriceMinor: 1000,
@@ -46,20 +46,20 @@ beforeAll(async () => {
     ['p-web-a', 1, 1500],
     ['p-web-b', 3, 250],
   ] as const) {
-    const o = await completeOrderIn(admin, '2024-06', { productId, quantity, unitPriceMinor });
+    const o = await completeOrderIn(admin, '2016-06', { productId, quantity, unitPriceMinor });
     if (productId === 'p-web-a') drillOrders.push(o.orderId);
     lastPosition = o.position;
   }
   const yen = await completeOrderIn(
     admin,
-    '2024-06',
+    '2016-06',
     { productId: 'p-web-yen', quantity: 3, unitPriceMinor: 500 },
     { currency: 'JPY' },
   );
   lastPosition = yen.position;
   // Everything projected before the browser looks.
   await app.client('reader').reports.monthly.query({
-    month: '2024-06',
+    month: '2016-06',
     currency: 'JPY',
     minPosition: lastPosition,
   });
@@ -98,10 +98,10 @@ describe('finance (reader) in the browser', () => {
     await signIn(page, app.url, TOKENS.reader);
     await page.waitForSelector('#role');
     expect(await textOf(page, '#role')).toBe('reader');
-    await showReport('2024-06', 'EUR');
+    await showReport('2016-06', 'EUR');
     const api = await app
       .client('reader')
-      .reports.monthly.query({ month: '2024-06', currency: 'EUR' });
+      .reports.monthly.query({ month: '2016-06', currency: 'EUR' });
     expect(api.totals).toEqual({ orderCount: 3, totalQuantity: 6, totalSalesMinor: 5250 });
     expect(await textOf(page, '[data-total=sales]')).toBe('€52.50');
     expect(await textOf(page, '[data-total=orders]')).toBe(String(api.totals.orderCount));
@@ -130,13 +130,13 @@ describe('finance (reader) in the browser', () => {
     await screenshot(page, '02-report-phone');
     await page.setViewport({ width: 1280, height: 900 });
     // JPY has no minor digits: 3 × 500 is ¥1,500.
-    await showReport('2024-06', 'JPY');
+    await showReport('2016-06', 'JPY');
     await page.waitForSelector('#products tr[data-product="p-web-yen"]');
     expect(await textOf(page, '[data-total=sales]')).toBe('¥1,500');
   });
 
   it('drills down from a product row to the orders behind it', async () => {
-    await showReport('2024-06', 'EUR');
+    await showReport('2016-06', 'EUR');
     await page.waitForSelector('#products tr[data-product="p-web-a"]');
     await page.click('#products tr[data-product="p-web-a"] button.drill');
     await page.waitForSelector('#drilldown tr[data-order]');
@@ -157,7 +157,7 @@ describe('finance (reader) in the browser', () => {
     const file = await waitFor('the CSV download', async () =>
       readdirSync(chrome.downloads).find((f) => f.endsWith('.csv')),
     );
-    expect(file).toBe('report-2024-06-EUR.csv');
+    expect(file).toBe('report-2016-06-EUR.csv');
     const lines = readFileSync(path.join(chrome.downloads, file), 'utf8').trim().split(/\r\n/);
     const header = lines[0]?.split(',') ?? [];
     const rows = lines
@@ -165,7 +165,7 @@ describe('finance (reader) in the browser', () => {
       .map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
     const api = await app
       .client('reader')
-      .reports.monthly.query({ month: '2024-06', currency: 'EUR' });
+      .reports.monthly.query({ month: '2016-06', currency: 'EUR' });
     expect(rows).toHaveLength(api.products.length);
     for (const p of api.products) {
       const row = rows.find((r) => r.productId === p.productId);
@@ -183,16 +183,16 @@ describe('finance (reader) in the browser', () => {
   it('charts net sales per month and the top products, with the data drawn', async () => {
     await page.click('a[data-screen=trends]');
     await page.waitForSelector('input[name=from]');
-    await fill(page, 'input[name=from]', '2024-04');
-    await fill(page, 'input[name=to]', '2024-07');
+    await fill(page, 'input[name=from]', '2016-04');
+    await fill(page, 'input[name=to]', '2016-07');
     await fill(page, 'input[name=currency]', 'EUR');
     await page.click('form.query button[type=submit]');
     await page.waitForSelector('#chart-sales[data-points="4"]');
     await page.waitForSelector('#chart-top[data-points]');
     const label = await page.$eval('#chart-sales', (c) => c.getAttribute('aria-label') ?? '');
-    expect(label).toContain('2024-05 €10.00');
-    expect(label).toContain('2024-06 €52.50');
-    expect(label).toContain('2024-07 €0.00');
+    expect(label).toContain('2016-05 €10.00');
+    expect(label).toContain('2016-06 €52.50');
+    expect(label).toContain('2016-07 €0.00');
     expect(await page.$eval('#chart-top', (c) => c.getAttribute('aria-label'))).toContain(
       'p-web-a €55.00',
     );
@@ -318,7 +318,7 @@ describe('operators (admin) in the browser', () => {
   }, 120_000);
 
   it('reconcile a month and see that nothing differs', async () => {
-    await fill(page, 'form.query input[type=month]', '2024-06');
+    await fill(page, 'form.query input[type=month]', '2016-06');
     await page.click('form.query button[type=submit]');
     await page.waitForSelector('#reconcile-summary');
     expect(await textOf(page, '#reconcile-summary')).toContain('no differences');
