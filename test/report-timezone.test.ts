@@ -184,7 +184,9 @@ describe(`REPORT_TIMEZONE=${ZONE}`, () => {
     const open = await reader.reports.monthly.query({ month: current, currency: 'CZK' });
     expect(open.source).toBe('live');
     expect(open.totals.orderCount).toBe(1);
-  });
+    // A CLI process (schedules apply), the schedule's rollup and one of the whole current
+    // month, both report views each: ~35 s alone, near a minute late in a full run.
+  }, 180_000);
 
   it('retention cuts off at the start of the cutoff month in the zone', async () => {
     const cutoffMonth = addMonths(current, -config().READ_MODEL_RETENTION_MONTHS);
