@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { type DomainError, decide, fold, type OrderState, orderStreamId, upcast } from '../domain';
 import {
   type BatchAppend,
@@ -7,6 +8,10 @@ import {
 } from '../eventstore';
 import type { CommandOutcome, OrderCommandInput } from '../workflows/order-command-contract';
 import { appendOptionsOf, newEvents } from './command-events';
+import { linksToRequests } from './trace-links';
+
+/** Links from a batch's span to the requests of its commands (a batch holds far fewer). */
+const MAX_LINKED_REQUESTS = 100;
 
 /** How many times a command is re-decided after losing an optimistic-concurrency race. */
 export const MAX_BATCH_DECIDE_ATTEMPTS = 5;
@@ -174,6 +179,15 @@ export function createCommandBatchActivities(store: EventStore) {
      * are thrown: the local activity retries the batch, which is idempotent by command id.
      */
     async decideAndAppendBatch(inputs: OrderCommandInput[]): Promise<CommandOutcome[]> {
+      // The batch's span is a child of one partition task, not of each command's request.
+      const span = trace.getActiveSpan();
+      span?.setAttribute('app.commands', inputs.length);
+      span?.addLinks(
+        linksToRequests(
+          inputs.map((i) => i.traceparent),
+          MAX_LINKED_REQUESTS,
+        ),
+      );
       if (inputs.length === 1 && inputs[0]) return [await single(inputs[0])];
       try {
         return await attempt(inputs);

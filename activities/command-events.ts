@@ -22,6 +22,7 @@ export function appendOptionsOf(input: OrderCommandInput): AppendOptions {
       causationId: input.commandId,
       actor: input.actor,
       occurredAt: input.command.at,
+      ...(input.traceparent ? { traceparent: input.traceparent } : {}),
     },
   };
 }

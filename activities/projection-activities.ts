@@ -1,5 +1,5 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import {
@@ -26,6 +26,7 @@ import {
 } from '../projections/order-documents';
 import { writeOrderSummaries } from '../projections/redis/order-cache';
 import { invalidateReports } from '../projections/redis/report-cache';
+import { linksToRequests } from './trace-links';
 
 export interface ProjectionDeps {
   store: EventStore;
@@ -179,7 +180,10 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     let batch: ProjectBatchResult;
     const span = tracer.startSpan(`ProjectBatch:${readModel}`);
     try {
-      batch = await projectPageOnce(readModel, projector, after, limit, span);
+      // Active: the batch's PostgreSQL, Elasticsearch and Redis calls are its children.
+      batch = await context.with(trace.setSpan(context.active(), span), () =>
+        projectPageOnce(readModel, projector, after, limit, span),
+      );
     } catch (err) {
       projectorBatchFailures.inc(labels);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
@@ -205,6 +209,12 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     const page = await deps.store.readAll(after, limit);
     // The batch carries other commands' events than its trace's: their correlation ids lead
     // from a command (its request span has the same id) to the batch that projected it.
+    span.addLinks(
+      linksToRequests(
+        page.events.map((e) => e.metadata.traceparent),
+        MAX_TRACED_CORRELATION_IDS,
+      ),
+    );
     span.setAttributes({
       'app.events': page.events.length,
       'app.correlation_ids': [...new Set(page.events.map((e) => e.metadata.correlationId))].slice(

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { tracing } from '../config/tracing';
 
 const tracer = trace.getTracer('order-reporting-api');
@@ -30,4 +30,16 @@ export function traced(handler: Handler): Handler {
 /** Tags the request's span with the correlation id its logs and events carry. */
 export function tagCorrelationId(correlationId: string): void {
   trace.getActiveSpan()?.setAttribute('app.correlation_id', correlationId);
+}
+
+/**
+ * The active span as a W3C traceparent, when traces are on. A command carries it into its
+ * events' metadata, so the projector batch that later carries those events links back to
+ * the request (the batch runs in the projector's own trace).
+ */
+export function activeTraceparent(): { traceparent?: string } {
+  if (!tracing()) return {};
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ? { traceparent: carrier.traceparent } : {};
 }

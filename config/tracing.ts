@@ -8,6 +8,7 @@ import {
   BatchSpanProcessor,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { instrumentClients } from './client-instrumentation';
 import { type Config, config } from './env';
 
 export interface Tracing {
@@ -45,6 +46,7 @@ export function installTracing(spanProcessor?: SpanProcessor): Tracing | undefin
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  instrumentClients();
   installed = { resource, spanProcessor: processor, shutdown: () => provider.shutdown() };
   return installed;
 }

@@ -5,6 +5,8 @@ export interface EventMetadata {
   causationId: string;
   actor: string;
   occurredAt: string;
+  /** W3C trace context of the request that caused the event, when traces were on. */
+  traceparent?: string;
 }
 
 /** An event as handed to append. */

@@ -39,14 +39,18 @@ function ancestry(span: ReadableSpan, spans: ReadableSpan[]): string[] {
   return names.reverse();
 }
 
+let commandsSent = 0;
+
 async function traceOfOneCommand(): Promise<{ root: ReadableSpan; spans: ReadableSpan[] }> {
   exporter.reset();
+  // Each command its own correlation id: a batch naming it carried this command.
+  const correlationId = `trace-test-${++commandsSent}`;
   const res = await fetch(`${app?.url}/trpc/orders.place`, {
     method: 'POST',
     headers: {
       authorization: 'Bearer writer-token-0123456789',
       'content-type': 'application/json',
-      'x-correlation-id': 'trace-test-1',
+      'x-correlation-id': correlationId,
     },
     body: JSON.stringify(placeInput),
   });
@@ -55,7 +59,7 @@ async function traceOfOneCommand(): Promise<{ root: ReadableSpan; spans: Readabl
     exporter.getFinishedSpans().find((s) => s.name === 'POST /trpc/orders.place'),
   );
   expect(root.parentSpanId).toBeUndefined();
-  expect(root.attributes['app.correlation_id']).toBe('trace-test-1');
+  expect(root.attributes['app.correlation_id']).toBe(correlationId);
   const traceId = root.spanContext().traceId;
   return {
     root,
@@ -90,6 +94,19 @@ describe('traces (OpenTelemetry)', () => {
       'StartActivity:appendOrderEvents',
       'RunActivity:appendOrderEvents',
     ]);
+    // The activity's PostgreSQL statements are spans of the same tree.
+    const statements = await waitFor('PostgreSQL spans under the append activity', async () => {
+      const all = exporter
+        .getFinishedSpans()
+        .filter((s) => s.spanContext().traceId === appended.span.spanContext().traceId);
+      const pg = all.filter(
+        (s) =>
+          s.name.startsWith('pg.query') &&
+          ancestry(s, all).includes('RunActivity:appendOrderEvents'),
+      );
+      return pg.length > 0 ? pg : undefined;
+    });
+    expect(statements[0]?.attributes['db.system']).toBe('postgresql');
   });
 });
 
@@ -114,6 +131,29 @@ describe('traces on the partitioned command path (the default)', () => {
       'UpdateWithStartWorkflow:submitCommand',
       'HandleUpdate:submitCommand',
     ]);
+  });
+
+  it("the partition's batch (several commands, one transaction) links to each command's request", async () => {
+    const { root } = await traceOfOneCommand();
+    const batch = await waitFor('the batch activity span linking to the request', async () =>
+      exporter
+        .getFinishedSpans()
+        .find(
+          (s) =>
+            s.name === 'RunActivity:decideAndAppendBatch' &&
+            s.links.some((l) => l.context.spanId === root.spanContext().spanId),
+        ),
+    );
+    expect(
+      batch.links.find((l) => l.context.spanId === root.spanContext().spanId)?.context,
+    ).toEqual(expect.objectContaining({ traceId: root.spanContext().traceId }));
+    expect(batch.attributes['app.commands']).toBeGreaterThanOrEqual(1);
+    const all = exporter
+      .getFinishedSpans()
+      .filter((s) => s.spanContext().traceId === batch.spanContext().traceId);
+    expect(
+      all.some((s) => s.name.startsWith('pg.query') && ancestry(s, all).includes(batch.name)),
+    ).toBe(true);
   });
 });
 
@@ -141,6 +181,21 @@ describe('traces of the projectors', () => {
           ),
       );
       expect(batch.attributes['app.events']).toBeGreaterThanOrEqual(1);
+      // The command's events carry its request's trace context: the batch links to it.
+      expect(batch.links.map((l) => l.context)).toContainEqual(
+        expect.objectContaining({
+          traceId: root.spanContext().traceId,
+          spanId: root.spanContext().spanId,
+        }),
+      );
+      // Its read-model writes are its children (Elasticsearch's client and Redis' spans).
+      const children = exporter
+        .getFinishedSpans()
+        .filter((s) => s.parentSpanId === batch.spanContext().spanId)
+        .map((s) => s.name);
+      expect(children.some((n) => n.startsWith('pg.query'))).toBe(true);
+      if (readModel === 'elasticsearch') expect(children).toContain('bulk');
+      else expect(children.length).toBeGreaterThan(1);
       // In the projector's own trace (a child of its tailing activity, still running), not
       // the request's: the correlation id is the link.
       expect(batch.parentSpanId).toBeDefined();

@@ -10,6 +10,8 @@ export interface OrderCommandInput {
   command: OrderCommand;
   actor: string;
   correlationId: string;
+  /** The request's W3C trace context when traces are on (older inputs lack it). */
+  traceparent?: string;
 }
 
 /** What a committed command returns to its caller. */

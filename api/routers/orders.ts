@@ -17,6 +17,7 @@ import {
   refundOrderInput,
 } from '../inputs';
 import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
+import { activeTraceparent } from '../tracing';
 import { router, writerProcedure } from '../trpc';
 import { orderQueries, type QueryDeps } from './queries';
 
@@ -78,6 +79,7 @@ export function ordersRouter(deps: OrdersDeps) {
         command,
         actor: ctx.principal.actor,
         correlationId: ctx.correlationId,
+        ...activeTraceparent(),
       });
       commands.inc({ type: command.type, outcome: 'committed' });
       return reply;
