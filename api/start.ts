@@ -8,7 +8,8 @@ import { loadTokens } from './tokens';
 export interface RunningApi {
   url: string;
   /** `/metrics` of this process (with `npm start`, the workers' series too). */
-  metricsUrl: string;
+  /** undefined when METRICS_ENABLED=false. */
+  metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 

@@ -124,6 +124,11 @@ const envSchema = z.object({
   API_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(20),
   /** Calls one token may have in flight at once; more are refused with 429 and Retry-After. */
   API_MAX_INFLIGHT_PER_TOKEN: z.coerce.number().int().min(1).max(100_000).default(128),
+  /**
+   * false: no `/metrics` endpoint, no Temporal SDK metrics and no runtime sampling (event
+   * loop, GC) in this process; the in-process counters stay (a map update per call).
+   */
+  METRICS_ENABLED: flag('true'),
   /** Where `/metrics` (Prometheus text) is served; loopback by default, apart from the API port. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** `/metrics` of `npm start` (everything) and of `npm run api`; 0: an ephemeral port. */

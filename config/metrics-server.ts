@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { config } from './env';
 import { logger } from './logger';
 import { metricsRegistry } from './metrics';
 
 export interface MetricsServer {
-  url: string;
+  /** undefined when METRICS_ENABLED=false. */
+  url: string | undefined;
   close(): Promise<void>;
 }
 
@@ -13,6 +15,7 @@ export interface MetricsServer {
  * the world, the metrics port stays on 127.0.0.1 unless METRICS_HOST says otherwise.
  */
 export async function startMetricsServer(port: number, host: string): Promise<MetricsServer> {
+  if (!config().METRICS_ENABLED) return { url: undefined, close: async () => undefined };
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are at /metrics\n');

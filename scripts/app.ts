@@ -22,7 +22,9 @@ const workers = bootWorkersWhenReachable(ALL_QUEUES, connections);
 console.log(`\n  Workspace    ${api.url}/   (sign in with a token printed above)`);
 console.log(`  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
 console.log(
-  `  Metrics      ${api.metricsUrl}   (Temporal SDK: port ${config().TEMPORAL_METRICS_PORT})`,
+  api.metricsUrl
+    ? `  Metrics      ${api.metricsUrl}   (Temporal SDK: port ${config().TEMPORAL_METRICS_PORT})`
+    : '  Metrics      off (METRICS_ENABLED=false)',
 );
 console.log('  Temporal UI  http://127.0.0.1:8233\n');
 logger.info({ url: api.url, queues: ALL_QUEUES }, 'app started');

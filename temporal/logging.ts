@@ -12,13 +12,13 @@ export function temporalMetricsTelemetry(bindAddress: string): TelemetryOptions 
 
 /**
  * Routes the Temporal SDK's logs into pino (its chatty info lines go to debug) and, unless
- * TEMPORAL_METRICS_PORT is 0, exports its runtime metrics on METRICS_HOST.
+ * METRICS_ENABLED is false or TEMPORAL_METRICS_PORT is 0, exports its runtime metrics on METRICS_HOST.
  */
 export function installTemporalLogging(): void {
-  const { METRICS_HOST, TEMPORAL_METRICS_PORT } = config();
+  const { METRICS_ENABLED, METRICS_HOST, TEMPORAL_METRICS_PORT } = config();
   Runtime.install({
     logger: temporalLogger(),
-    ...(TEMPORAL_METRICS_PORT > 0
+    ...(METRICS_ENABLED && TEMPORAL_METRICS_PORT > 0
       ? { telemetryOptions: temporalMetricsTelemetry(`${METRICS_HOST}:${TEMPORAL_METRICS_PORT}`) }
       : {}),
   });

@@ -8,6 +8,7 @@ import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
 import { TOKENS } from './support/app';
 import { type AppProcess, startAppProcess } from './support/app-process';
+import { freePort } from './support/prometheus-text';
 import { waitFor } from './support/wait';
 
 // Nothing listens on port 1 of this machine: a server that is down.
@@ -62,6 +63,26 @@ describe('the API process', () => {
 
     expect(await running.stop()).toBe(0);
     expect(running.output()).not.toMatch(/unhandled|Channel has been shut down/i);
+  }, 60_000);
+
+  it('serves /metrics on METRICS_PORT, and nothing there with METRICS_ENABLED=false', async () => {
+    const port = await freePort();
+    running = await startAppProcess('api/main.ts', { METRICS_PORT: String(port) });
+    const on = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(on.status).toBe(200);
+    expect(await on.text()).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(await running.stop()).toBe(0);
+
+    running = await startAppProcess('api/main.ts', {
+      METRICS_PORT: String(port),
+      METRICS_ENABLED: 'false',
+    });
+    const off = await fetch(`http://127.0.0.1:${port}/metrics`).catch((e: unknown) => e);
+    expect(off).toBeInstanceOf(Error);
+    expect(((off as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+    // The API itself answers as usual.
+    expect((await fetch(`${running.url}/livez`)).status).toBe(200);
+    expect(await running.stop()).toBe(0);
   }, 60_000);
 
   it('on SIGTERM lets the request in flight finish, refuses new ones, and exits 0', async () => {

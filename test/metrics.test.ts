@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMetricsServer } from '../config/metrics-server';
 import { startTestApp, type TestApp } from './support/app';
-import { freePort, type Sample, sampleValue, scrape } from './support/prometheus-text';
+import {
+  freePort,
+  type Sample,
+  sampleValue,
+  scrape,
+  serveMetrics,
+} from './support/prometheus-text';
 import { waitFor } from './support/wait';
 
 let app: TestApp;
@@ -16,7 +21,7 @@ beforeAll(async () => {
     maxInflightPerToken: 1,
     temporalMetricsAddress: `127.0.0.1:${temporalPort}`,
   });
-  metrics = await startMetricsServer(0, '127.0.0.1');
+  metrics = await serveMetrics();
 });
 afterAll(async () => {
   await metrics?.close();

@@ -5,9 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMetricsServer } from '../config/metrics-server';
 import { startTestApp, type TestApp } from './support/app';
-import { freePort } from './support/prometheus-text';
+import { freePort, serveMetrics } from './support/prometheus-text';
 import { waitFor } from './support/wait';
 
 const run = promisify(execFile);
@@ -35,7 +34,7 @@ beforeAll(async () => {
   app = await startTestApp(undefined, {
     temporalMetricsAddress: `127.0.0.1:${temporalMetricsPort}`,
   });
-  metrics = await startMetricsServer(0, '127.0.0.1');
+  metrics = await serveMetrics();
   dataDir = await mkdtemp(path.join(tmpdir(), 'prometheus-test-'));
   const prometheusPort = await freePort();
   prometheusUrl = `http://127.0.0.1:${prometheusPort}`;

@@ -28,6 +28,9 @@ export async function startAppProcess(
       API_PORT: '0',
       LOG_LEVEL: 'info',
       APPLY_SCHEDULES: 'false',
+      // Beside a running `npm start`: metrics on ports of their own (0: any free one).
+      METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
       API_TOKENS: Object.entries(TOKENS)
         .map(([r, t]) => `${r}:${t}`)
         .join(','),

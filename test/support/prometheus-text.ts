@@ -1,4 +1,13 @@
 import net from 'node:net';
+import { startMetricsServer } from '../../config/metrics-server';
+
+/** This process' `/metrics` on a free port (metrics are on in tests). */
+export async function serveMetrics(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = await startMetricsServer(0, '127.0.0.1');
+  const { url } = server;
+  if (!url) throw new Error('metrics are off in this process (METRICS_ENABLED=false)');
+  return { url, close: server.close };
+}
 
 export interface Sample {
   name: string;
