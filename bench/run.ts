@@ -25,6 +25,11 @@ const scenarios: { name: string; file: string; args: string[] }[] = [
     file: 'bench/command-path.ts',
     args: quick ? ['--quick'] : [],
   },
+  {
+    name: 'Metrics and traces on vs off (command path)',
+    file: 'bench/observability-overhead.ts',
+    args: quick ? ['--quick'] : [],
+  },
 ];
 
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);

@@ -1,0 +1,121 @@
+// What metrics and traces cost the command path: `npm start`'s process (API and workers in
+// one process) with both off, with metrics on (and scraped every 5 s, as Prometheus would),
+// and with metrics and traces on (OTLP/HTTP to a receiver in this process), side by side:
+// every round runs each mode once, in rotated order, on the same stack and data.
+//
+//   npx tsx bench/observability-overhead.ts [--quick] [--rounds N] [--seconds N] [--clients N]
+//
+// Defaults: 3 rounds of 30 s cells after 5 s of warm-up, 10 clients sending orders.place
+// then orders.complete (--quick: 1 round of 10 s). Isolated from the app and the tests:
+// database orders_bench_obs, Elasticsearch prefix `benchobs-`, Redis db 4 with prefix
+// `benchobs:`, task queues `benchobs-…`, the stack's Temporal server. Results: tables on
+// stdout, everything in bench/results/observability-overhead.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { prepareData } from './command-path/isolated-data';
+import { type CellResult, measureCell } from './observability/cell';
+import { MODES, roundOrder } from './observability/modes';
+import { startOtlpSink } from './observability/otlp-sink';
+import { freePort } from './observability/ports';
+import { printOverhead } from './observability/print';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    clients: { type: 'string' },
+  },
+});
+const count = (name: string, value: string | undefined, fallback: number): number => {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+const rounds = count('rounds', values.rounds, values.quick ? 1 : 3);
+const seconds = count('seconds', values.seconds, values.quick ? 10 : 30);
+const clients = count('clients', values.clients, 10);
+
+const WRITER_TOKEN = 'benchobs-writer-token-0001';
+const database = 'orders_bench_obs';
+const databaseUrl = `postgresql://orders:orders@127.0.0.1:5432/${database}`;
+const redisUrl = 'redis://:orders@127.0.0.1:6379/4';
+await prepareData({
+  database,
+  databaseUrl,
+  esPrefix: 'benchobs-',
+  redisUrl,
+  redisPrefix: 'benchobs:',
+});
+
+const began = new Date();
+console.log(
+  `observability overhead ${began.toISOString()}: ${rounds} round(s) of ${MODES.join(', ')}; ${seconds} s cells, ${clients} clients`,
+);
+const sink = await startOtlpSink();
+const baseEnv = {
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  ES_INDEX_PREFIX: 'benchobs-',
+  REDIS_KEY_PREFIX: 'benchobs:',
+  TASK_QUEUE_PREFIX: 'benchobs',
+  API_PORT: '0',
+  API_TOKENS: `writer:${WRITER_TOKEN}`,
+  APPLY_SCHEDULES: 'false',
+  LOG_LEVEL: 'warn',
+};
+const results: CellResult[] = [];
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of roundOrder(round)) {
+      const ports = {
+        metrics: await freePort(),
+        temporalMetrics: await freePort(),
+        otlpUrl: sink.url,
+      };
+      console.log(`round ${round + 1}/${rounds}: ${mode}`);
+      results.push(
+        await measureCell(
+          mode,
+          round,
+          {
+            seconds,
+            warmupSeconds: 5,
+            clients,
+            baseEnv,
+            writerToken: WRITER_TOKEN,
+            temporalPort: 7233,
+          },
+          ports,
+          sink,
+        ),
+      );
+    }
+  }
+} finally {
+  await sink.close();
+}
+
+const summary = printOverhead(results);
+const dir = fileURLToPath(new URL('results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const file = join(dir, 'observability-overhead.json');
+writeFileSync(
+  file,
+  `${JSON.stringify(
+    {
+      startedAt: began.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version },
+      settings: { rounds, seconds, clients, warmupSeconds: 5 },
+      summary,
+      results,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`\nwrote ${file}`);
