@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests share the real local stack with `npm start`, so they use their own database,
-// Redis db, index prefix and task queues unless the caller points them elsewhere.
+// Redis db, index prefix, task queues and Temporal namespace (registered by
+// scripts/stack.sh) unless the caller points them elsewhere.
 // Each run gets its own read models and task queues: indices, Redis keys and queues of
 // earlier runs never leak into this one (the global setup also empties the test database).
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -11,6 +12,8 @@ const testEnv = {
   ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? `test-${runId}-`,
   REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? `test-${runId}:`,
   TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? `test-${runId}`,
+  // Not the app's `default`: the operators' queries there must never list a test's workflow.
+  TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE ?? 'orders-test',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   // Tests write orders in months decades back; the retention test sets its own limit.
   READ_MODEL_RETENTION_MONTHS: process.env.READ_MODEL_RETENTION_MONTHS ?? '1200',

@@ -26,12 +26,13 @@ import {
   stopProcess,
   temporalBinary,
 } from './command-path/servers';
+import { BENCH_NAMESPACE } from './namespace';
 
 const SQLITE_ADDRESS = '127.0.0.1:7233';
 const MEMORY_PORT = 7243;
 const MEMORY_ADDRESS = `127.0.0.1:${MEMORY_PORT}`;
 const POSTGRES_PORT = 7283;
-const NAMESPACE = 'default';
+const NAMESPACE = BENCH_NAMESPACE;
 const WARMUP_WORKFLOWS = 20;
 const READY_TIMEOUT_MS = 60_000;
 

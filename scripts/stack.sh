@@ -50,6 +50,9 @@ TEMPORAL_SEARCH_ATTRIBUTES=(
   ProjectionStatus=KeywordList
   CommandPartitionStatus=Keyword
 )
+# Namespaces of their own for the tests (vitest.config.ts) and the benchmarks (bench/), so
+# their workflows never show in the app's namespace; registered beside it, same attributes.
+TEMPORAL_TEST_NAMESPACES=(orders-test orders-bench)
 
 PG_URL_LOCAL="postgresql://orders:orders@127.0.0.1:$PG_PORT/orders"
 # The local Redis asks for a password like PostgreSQL does; keep in sync with the default
@@ -423,6 +426,10 @@ es_status() {
 
 temporal_address() { echo "${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"; }
 temporal_namespace() { echo "${TEMPORAL_NAMESPACE:-default}"; }
+# The app's namespace, then the tests' and the benchmarks' (once each).
+temporal_namespaces() {
+  printf '%s\n' "$(temporal_namespace)" "${TEMPORAL_TEST_NAMESPACES[@]}" | awk '!seen[$0]++'
+}
 
 temporal_bin() {
   if command -v temporal >/dev/null; then command -v temporal; return; fi
@@ -463,7 +470,9 @@ temporal_pg_up() {
     export TEMPORAL_PG_HOST=${TEMPORAL_PG_HOST:-${hostport%:*}}
     export TEMPORAL_PG_PORT=${TEMPORAL_PG_PORT:-${hostport##*:}}
   fi
-  temporal_pg up --db temporal --ui-port $TEMPORAL_UI_PORT
+  local ns ns_args=()
+  for ns in $(temporal_namespaces); do ns_args+=(--namespace "$ns"); done
+  temporal_pg up --db temporal --ui-port $TEMPORAL_UI_PORT "${ns_args[@]}"
 }
 
 temporal_up() {
@@ -484,13 +493,16 @@ temporal_up() {
   chmod 700 "$DATA_DIR/temporal" # the SQLite file: owner only
   if pid_alive "$pidfile"; then
     wait_for temporal "$LOG_DIR/temporal.log" temporal_ready
-    temporal_register_search_attributes
+    temporal_register_namespaces
     return
   fi
   port_in_use $TEMPORAL_PORT && die "port $TEMPORAL_PORT is taken by a Temporal the stack did not start; stop it, or set TEMPORAL_ADDRESS to use it"
   local args=(server start-dev --ip 127.0.0.1 --port $TEMPORAL_PORT --ui-port $TEMPORAL_UI_PORT
-    --db-filename "$DATA_DIR/temporal/temporal.db" --namespace "$(temporal_namespace)"
-    --log-format json --log-level warn)
+    --db-filename "$DATA_DIR/temporal/temporal.db" --log-format json --log-level warn)
+  # Each --namespace is created with every --search-attribute, unless the SQLite file
+  # already holds it: then it is left as it is (temporal_register_namespaces below).
+  local ns
+  for ns in $(temporal_namespaces); do args+=(--namespace "$ns"); done
   # WAL with synchronous=normal: about twice the command rate and half the CPU per command
   # (BENCHMARKS.md). A crash of the process loses nothing; a power cut may lose the last
   # moments of workflow history, never events (PostgreSQL holds those) — an acceptable
@@ -505,20 +517,42 @@ temporal_up() {
   setsid "$TEMPORAL" "${args[@]}" >>"$LOG_DIR/temporal.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_for temporal "$LOG_DIR/temporal.log" temporal_ready
+  temporal_register_namespaces
 }
 
-# A dev server started by an older version of this script lacks the attributes added since
-# (it takes them as start flags only): register what is missing. A workflow that upserts an
+# A dev server started by an older version of this script, or on a SQLite file it made,
+# lacks the namespaces and attributes added since (start-dev creates them only with a new
+# namespace): register what is missing, without a restart. A workflow that upserts an
 # unknown attribute fails its task.
+temporal_register_namespaces() {
+  local ns
+  for ns in $(temporal_namespaces); do
+    if ! temporal_namespace_exists "$ns"; then
+      log "temporal: registering namespace $ns"
+      "$TEMPORAL" operator namespace create --address "$(temporal_address)" \
+        --namespace "$ns" --retention 24h >/dev/null
+    fi
+    temporal_register_search_attributes "$ns"
+  done
+}
+
+temporal_namespace_exists() {
+  "$TEMPORAL" operator namespace describe --address "$(temporal_address)" --namespace "$1" >/dev/null 2>&1
+}
+
+# temporal_register_search_attributes NAMESPACE: creates the attributes it lacks.
 temporal_register_search_attributes() {
-  local listed sa
-  listed=$("$TEMPORAL" operator search-attribute list --address "$(temporal_address)" \
-    --namespace "$(temporal_namespace)" 2>/dev/null) || return 0
+  local ns=$1 listed sa
+  # A namespace just created answers "not found" until the frontend's namespace cache
+  # refreshes (a few seconds): wait for its attribute list.
+  wait_for "temporal namespace $ns" "$LOG_DIR/temporal.log" \
+    "$TEMPORAL" operator search-attribute list --address "$(temporal_address)" --namespace "$ns"
+  listed=$("$TEMPORAL" operator search-attribute list --address "$(temporal_address)" --namespace "$ns")
   for sa in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do
     grep -qw "${sa%%=*}" <<<"$listed" && continue
-    log "temporal: registering search attribute ${sa%%=*}"
+    log "temporal: registering search attribute ${sa%%=*} in namespace $ns"
     "$TEMPORAL" operator search-attribute create --address "$(temporal_address)" \
-      --namespace "$(temporal_namespace)" --name "${sa%%=*}" --type "${sa#*=}" >/dev/null
+      --namespace "$ns" --name "${sa%%=*}" --type "${sa#*=}" >/dev/null
   done
 }
 

@@ -6,14 +6,15 @@
 #   temporal-postgres.sh build
 #   temporal-postgres.sh up     --port P --db NAME [--data-dir DIR] [--reset] [--ui-port U]
 #                               [--log-level LEVEL] [--dynamic-config KEY=JSON]...
+#                               [--namespace NAME]...
 #   temporal-postgres.sh down   --port P [--data-dir DIR] [--db NAME --reset]
 #   temporal-postgres.sh status --port P [--data-dir DIR]
 #   temporal-postgres.sh drop   --db NAME
 #
 # `up` builds the binaries when missing, creates the databases NAME and NAME_visibility,
 # applies the schemas, writes the server config, starts the server in the background,
-# waits until it answers, and registers namespace `default` and the custom search
-# attributes. It is idempotent. `--reset` drops both databases first (`up`) or after
+# waits until it answers, and registers namespace `default` (and each `--namespace NAME`)
+# with the custom search attributes. It is idempotent. `--reset` drops both databases first (`up`) or after
 # stopping (`down`). Ports: frontend gRPC P, frontend HTTP P+1, history/matching/worker
 # gRPC P+2..P+4, membership P+5..P+8; so two servers 10 ports apart run side by side.
 # `--ui-port U` also runs the Web UI (github.com/temporalio/ui-server, the version the CLI
@@ -34,7 +35,8 @@ SERVER_MODULE=go.temporal.io/server
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1
 UI_SERVER_MODULE=github.com/temporalio/ui-server/v2/cmd/server@v2.42.1 # the CLI v1.5.1's UI
 READY_TIMEOUT=${STACK_READY_TIMEOUT:-180}
-NAMESPACE=default
+# The UI's namespace; `--namespace` adds more (the stack's for tests and benchmarks).
+DEFAULT_NAMESPACE=default
 NAMESPACE_RETENTION=24h
 # Keep in sync with TEMPORAL_SEARCH_ATTRIBUTES in scripts/stack.sh.
 SEARCH_ATTRIBUTES=(OrderId=Keyword CommandType=Keyword ProjectionStatus=KeywordList CommandPartitionStatus=Keyword)
@@ -188,7 +190,10 @@ write_config() {
     printf 'history.hostLevelCacheMaxSize:\n  - value: 8096\n'
     printf 'frontend.namespaceRPS.visibility:\n  - value: 100\n'
     local pair
-    for pair in "${DYNAMIC_CONFIG[@]}"; do
+    for ns in "${NAMESPACES[@]}"; do
+  [[ $ns =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ ]] || die "--namespace $ns: letters, digits, . _ -"
+done
+for pair in "${DYNAMIC_CONFIG[@]}"; do
       printf '%s:\n  - value: %s\n' "${pair%%=*}" "${pair#*=}"
     done
   } >"$dir/config/dynamicconfig.yaml"
@@ -263,13 +268,13 @@ address() { echo "127.0.0.1:$PORT"; }
 cluster_ready() { "$TEMPORAL" operator cluster health --address "$(address)" 2>/dev/null | grep -q SERVING; }
 
 namespace_ready() {
-  "$TEMPORAL" operator namespace describe --address "$(address)" --namespace "$NAMESPACE" >/dev/null 2>&1
+  "$TEMPORAL" operator namespace describe --address "$(address)" --namespace "$1" >/dev/null 2>&1
 }
 
-# Every custom search attribute registered and usable: listed for the namespace.
+# Every custom search attribute registered and usable: listed for namespace $1.
 search_attributes_ready() {
   local listed sa
-  listed=$("$TEMPORAL" operator search-attribute list --address "$(address)" --namespace "$NAMESPACE" 2>/dev/null) ||
+  listed=$("$TEMPORAL" operator search-attribute list --address "$(address)" --namespace "$1" 2>/dev/null) ||
     return 1
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do
     grep -qE "^ *${sa%%=*} +${sa#*=} *$" <<<"$listed" || return 1
@@ -294,25 +299,32 @@ wait_until() {
   done
 }
 
+# register NAMESPACE: the namespace and every custom search attribute in it.
 register() {
-  if ! namespace_ready; then
-    say "registering namespace $NAMESPACE (retention $NAMESPACE_RETENTION)"
-    "$TEMPORAL" operator namespace create --address "$(address)" --namespace "$NAMESPACE" \
+  local ns=$1
+  if ! namespace_ready "$ns"; then
+    say "registering namespace $ns (retention $NAMESPACE_RETENTION)"
+    "$TEMPORAL" operator namespace create --address "$(address)" --namespace "$ns" \
       --retention "$NAMESPACE_RETENTION" >/dev/null
   fi
-  wait_until "namespace $NAMESPACE" namespace_ready
-  search_attributes_ready && return
+  wait_until "namespace $ns" namespace_ready "$ns"
+  search_attributes_ready "$ns" && return
   local sa names=() types=()
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do
     names+=(--name "${sa%%=*}")
     types+=(--type "${sa#*=}")
   done
-  say "registering search attributes ${SEARCH_ATTRIBUTES[*]}"
+  say "registering search attributes ${SEARCH_ATTRIBUTES[*]} in $ns"
   # Retried: a namespace just created is "not found" here until the frontend's namespace
   # cache refreshes (up to 10 s). Creating one that exists with the same type is a no-op.
   wait_until "search attributes" "$TEMPORAL" operator search-attribute create --address "$(address)" \
-    --namespace "$NAMESPACE" "${names[@]}" "${types[@]}"
-  wait_until "search attributes" search_attributes_ready
+    --namespace "$ns" "${names[@]}" "${types[@]}"
+  wait_until "search attributes" search_attributes_ready "$ns"
+}
+
+register_all() {
+  local ns
+  for ns in "$DEFAULT_NAMESPACE" "${NAMESPACES[@]}"; do register "$ns"; done
 }
 
 ui_ready() { curl -fsS -m 5 -o /dev/null "http://127.0.0.1:$UI_PORT/"; }
@@ -329,7 +341,7 @@ host: 127.0.0.1
 port: $UI_PORT
 temporalGrpcAddress: "$(address)"
 enableUi: true
-defaultNamespace: $NAMESPACE
+defaultNamespace: $DEFAULT_NAMESPACE
 cors:
   cookieInsecure: true
 hideLogs: true
@@ -350,7 +362,7 @@ cmd_up() {
   if pid_alive "$PID_FILE"; then
     [ "$RESET" = 1 ] && die "--reset: the server on $(address) is running; run down first"
     wait_until "cluster" cluster_ready
-    register
+    register_all
     ui_up
     return
   fi
@@ -370,7 +382,7 @@ cmd_up() {
     >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   wait_until "cluster" cluster_ready
-  register
+  register_all
   ui_up
   say "ready on $(address)"
 }
@@ -423,7 +435,7 @@ usage() {
 COMMAND=${1:-}
 [ -n "$COMMAND" ] || usage
 shift
-PORT="" DB="" DATA="" RESET=0 LOG_LEVEL=warn DYNAMIC_CONFIG=() UI_PORT=""
+PORT="" DB="" DATA="" RESET=0 LOG_LEVEL=warn DYNAMIC_CONFIG=() UI_PORT="" NAMESPACES=()
 while [ $# -gt 0 ]; do
   case $1 in
     --port) PORT=${2:?--port needs a value}; shift 2 ;;
@@ -433,12 +445,16 @@ while [ $# -gt 0 ]; do
     --ui-port) UI_PORT=${2:?--ui-port needs a value}; shift 2 ;;
     --log-level) LOG_LEVEL=${2:?--log-level needs a value}; shift 2 ;;
     --dynamic-config) DYNAMIC_CONFIG+=("${2:?--dynamic-config needs KEY=JSON}"); shift 2 ;;
+    --namespace) NAMESPACES+=("${2:?--namespace needs a value}"); shift 2 ;;
     -h | --help) usage ;;
     *) die "unknown argument: $1" ;;
   esac
 done
 [ -z "$UI_PORT" ] || [[ $UI_PORT =~ ^[0-9]+$ ]] || die "--ui-port: a port number"
 [ -z "$DB" ] || [[ $DB =~ ^[a-z_][a-z0-9_]{0,40}$ ]] || die "--db: lower-case letters, digits and _"
+for ns in "${NAMESPACES[@]}"; do
+  [[ $ns =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ ]] || die "--namespace $ns: letters, digits, . _ -"
+done
 for pair in "${DYNAMIC_CONFIG[@]}"; do
   [[ $pair =~ ^[A-Za-z0-9_.]+=.+$ ]] || die "--dynamic-config $pair: KEY=JSON"
 done

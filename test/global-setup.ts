@@ -25,6 +25,24 @@ async function stopRunningWorkflows(): Promise<void> {
   }
 }
 
+/**
+ * The tests' own namespace (vitest.config.ts), registered by `npm run stack -- up`: without
+ * it every file would fail on its own with a bare "namespace not found".
+ */
+async function requireTestNamespace(): Promise<void> {
+  const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = config();
+  const client = await createTemporalClient();
+  try {
+    await client.connection.workflowService.describeNamespace({ namespace: TEMPORAL_NAMESPACE });
+  } catch (err) {
+    throw new Error(
+      `Temporal namespace ${TEMPORAL_NAMESPACE} is not usable on ${TEMPORAL_ADDRESS} (${String(err)}): run \`npm run stack -- up\`, which registers it`,
+    );
+  } finally {
+    await client.connection.close();
+  }
+}
+
 // The test database gets the same migrations as `npm start`, and starts empty: tests that
 // read the whole store (rebuild) must not depend on what earlier runs left.
 export default async function setup(): Promise<() => Promise<void>> {
@@ -36,6 +54,7 @@ export default async function setup(): Promise<() => Promise<void>> {
       `refusing to empty ${DATABASE_URL}: the tests need a disposable *_test database`,
     );
   }
+  await requireTestNamespace();
   const pool = createPool(DATABASE_URL, 1);
   try {
     await migrate(pool);

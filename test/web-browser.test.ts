@@ -270,7 +270,9 @@ describe('operators (admin) in the browser', () => {
             /failed to parse field \[region\]/,
           );
           const link = await page.$eval(`${row} a.temporal-link`, (a) => a.getAttribute('href'));
-          expect(link).toContain(`/namespaces/default/workflows/${encodeURIComponent(workflowId)}`);
+          expect(link).toContain(
+            `/namespaces/${config().TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(workflowId)}`,
+          );
         }
         await page.waitForFunction(
           `document.querySelector('#projection-status tr[data-read-model=elasticsearch] td[data-col=failed]')?.textContent.trim() === '2'`,

@@ -2,6 +2,7 @@
 // the empty-workflow endpoint, the workers, and the bench's constants.
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import { BENCH_NAMESPACE } from '../namespace';
 import type { ReportApi } from './report-data-set';
 import type { ReportSlot } from './report-load';
 import type { RunningServer } from './servers';
@@ -9,7 +10,7 @@ import type { CommandPathKind, Settings } from './settings';
 import { loopDelayMonitor } from './stats';
 import type { WorkerHandle } from './worker-handle';
 
-export const NAMESPACE = 'default';
+export const NAMESPACE = BENCH_NAMESPACE;
 export const TOKENS = {
   reader: 'benchcmd-reader-token-0001',
   writer: 'benchcmd-writer-token-0001',

@@ -6,10 +6,10 @@ import { createConnection } from 'node:net';
 import os from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BENCH_NAMESPACE } from '../namespace';
 import { SERVER_ADDRESS, type ServerKind, type Settings } from './settings';
 import { findTemporalServerPid } from './stats';
 
-const NAMESPACE = 'default';
 const PG_SCRIPT = fileURLToPath(new URL('../../scripts/temporal-postgres.sh', import.meta.url));
 const PG_DATABASE = 'temporal_bench';
 
@@ -75,9 +75,15 @@ export async function startServer(kind: ServerKind, settings: Settings): Promise
     return { kind, ...pg };
   }
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)];
-  args.push('--namespace', NAMESPACE, '--log-level', 'error');
-  for (const sa of ['OrderId=Keyword', 'CommandType=Keyword', 'ProjectionStatus=KeywordList'])
-    args.push('--search-attribute', sa);
+  args.push('--namespace', BENCH_NAMESPACE, '--log-level', 'error');
+  // The stack's attributes (TEMPORAL_SEARCH_ATTRIBUTES in scripts/stack.sh).
+  const attributes = [
+    'OrderId=Keyword',
+    'CommandType=Keyword',
+    'ProjectionStatus=KeywordList',
+    'CommandPartitionStatus=Keyword',
+  ];
+  for (const sa of attributes) args.push('--search-attribute', sa);
   let dir: string | undefined;
   if (kind === 'sqlite-file' || kind === 'sqlite-wal') {
     // /tmp is on the same disk as the stack's .stack/ here (not a tmpfs): fsync costs the same.
@@ -120,6 +126,7 @@ export async function startPostgresServer(
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-temporal-pg-'));
   const common = ['--port', String(port), '--data-dir', dir];
   const args = ['up', ...common, '--db', database, '--reset', '--log-level', 'error'];
+  args.push('--namespace', BENCH_NAMESPACE);
   for (const pair of dynamicConfig) args.push('--dynamic-config', pair);
   const down = ['down', ...common];
   // Last resort if this process dies without running its cleanups (an uncaught error).

@@ -1,6 +1,7 @@
 // Command-line settings of bench/command-path.ts, and the environment its app runs under.
 // Imports nothing that reads config(): the bootstrap calls this before the app is loaded.
 import { parseArgs } from 'node:util';
+import { BENCH_NAMESPACE } from '../namespace';
 
 export const BENCH_DATABASE = 'orders_bench_cmd';
 export const ADMIN_DATABASE_URL = 'postgresql://orders:orders@127.0.0.1:5432/orders';
@@ -243,7 +244,7 @@ export function benchEnvironment(settings: Settings): Record<string, string> {
     TASK_QUEUE_PREFIX,
     APPLY_SCHEDULES: 'false',
     LOG_LEVEL: 'warn',
-    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
     // In-process workers read the address once; a child gets its server's address in its env.
     TEMPORAL_ADDRESS: SERVER_ADDRESS[settings.servers[0] ?? 'sqlite'],
   };
