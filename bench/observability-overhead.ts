@@ -8,7 +8,8 @@
 // Defaults: 3 rounds of 30 s cells after 5 s of warm-up, 10 clients sending orders.place
 // then orders.complete (--quick: 1 round of 10 s). Isolated from the app and the tests:
 // database orders_bench_obs, Elasticsearch prefix `benchobs-`, Redis db 4 with prefix
-// `benchobs:`, task queues `benchobs-…`, the stack's Temporal server. Results: tables on
+// `benchobs:`, task queues `benchobs-…` in namespace orders-bench on the stack's Temporal
+// server. Results: tables on
 // stdout, everything in bench/results/observability-overhead.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareData } from './command-path/isolated-data';
+import { BENCH_NAMESPACE } from './namespace';
 import { type CellResult, measureCell } from './observability/cell';
 import { MODES, roundOrder } from './observability/modes';
 import { startOtlpSink } from './observability/otlp-sink';
@@ -62,6 +64,7 @@ const baseEnv = {
   ES_INDEX_PREFIX: 'benchobs-',
   REDIS_KEY_PREFIX: 'benchobs:',
   TASK_QUEUE_PREFIX: 'benchobs',
+  TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
   API_PORT: '0',
   API_TOKENS: `writer:${WRITER_TOKEN}`,
   APPLY_SCHEDULES: 'false',
