@@ -50,6 +50,17 @@ beforeAll(async () => {
     if (productId === 'p-web-a') drillOrders.push(o.orderId);
     lastPosition = o.position;
   }
+  // Completed in June, refunded in July: out of June's restated report, in its booked one.
+  const refunded = await completeOrderIn(admin, '2016-06', {
+    productId: 'p-web-r',
+    quantity: 1,
+    unitPriceMinor: 700,
+  });
+  await admin.orders.refund.mutate({
+    orderId: refunded.orderId,
+    reason: 'returned in July',
+    at: '2016-07-02T09:00:00.000Z',
+  });
   const yen = await completeOrderIn(
     admin,
     '2016-06',
@@ -70,11 +81,16 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function showReport(month: string, currency: string): Promise<void> {
+async function showReport(
+  month: string,
+  currency: string,
+  view: 'restated' | 'booked' = 'restated',
+): Promise<void> {
   await page.click('a[data-screen=report]');
   await page.waitForSelector('form.query input[name=month]');
   await fill(page, 'input[name=month]', month);
   await fill(page, 'input[name=currency]', currency);
+  await page.select('select[name=view]', view);
   await page.click('form.query button[type=submit]');
   // The submit shows the spinner at once; the report is on screen when it goes.
   await page.waitForFunction(
@@ -178,6 +194,25 @@ describe('finance (reader) in the browser', () => {
       });
     }
     expect(rows.find((r) => r.productId === 'p-web-a')?.totalSales).toBe('€45.00');
+  });
+
+  it('shows the booked view: a sale refunded later stays in its month', async () => {
+    await showReport('2016-06', 'EUR', 'booked');
+    await page.waitForSelector('#products tr[data-product="p-web-r"]');
+    const api = await app
+      .client('reader')
+      .reports.monthly.query({ month: '2016-06', currency: 'EUR', view: 'booked' });
+    expect(api.totals).toEqual({ orderCount: 4, totalQuantity: 7, totalSalesMinor: 5950 });
+    expect(await textOf(page, '[data-view]')).toBe('booked');
+    expect(await textOf(page, '[data-total=sales]')).toBe('€59.50');
+    expect(await textOf(page, '[data-total=orders]')).toBe('4');
+    expect(await rowText('p-web-r', 'totalSalesMinor')).toBe('€7.00');
+    await screenshot(page, '03-report-booked');
+    // Restated (as before): the refunded sale is not in June.
+    await showReport('2016-06', 'EUR');
+    expect(await textOf(page, '[data-view]')).toBe('restated');
+    expect(await textOf(page, '[data-total=sales]')).toBe('€52.50');
+    expect(await page.$('#products tr[data-product="p-web-r"]')).toBeNull();
   });
 
   it('charts net sales per month and the top products, with the data drawn', async () => {

@@ -31,17 +31,26 @@ describe('month-over-month and CSV', () => {
       [product('a', 4500), product('b,"x"', 750)],
       [product('a', 1000), product('gone', 99)],
     );
-    expect(rows.map((r) => [r.productId, r.changeMinor, r.changeRatio])).toEqual([
-      ['a', 3500, 3.5],
-      ['b,"x"', 750, null],
+    // 'gone' sold last month only: a row with nothing this month, all of it lost.
+    expect(rows.map((r) => [r.productId, r.totalSalesMinor, r.changeMinor, r.changeRatio])).toEqual(
+      [
+        ['a', 4500, 3500, 3.5],
+        ['b,"x"', 750, 750, null],
+        ['gone', 0, -99, -1],
+      ],
+    );
+    expect(sortRows(rows, 'changeRatio', true).map((r) => r.productId)).toEqual([
+      'a',
+      'gone',
+      'b,"x"',
     ]);
-    expect(sortRows(rows, 'changeRatio', true).map((r) => r.productId)).toEqual(['a', 'b,"x"']);
     const csv = rowsToCsv(rows, 'EUR').split('\r\n');
     expect(csv[0]).toBe(
       'productId,orderCount,totalQuantity,totalSalesMinor,totalSales,avgUnitPriceMinor,avgUnitPrice,previousSalesMinor,changeMinor,changePercent,currency',
     );
     expect(csv[1]?.startsWith('a,1,1,4500,')).toBe(true);
     expect(csv[2]?.startsWith('"b,""x""",1,1,750,')).toBe(true);
-    expect(csv[3]).toBe('');
+    expect(csv[3]?.startsWith('gone,0,0,0,')).toBe(true);
+    expect(csv[4]).toBe('');
   });
 });

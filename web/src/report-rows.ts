@@ -27,10 +27,14 @@ export type SortKey = keyof Pick<
   | 'changeRatio'
 >;
 
-/** Month-over-month, computed here from two monthly reports. */
+/**
+ * Month-over-month, computed here from two monthly reports. A product sold last month and
+ * not this month is a row too (nothing sold, the whole of last month's sales lost): a
+ * product that stopped selling is what finance looks for first.
+ */
 export function compareMonths(current: ProductNumbers[], previous: ProductNumbers[]): ReportRow[] {
   const before = new Map(previous.map((p) => [p.productId, p.totalSalesMinor]));
-  return current.map((p) => {
+  const rows = current.map((p) => {
     const previousSalesMinor = before.get(p.productId) ?? 0;
     const changeMinor = p.totalSalesMinor - previousSalesMinor;
     return {
@@ -40,6 +44,21 @@ export function compareMonths(current: ProductNumbers[], previous: ProductNumber
       changeRatio: previousSalesMinor === 0 ? null : changeMinor / previousSalesMinor,
     };
   });
+  const sold = new Set(current.map((p) => p.productId));
+  for (const p of previous) {
+    if (sold.has(p.productId)) continue;
+    rows.push({
+      productId: p.productId,
+      orderCount: 0,
+      totalQuantity: 0,
+      totalSalesMinor: 0,
+      avgUnitPriceMinor: 0,
+      previousSalesMinor: p.totalSalesMinor,
+      changeMinor: -p.totalSalesMinor,
+      changeRatio: p.totalSalesMinor === 0 ? null : -1,
+    });
+  }
+  return rows;
 }
 
 export function sortRows(rows: ReportRow[], key: SortKey, descending: boolean): ReportRow[] {

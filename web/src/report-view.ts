@@ -12,7 +12,14 @@ import { download } from './download';
 import { formatMinor, formatPercent } from './money';
 import { compareMonths, type ReportRow, rowsToCsv, type SortKey, sortRows } from './report-rows';
 
+/**
+ * restated: each order in its completion month, refunds taking it out there (the default);
+ * booked: completions in their month, refunds as negative lines in the refund's month.
+ */
+type ReportView = 'restated' | 'booked';
+
 interface Report {
+  view: ReportView;
   month: string;
   currency: string;
   region: string | null;
@@ -35,6 +42,7 @@ const state = {
   month: currentMonth(),
   currency: 'EUR',
   region: '',
+  view: 'restated' as ReportView,
   sort: { key: 'totalSalesMinor' as SortKey, descending: true },
   report: idle<Report>(),
   drill: {
@@ -46,6 +54,7 @@ const state = {
 async function loadReport(ctx: ScreenContext): Promise<void> {
   const q = {
     currency: state.currency.trim().toUpperCase(),
+    view: state.view,
     ...(state.region.trim() ? { region: state.region.trim() } : {}),
   };
   state.drill.productId = null;
@@ -55,6 +64,7 @@ async function loadReport(ctx: ScreenContext): Promise<void> {
       ctx.client.reports.monthly.query({ month: previousMonth(state.month), ...q }),
     ]);
     return {
+      view: q.view,
       month: current.month,
       currency: current.currency,
       region: current.region,
@@ -70,7 +80,8 @@ async function drillDown(ctx: ScreenContext, report: Report, productId: string):
   state.drill.productId = productId;
   await load(ctx, state.drill.orders, async () => {
     const page = await ctx.client.orders.search.query({
-      status: 'completed',
+      // Restated counts the month's completions not refunded since; booked counts every one.
+      ...(report.view === 'restated' ? { status: 'completed' as const } : {}),
       reportMonth: report.month,
       productId,
       currency: report.currency,
@@ -130,12 +141,13 @@ function cell(row: ReportRow, key: SortKey, currency: string): string {
 
 function reportTable(ctx: ScreenContext, report: Report) {
   const rows = sortRows(report.rows, state.sort.key, state.sort.descending);
-  const csvName = `report-${report.month}-${report.currency}${report.region ? `-${report.region}` : ''}.csv`;
+  const csvName = `report-${report.month}-${report.currency}${report.region ? `-${report.region}` : ''}${report.view === 'booked' ? '-booked' : ''}.csv`;
   return html`
     <section class="summary" aria-label="Totals">
       <div><span>Net sales</span><strong data-total="sales">${formatMinor(report.totals.totalSalesMinor, report.currency)}</strong></div>
       <div><span>Orders</span><strong data-total="orders">${report.totals.orderCount}</strong></div>
       <div><span>Quantity</span><strong data-total="quantity">${report.totals.totalQuantity}</strong></div>
+      <div><span>View</span><strong data-view>${report.view}</strong></div>
       <div><span>Source</span><strong data-source>${report.source}</strong></div>
       <div><span>Generated</span><strong><time datetime=${report.generatedAt}>${new Date(report.generatedAt).toLocaleString()}</time></strong></div>
     </section>
@@ -176,7 +188,7 @@ function drillPanel(report: Report) {
   const { productId, orders } = state.drill;
   if (!productId) return nothing;
   return html`<section id="drilldown" aria-live="polite">
-    <h3>Orders of ${productId} counted in ${report.month}</h3>
+    <h3>Orders of ${productId} completed in ${report.month}${report.view === 'booked' ? ', refunded since or not (refunds booked in this month of earlier sales are not listed)' : ' and not refunded'}</h3>
     ${spinner(orders.loading)} ${errorBox(orders.error)}
     ${
       orders.data
@@ -215,6 +227,13 @@ export function reportScreen(ctx: ScreenContext) {
         @input=${(e: Event) => {
           state.region = (e.target as HTMLInputElement).value;
         }} /></label>
+      <label>View <select name="view" title="restated: each order in its completion month, refunds take it out there; booked: refunds are negative lines in the refund's month"
+        @change=${(e: Event) => {
+          state.view = (e.target as HTMLSelectElement).value as ReportView;
+        }}>
+        <option value="restated" ?selected=${state.view === 'restated'}>restated</option>
+        <option value="booked" ?selected=${state.view === 'booked'}>booked</option>
+      </select></label>
       <button type="submit" ?disabled=${r.loading}>Show report</button>
       ${spinner(r.loading)}
     </form>
