@@ -306,6 +306,28 @@ const CASES: Record<string, Case> = {
       startReportWorkflow(env, 'monthlyRollupWorkflow', [{ timeZone: config().REPORT_TIMEZONE }]),
     check: (facts) => expectFact(facts.activities.includes('rollupMonth'), 'the rollup', facts),
   },
+  /**
+   * The old side of the rollup-catch-up patch: the schedule's run with the input the
+   * schedule passes since (catch-up on), as the workflow code before the patch ran it (the
+   * scheduled month alone). Recorded at the commit before the patch; re-recorded with
+   * later code its check fails.
+   */
+  'monthly-rollup-before-catch-up': {
+    file: 'monthly-rollup-before-catch-up.json',
+    run: (env) =>
+      startReportWorkflow(env, 'monthlyRollupWorkflow', [
+        {
+          timeZone: config().REPORT_TIMEZONE,
+          catchUp: { retentionMonths: config().READ_MODEL_RETENTION_MONTHS },
+        },
+      ]),
+    check: (facts) =>
+      expectFact(
+        facts.patches.length === 0 && facts.activities.join() === 'rollupMonth',
+        'the scheduled month rolled up alone, no patch marker',
+        facts,
+      ),
+  },
   /** Two corrections within the quiet time: one debounced rollup. */
   rerollup: {
     file: 'rerollup-month.json',
