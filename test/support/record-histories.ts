@@ -319,7 +319,8 @@ const CASES: Record<string, Case> = {
   },
   'monthly-rollup': {
     file: 'monthly-rollup.json',
-    // As the schedule starts it: no month, the one before the scheduled time.
+    // As schedules applied before the catch-up start it: no month (the one before the
+    // scheduled time), no catch-up.
     run: (env) =>
       startReportWorkflow(env, 'monthlyRollupWorkflow', [{ timeZone: config().REPORT_TIMEZONE }]),
     check: (facts) => expectFact(facts.activities.includes('rollupMonth'), 'the rollup', facts),
