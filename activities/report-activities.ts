@@ -16,6 +16,7 @@ import {
   rollupBasis,
   writeRollup,
 } from '../projections/elasticsearch/rollups';
+import { monthsNeverRolledUp } from '../projections/elasticsearch/unrolled-months';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
 import {
   invalidateReports,
@@ -43,6 +44,12 @@ export interface RollupSummary {
   month: string;
   slots: number;
   products: number;
+}
+
+/** Closed months never rolled up: the first `limit` of them, and how many more there are. */
+export interface MonthsToCatchUp {
+  months: string[];
+  more: number;
 }
 
 /**
@@ -102,6 +109,26 @@ export function createReportActivities(deps: ReportActivityDeps) {
         }
       }
       return { month, slots: slots.size, products };
+    },
+
+    /**
+     * The months from `from` to `to` with completions and no rollup, oldest first, at most
+     * `limit` of them (a caller rolls those up, then asks again).
+     */
+    async monthsToCatchUp({
+      from,
+      to,
+      limit,
+    }: {
+      from: string;
+      to: string;
+      limit: number;
+    }): Promise<MonthsToCatchUp> {
+      const months = await monthsNeverRolledUp(deps.es, deps.esPrefix, ordersAlias(deps.esPrefix), {
+        from,
+        to,
+      });
+      return { months: months.slice(0, limit), more: Math.max(0, months.length - limit) };
     },
 
     /** Deletes read-model data older than `cutoffMonth` (YYYY-MM); never the event store. */

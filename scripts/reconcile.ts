@@ -46,7 +46,7 @@ console.log(
 );
 if (!result.rolledUp && result.checked.live > 0) {
   console.log(
-    '  note: this month has never been rolled up: its reports are computed live (`npm run report -- rollup` rolls it up)',
+    '  note: this month has never been rolled up: its reports are computed live (the monthly schedule rolls it up at its next run if it is closed and within READ_MODEL_RETENTION_MONTHS; `npm run report -- rollup` does now)',
   );
 }
 for (const d of result.differences) {

@@ -1,5 +1,6 @@
 import type { RebuildActivities } from '../activities/rebuild-activities';
 import type { ReportActivities } from '../activities/report-activities';
+import { logger } from '../config/logger';
 import {
   countRun,
   rebuildEvents,
@@ -13,11 +14,24 @@ import {
 // Measured where the workers register the activities, so the report and rebuild code
 // stays free of metrics.
 
-/** Rollup runs and reconciliation runs with the differences they found. */
+/**
+ * Rollup runs (the catch-up's included: it rolls up through rollupMonth), the months the
+ * schedule catches up, and reconciliation runs with the differences they found.
+ */
 export function measuredReportActivities(activities: ReportActivities): ReportActivities {
   return {
     ...activities,
     rollupMonth: (input) => countRun(rollupRuns, () => activities.rollupMonth(input)),
+    monthsToCatchUp: async (input) => {
+      const found = await activities.monthsToCatchUp(input);
+      if (found.months.length > 0) {
+        logger.info(
+          { months: found.months, more: found.more, from: input.from, to: input.to },
+          'rolling up closed months that were never rolled up',
+        );
+      }
+      return found;
+    },
     reconcile: async (input) => {
       const result = await countRun(reconciliationRuns, () => activities.reconcile(input));
       reconciliationDifferences.inc(result.differences.length);

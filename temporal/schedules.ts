@@ -1,4 +1,5 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
+import type { MonthlyRollupInput } from '../workflows/reports';
 import { prefixedId, taskQueue } from './task-queues';
 
 export const MONTHLY_ROLLUP_SCHEDULE = 'monthly-report-rollup';
@@ -13,7 +14,9 @@ export interface ScheduleSettings {
 
 /**
  * The schedules, as data. The rollup runs at 01:00 on the 1st in the report time zone
- * and rolls up the month that just closed.
+ * and rolls up the month that just closed, then each earlier closed month within
+ * retention that has completions and was never rolled up (history imported with `at`,
+ * months before the schedule existed).
  * - overlap BUFFER_ONE: a run still going when the next is due queues it, never drops it.
  * - catch-up window 32 days: if the Temporal server itself was down over the 1st, the
  *   missed run still starts when it returns (workers being down needs nothing: the run
@@ -29,7 +32,12 @@ export function scheduleDefinitions(settings: ScheduleSettings): ScheduleOptions
         workflowType: 'monthlyRollupWorkflow',
         workflowId: scheduleId(MONTHLY_ROLLUP_SCHEDULE),
         taskQueue: taskQueue('commands'),
-        args: [{ timeZone: settings.timeZone }],
+        args: [
+          {
+            timeZone: settings.timeZone,
+            catchUp: { retentionMonths: settings.retentionMonths },
+          } satisfies MonthlyRollupInput,
+        ],
       },
       policies: { overlap: 'BUFFER_ONE', catchupWindow: '32 days' },
     },

@@ -149,7 +149,7 @@ describe('monthly rollups', () => {
     });
     expect(described.action).toMatchObject({
       workflowType: 'monthlyRollupWorkflow',
-      args: [{ timeZone: SCHEDULE_ZONE }],
+      args: [{ timeZone: SCHEDULE_ZONE, catchUp: { retentionMonths: 24 } }],
     });
     const skippedBefore = described.info.numActionsSkippedOverlap;
 
@@ -177,6 +177,9 @@ describe('monthly rollups', () => {
     // Each rolls up the month before its scheduled time in Shanghai (not the month before
     // today, not the UTC month), and the second started only once the first had finished.
     expect(runs.map((r) => r.result.month)).toEqual(['2024-06', '2024-07']);
+    // Their catch-up looks only at months before their own and within 24 months of today:
+    // none, so the months other files wrote (and expect live) are left alone.
+    expect(runs.map((r) => r.result.caughtUp)).toEqual([[], []]);
     expect(runs[0]?.result.slots).toBeGreaterThan(0);
     const [first, second] = runs.map((r) => r.info);
     expect(first?.closeTime).toBeDefined();

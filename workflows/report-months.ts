@@ -1,3 +1,3 @@
 // The report-month rules live in the domain (several layers need them); re-exported for
 // the workflow code that imports them from here.
-export { addMonths, monthIn, monthsBetween } from '../domain/report-months';
+export { addMonths, monthIn, monthSpan, monthsBetween } from '../domain/report-months';

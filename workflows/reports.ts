@@ -2,13 +2,14 @@ import {
   condition,
   continueAsNew,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReportActivities, RollupSummary } from '../activities/report-activities';
 import type { ReconcileResult } from '../projections/reconcile';
-import { addMonths, monthIn } from './report-months';
+import { addMonths, monthIn, monthSpan } from './report-months';
 
 function projectionsQueue(): string {
   return workflowInfo().taskQueue.replace(/commands$/, 'projections');
@@ -25,11 +26,37 @@ function activities() {
   });
 }
 
+/** Months the schedule's run rolls up besides its own: closed ones never rolled up. */
+export interface CatchUpInput {
+  /** READ_MODEL_RETENTION_MONTHS: months older than that are out of scope, never rolled up. */
+  retentionMonths: number;
+  /** Narrows the months looked at (first and last, inclusive): for tests and operators. */
+  from?: string;
+  to?: string;
+  /** Months rolled up per run before continuing as new (CATCH_UP_MONTHS_PER_RUN). */
+  monthsPerRun?: number;
+}
+
 export interface MonthlyRollupInput {
   timeZone: string;
   /** Omitted by the schedule: the month before the scheduled time, in `timeZone`. */
   month?: string;
+  /**
+   * Also roll up each closed month that has completions and no rollup (the schedule sets
+   * it). Omitted (`npm run report -- rollup`, schedules applied before it): `month` alone.
+   */
+  catchUp?: CatchUpInput;
+  /** Set when a run continues as new: what the earlier runs of the chain did. */
+  done?: { summary: RollupSummary; caughtUp: string[] };
 }
+
+export interface MonthlyRollupResult extends RollupSummary {
+  /** The months caught up by this run and the runs it continued from (with `catchUp`). */
+  caughtUp?: string[];
+}
+
+/** Keeps each run small (a rollup is ~6 history events): the rest go to the next run. */
+export const CATCH_UP_MONTHS_PER_RUN = 6;
 
 /** When the schedule meant to run: a late (catch-up) run still rolls up the right month. */
 function scheduledTime(): Date {
@@ -40,10 +67,56 @@ function scheduledTime(): Date {
     : new Date(String(value ?? workflowInfo().startTime.toISOString()));
 }
 
-/** Rolls up one closed month (the schedule's action). */
-export async function monthlyRollupWorkflow(input: MonthlyRollupInput): Promise<RollupSummary> {
+const earlierOf = (a: string, b: string) => (monthSpan(a, b) > 0 ? a : b);
+const laterOf = (a: string, b: string) => (monthSpan(a, b) > 0 ? b : a);
+
+/**
+ * The months a catch-up looks at, or null for none: within retention, closed, before the
+ * run's own month (a late run looks no further than its scheduled time; later months are
+ * later runs'), narrowed by `from`/`to`.
+ */
+function catchUpWindow(
+  month: string,
+  timeZone: string,
+  c: CatchUpInput,
+): { from: string; to: string } | null {
+  const current = monthIn(new Date(), timeZone);
+  let from = addMonths(current, -c.retentionMonths);
+  if (c.from) from = laterOf(from, c.from);
+  let to = earlierOf(addMonths(month, -1), addMonths(current, -1));
+  if (c.to) to = earlierOf(to, c.to);
+  return monthSpan(from, to) > 0 ? { from, to } : null;
+}
+
+/**
+ * Rolls up one closed month (the schedule's action) and, with `catchUp`, every closed
+ * month within retention that has completions and was never rolled up: once, as rolling
+ * up marks the month, and a marked month is never picked again.
+ */
+export async function monthlyRollupWorkflow(
+  input: MonthlyRollupInput,
+): Promise<MonthlyRollupResult> {
   const month = input.month ?? addMonths(monthIn(scheduledTime(), input.timeZone), -1);
-  return activities().rollupMonth({ month });
+  const summary = input.done?.summary ?? (await activities().rollupMonth({ month }));
+  // Runs recorded before the catch-up existed ended here.
+  if (!input.catchUp || !patched('rollup-catch-up')) return summary;
+  const caughtUp = [...(input.done?.caughtUp ?? [])];
+  const window = catchUpWindow(month, input.timeZone, input.catchUp);
+  if (!window) return { ...summary, caughtUp };
+  const limit = input.catchUp.monthsPerRun ?? CATCH_UP_MONTHS_PER_RUN;
+  const found = await activities().monthsToCatchUp({ ...window, limit });
+  for (const m of found.months) {
+    await activities().rollupMonth({ month: m });
+    caughtUp.push(m);
+  }
+  if (found.more > 0) {
+    await continueAsNew<typeof monthlyRollupWorkflow>({
+      ...input,
+      month,
+      done: { summary, caughtUp },
+    });
+  }
+  return { ...summary, caughtUp };
 }
 
 export const monthDirtySignal = defineSignal('monthDirty');
