@@ -1,16 +1,16 @@
 import { vi } from 'vitest';
 
-// Workflow ids of its own, apart from the other files of the run (each api-fuzz file has its own suffix).
+// Workflow ids of its own, apart from the other files of the run (each api-fuzz file has
+// its own suffix).
 vi.hoisted(() => {
   process.env.TASK_QUEUE_PREFIX = `${process.env.TASK_QUEUE_PREFIX ?? 'test'}-fuzz-inputs`;
 });
 
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { searchOrdersInput } from '../api/query-inputs';
 import { ID_PATTERN } from '../domain';
-import { startTestApp, type TestApp } from './support/app';
 import {
   describeReply,
   fuzzParameters,
@@ -30,7 +30,7 @@ import {
   OUT_OF_RANGE_INSTANTS,
   validMonth,
 } from './support/fuzz-fields';
-import { BODY_LIMIT, bearer, fuzzHttp } from './support/fuzz-http';
+import { BODY_LIMIT, bearer, fuzzApp } from './support/fuzz-http';
 import { applyMutations, garbageInput, mutationsArb } from './support/fuzz-mutations';
 import {
   CANCEL,
@@ -53,12 +53,10 @@ import { PROPERTY_TIMEOUT, runs } from './support/fuzz-runs';
 
 // Property-based fuzz of every API input through real HTTP against the real stack: the
 // oracles checked without HTTP, positive controls, and invalid input.
-// Every request: never a 5xx, and the documented error code. Every property that sends only
-// refused requests: nothing reaches the event store. The other api-fuzz-*.test.ts files fuzz
-// the rest of the API the same way.
+// The other api-fuzz-*.test.ts files fuzz the rest of the API the same way (fuzzApp).
 
-let app: TestApp;
 const {
+  app,
   call,
   callJson,
   observe,
@@ -68,15 +66,7 @@ const {
   eventsOfScope,
   nothingPersisted,
   useScope,
-  reportObserved,
-} = fuzzHttp(() => app, 'api-fuzz-inputs');
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  reportObserved();
-  await app?.stop();
-});
+} = fuzzApp('api-fuzz-inputs');
 
 describe('oracle sanity (no HTTP): generated inputs are what the tests claim', () => {
   it.each(WITH_INPUT.map((p) => [p.name, p] as const))(
@@ -150,7 +140,7 @@ describe('positive controls', () => {
     const after = await ledger();
     expect(after.events).toBeGreaterThan(before.events);
     expect(await eventsOfScope('control-place')).toBe(1);
-    const { rows } = await app.connections.pool.query<{ n: number }>(
+    const { rows } = await app().connections.pool.query<{ n: number }>(
       'select count(*)::int as n from commands where command_id = $1',
       [commandId],
     );

@@ -7,13 +7,12 @@ vi.hoisted(() => {
 });
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { addMonths, monthIn } from '../domain';
-import { startTestApp, type TestApp } from './support/app';
 import { describeReply, INJECTIONS, objectOf, validId } from './support/fuzz';
 import { outOfRangeInstant } from './support/fuzz-fields';
-import { fuzzHttp } from './support/fuzz-http';
+import { fuzzApp } from './support/fuzz-http';
 import {
   CANCEL,
   COMPLETE,
@@ -34,26 +33,16 @@ import { waitFor } from './support/wait';
 
 // Property-based fuzz of the API through real HTTP against the real stack: valid queries
 // never fail on the server, and the bugs this fuzz found stay fixed.
-// Every request: never a 5xx, and the documented error code. Every property that sends only
-// refused requests: nothing reaches the event store. The other api-fuzz-*.test.ts files fuzz
-// the rest of the API the same way.
+// The other api-fuzz-*.test.ts files fuzz the rest of the API the same way (fuzzApp).
 
-let app: TestApp;
-const { callJson, expectError, expectRefusedInput, nothingPersisted, useScope, reportObserved } =
-  fuzzHttp(() => app, 'api-fuzz-queries');
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  reportObserved();
-  await app?.stop();
-});
+const { app, callJson, expectError, expectRefusedInput, nothingPersisted, useScope } =
+  fuzzApp('api-fuzz-queries');
 
 describe('valid queries never fail on the server', () => {
   let seeded: { orderId: string };
   beforeAll(async () => {
     useScope('seed');
-    const admin = app.client('admin');
+    const admin = app().client('admin');
     const placed = await admin.orders.place.mutate({
       customerId: 'c-seed',
       region: 'eu',
@@ -237,7 +226,7 @@ describe('regressions: the bugs this fuzz found stay fixed', () => {
   });
 
   it('instants at the edges of the range are stored, normalised to UTC', async () => {
-    const admin = app.client('admin');
+    const admin = app().client('admin');
     useScope('regression-instant-edges');
     const edges = [
       ['0000-12-31T23:59:59-00:01', '0001-01-01T00:00:59.000Z'],
@@ -257,7 +246,7 @@ describe('regressions: the bugs this fuzz found stay fixed', () => {
   });
 
   it('a reason with U+0000, a lone surrogate or over 500 UTF-16 units is 400 at "reason"; 500 units are stored', async () => {
-    const writer = app.client('writer');
+    const writer = app().client('writer');
     useScope('regression-reason');
     const toCancel = await writer.orders.place.mutate(orderInput());
     const toRefund = await writer.orders.place.mutate(orderInput());

@@ -1,17 +1,18 @@
 import { vi } from 'vitest';
 
-// Workflow ids of its own, apart from the other files of the run (each api-fuzz file has its own suffix).
+// Workflow ids of its own, apart from the other files of the run (each api-fuzz file has
+// its own suffix).
 vi.hoisted(() => {
   process.env.TASK_QUEUE_PREFIX = `${process.env.TASK_QUEUE_PREFIX ?? 'test'}-fuzz-requests`;
 });
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp, TOKENS } from './support/app';
+import { describe, expect, it } from 'vitest';
+import { TOKENS } from './support/app';
 import { describeReply, hugeString, objectOf, toJsonText, trpcError, utf8 } from './support/fuzz';
 import { BROKEN_JSON, corrupt, corruptionArb } from './support/fuzz-corruption';
 import { pastInstant } from './support/fuzz-fields';
-import { BODY_LIMIT, bearer, fuzzHttp } from './support/fuzz-http';
+import { BODY_LIMIT, bearer, fuzzApp } from './support/fuzz-http';
 import { garbageInput } from './support/fuzz-mutations';
 import {
   ALL,
@@ -33,27 +34,10 @@ import { PROPERTY_TIMEOUT, runs } from './support/fuzz-runs';
 
 // Property-based fuzz of the API through real HTTP against the real stack: malformed
 // requests (broken JSON, wrong content type, oversized), authentication and roles.
-// Every request: never a 5xx, and the documented error code. Every property that sends only
-// refused requests: nothing reaches the event store. The other api-fuzz-*.test.ts files fuzz
-// the rest of the API the same way.
+// The other api-fuzz-*.test.ts files fuzz the rest of the API the same way (fuzzApp).
 
-let app: TestApp;
-const {
-  call,
-  callJson,
-  observe,
-  expectError,
-  expectRefusedInput,
-  nothingPersisted,
-  reportObserved,
-} = fuzzHttp(() => app, 'api-fuzz-requests');
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(async () => {
-  reportObserved();
-  await app?.stop();
-});
+const { app, call, callJson, observe, expectError, expectRefusedInput, nothingPersisted } =
+  fuzzApp('api-fuzz-requests');
 
 describe('malformed requests', () => {
   it('malformed JSON (truncated, trailing or leading garbage, invalid UTF-8, broken syntax) is a 400', async () => {
@@ -93,7 +77,7 @@ describe('malformed requests', () => {
   it('a POST without a JSON content type is 415 saying which header to send', async () => {
     await nothingPersisted('content-type', async () => {
       for (const contentType of [undefined, 'text/plain', 'application/x-www-form-urlencoded']) {
-        const res = await fetch(`${app.url}/trpc/${PLACE.name}`, {
+        const res = await fetch(`${app().url}/trpc/${PLACE.name}`, {
           method: 'POST',
           headers: {
             authorization: bearer('writer'),
@@ -123,7 +107,7 @@ describe('malformed requests', () => {
   });
 
   it('a path outside the API is 404 in the shape of a tRPC error', async () => {
-    const res = await fetch(`${app.url}/nowhere`);
+    const res = await fetch(`${app().url}/nowhere`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({
       error: {
@@ -249,7 +233,7 @@ describe('authentication and roles come before the input', () => {
   }
 
   it('the sweep covers every procedure the router serves: each has its least role and inputs here', async () => {
-    const served = servedProcedures(app.connections);
+    const served = servedProcedures(app().connections);
     expect(
       served.map((p) => p.name).sort(),
       'the sweep table lists procedures the router lacks',
@@ -269,7 +253,7 @@ describe('authentication and roles come before the input', () => {
   it(
     'no token, an unknown token or a malformed Authorization header: 401 UNAUTHORIZED, on every procedure',
     async () => {
-      const procedures = servedProcedures(app.connections);
+      const procedures = servedProcedures(app().connections);
       await nothingPersisted('unauthorized', async () => {
         for (const p of procedures) {
           await fc.assert(
@@ -291,7 +275,7 @@ describe('authentication and roles come before the input', () => {
   it(
     'a role below the procedure’s: 403 FORBIDDEN, whatever the input, on every procedure',
     async () => {
-      const pairs: [Procedure, Role][] = servedProcedures(app.connections).flatMap((p) =>
+      const pairs: [Procedure, Role][] = servedProcedures(app().connections).flatMap((p) =>
         ROLES.filter((r) => ROLES.indexOf(r) < ROLES.indexOf(p.role)).map(
           (r): [Procedure, Role] => [p, r],
         ),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
-import { type TestApp, TOKENS } from './app';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestApp, type TestApp, TOKENS } from './app';
 import {
   describeReply,
   type Json,
@@ -218,4 +218,27 @@ export function fuzzHttp(getApp: () => TestApp, label: string) {
     useScope,
     reportObserved,
   };
+}
+
+/**
+ * A fuzz test file's app and calls: starts the app before its tests (startTestApp), and
+ * after them reports what `observe` saw and stops it. Every request: never a 5xx, and the
+ * documented error code; every property that sends only refused requests runs inside
+ * `nothingPersisted`. `label` names the file in what it logs.
+ */
+export function fuzzApp(label: string) {
+  let started: TestApp | undefined;
+  const app = (): TestApp => {
+    if (!started) throw new Error(`${label}: the app is not started (used outside a test?)`);
+    return started;
+  };
+  const http = fuzzHttp(app, label);
+  beforeAll(async () => {
+    started = await startTestApp();
+  });
+  afterAll(async () => {
+    http.reportObserved();
+    await started?.stop();
+  });
+  return { app, ...http };
 }
