@@ -85,6 +85,21 @@ async function readEverything(store: EventStore): Promise<StoredEvent[]> {
   }
 }
 
+/** The event store and the rebuild's real activities over this file's database, indices and keys. */
+function rebuildFixture() {
+  const store = new EventStore(pool);
+  const act = createRebuildActivities({
+    store,
+    pool,
+    es,
+    redis,
+    esPrefix,
+    redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
+    reportTimeZone: 'UTC',
+  });
+  return { store, act };
+}
+
 /** What the rebuild workflow does up to its swap, with the real activities. */
 async function copyInto(
   act: ReturnType<typeof createRebuildActivities>,
@@ -110,16 +125,7 @@ async function failureOf(work: Promise<unknown>): Promise<ApplicationFailure> {
 
 describe('a logical restore of the event store', () => {
   it('is detected, refused by the rebuild and its swap, and undone by migrate --after-restore', async () => {
-    const store = new EventStore(pool);
-    const act = createRebuildActivities({
-      store,
-      pool,
-      es,
-      redis,
-      esPrefix,
-      redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
-      reportTimeZone: 'UTC',
-    });
+    const { store, act } = rebuildFixture();
     const orders = 30;
     for (const chunk of chunks(generateOrders(orders, 7), 10)) {
       await store.appendBatch(chunk.flatMap(orderAppends));
@@ -207,16 +213,7 @@ describe('a logical restore of the event store', () => {
 
 describe('a rebuild held back by a transaction left open', () => {
   it('says so in its batch result: the open transaction, its age and the events waiting', async () => {
-    const store = new EventStore(pool);
-    const act = createRebuildActivities({
-      store,
-      pool,
-      es,
-      redis,
-      esPrefix,
-      redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
-      reportTimeZone: 'UTC',
-    });
+    const { store, act } = rebuildFixture();
     const index = await createNextOrdersIndex(es, esPrefix);
     const start = await copyInto(act, index);
     const open = new pg.Client({ connectionString: databaseUrl.toString() });

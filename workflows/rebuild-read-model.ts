@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { RebuildActivities } from '../activities/rebuild-activities';
 import type { HeldBack } from '../eventstore/held-back';
-import type { GlobalCheckpoint } from '../eventstore/types';
+import { type GlobalCheckpoint, START } from '../eventstore/types';
 import type { ReadModel } from './order-command-contract';
 
 /**
@@ -48,6 +48,29 @@ export interface RebuildProgress {
 }
 
 export const rebuildProgressQuery = defineQuery<RebuildProgress>('progress');
+
+/**
+ * A rebuild's progress before its first batch: the workflow's input. `force` absent is what
+ * runs started before the option carry.
+ */
+export function initialRebuildProgress(
+  readModel: ReadModel,
+  options: { force?: boolean } = {},
+): RebuildProgress {
+  return {
+    readModel,
+    phase: 'copying',
+    index: null,
+    checkpoint: START,
+    eventsRead: 0,
+    ordersWritten: 0,
+    startedAt: new Date().toISOString(),
+    swappedAt: null,
+    ...options,
+    watermark: null,
+    finishedAt: null,
+  };
+}
 
 export const rebuildWorkflowId = (readModel: ReadModel): string =>
   `rebuild-read-model-${readModel}`;

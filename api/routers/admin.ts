@@ -5,11 +5,11 @@ import type pg from 'pg';
 import { config } from '../../config/env';
 import { orderIdOfStream, partitionOf } from '../../domain';
 import { checkRestoredEvents, EventStore, restoredEventsMessage } from '../../eventstore';
-import { START } from '../../eventstore/types';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
 import { commandPartitionWorkflowId } from '../../workflows/command-partition-contract';
 import { orderCommandWorkflowId, type ReadModel } from '../../workflows/order-command-contract';
 import {
+  initialRebuildProgress,
   type RebuildProgress,
   rebuildProgressQuery,
   type rebuildReadModelWorkflow,
@@ -98,21 +98,7 @@ async function startRebuild(client: Client, readModel: ReadModel, force: boolean
       workflowId,
       taskQueue: taskQueue('commands'),
       workflowIdConflictPolicy: 'FAIL',
-      args: [
-        {
-          readModel: readModel,
-          phase: 'copying',
-          index: null,
-          checkpoint: START,
-          eventsRead: 0,
-          ordersWritten: 0,
-          startedAt: new Date().toISOString(),
-          swappedAt: null,
-          force,
-          watermark: null,
-          finishedAt: null,
-        },
-      ],
+      args: [initialRebuildProgress(readModel, { force })],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

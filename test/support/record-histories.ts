@@ -22,7 +22,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { payloadHash } from '../../api/command-hash';
 import { config } from '../../config/env';
 import { CURRENT_SCHEMA_VERSION, decide, fold, READ_MODELS } from '../../domain';
-import { type BatchAppend, createPool, migrate, START } from '../../eventstore';
+import { type BatchAppend, createPool, migrate } from '../../eventstore';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { isMonthRolledUp } from '../../projections/elasticsearch/rollups';
 import { readOrderDocument } from '../../projections/elasticsearch/write-orders';
@@ -44,7 +44,7 @@ import {
   skipProjectionSignal,
 } from '../../workflows/order-command-contract';
 import { parkedProjectionWorkflowId } from '../../workflows/parked-projection';
-import type { RebuildProgress } from '../../workflows/rebuild-read-model';
+import { initialRebuildProgress } from '../../workflows/rebuild-read-model';
 import { addMonths, monthIn } from '../../workflows/report-months';
 import { type MonthlyRollupInput, rerollupWorkflowId } from '../../workflows/reports';
 import { withBrokenOrdersAlias } from './broken-alias';
@@ -173,21 +173,6 @@ function partitionCase(facts: HistoryFacts): void {
   expectFact(facts.activities.includes('decideAndAppendBatch'), 'a batch', facts);
 }
 
-function rebuildInput(readModel: ReadModel): RebuildProgress {
-  return {
-    readModel,
-    phase: 'copying',
-    index: null,
-    checkpoint: START,
-    eventsRead: 0,
-    ordersWritten: 0,
-    startedAt: new Date().toISOString(),
-    swappedAt: null,
-    watermark: null,
-    finishedAt: null,
-  };
-}
-
 async function adminRebuild(env: RecordingEnv, readModel: ReadModel): Promise<WorkflowHandle> {
   const started = await env.app.client('admin').admin.projections.rebuild.mutate({ readModel });
   return env.app.connections.temporal.workflow.getHandle(started.workflowId);
@@ -307,7 +292,7 @@ const CASES: Record<string, Case> = {
       return env.app.connections.temporal.workflow.start('rebuildReadModelWorkflow', {
         workflowId: prefixedId(`rebuild-before-batch-size-5000-${randomUUID()}`),
         taskQueue: queue,
-        args: [rebuildInput('elasticsearch')],
+        args: [initialRebuildProgress('elasticsearch')],
       });
     },
     check(facts) {
