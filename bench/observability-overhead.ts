@@ -1,7 +1,8 @@
 // What metrics and traces cost the command path: `npm start`'s process (API and workers in
 // one process) with both off, with metrics on (and scraped every 5 s, as Prometheus would),
-// and with metrics and traces on (OTLP/HTTP to a receiver in this process), side by side:
-// every round runs each mode once, in rotated order, on the same stack and data.
+// with metrics and traces on (OTLP/HTTP to a receiver in this process), and the same with
+// one trace in ten sampled (OTEL_TRACES_SAMPLER), side by side: every round runs each mode
+// once, in rotated order, on the same stack and data.
 //
 //   npx tsx bench/observability-overhead.ts [--quick] [--rounds N] [--seconds N] [--clients N]
 //

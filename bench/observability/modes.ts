@@ -1,5 +1,5 @@
 // What is switched on in each mode, as the environment of `npm start`'s process.
-export const MODES = ['off', 'metrics', 'metrics+traces'] as const;
+export const MODES = ['off', 'metrics', 'metrics+traces', 'metrics+traces@10%'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface ModePorts {
@@ -9,7 +9,11 @@ export interface ModePorts {
   otlpUrl: string;
 }
 
-/** off: no endpoints, no SDK metrics, no traces; metrics: the three on (and scraped); +traces. */
+/**
+ * off: no endpoints, no SDK metrics, no traces; metrics: the endpoints on (and scraped);
+ * +traces: every trace exported; @10%: the standard sampler keeping one trace in ten (the
+ * decision made at each trace's root and followed by its children).
+ */
 export function modeEnvironment(mode: Mode, ports: ModePorts): Record<string, string> {
   if (mode === 'off') return { METRICS_ENABLED: 'false', OTEL_SDK_DISABLED: 'true' };
   const metrics = {
@@ -18,7 +22,14 @@ export function modeEnvironment(mode: Mode, ports: ModePorts): Record<string, st
     TEMPORAL_METRICS_PORT: String(ports.temporalMetrics),
   };
   if (mode === 'metrics') return { ...metrics, OTEL_SDK_DISABLED: 'true' };
-  return { ...metrics, OTEL_EXPORTER_OTLP_ENDPOINT: ports.otlpUrl, OTEL_SDK_DISABLED: 'false' };
+  const traces = { OTEL_EXPORTER_OTLP_ENDPOINT: ports.otlpUrl, OTEL_SDK_DISABLED: 'false' };
+  if (mode === 'metrics+traces') return { ...metrics, ...traces };
+  return {
+    ...metrics,
+    ...traces,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.1',
+  };
 }
 
 /** Runs the modes in every round, rotated so no mode always goes first (a cold cache) or last. */
