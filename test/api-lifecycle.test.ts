@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { TRPCClientError } from '@trpc/client';
+import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
@@ -82,6 +83,33 @@ describe('the API process', () => {
     expect(((off as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
     // The API itself answers as usual.
     expect((await fetch(`${running.url}/livez`)).status).toBe(200);
+    expect(await running.stop()).toBe(0);
+  }, 60_000);
+
+  it('a reconcile the event store cannot answer within the statement timeout is 503 naming the workflow way', async () => {
+    running = await startAppProcess('api/main.ts', { DATABASE_STATEMENT_TIMEOUT_MS: '1000' });
+    // Another session holds the events table: the reconcile's reads wait on its lock.
+    const holder = new pg.Client({ connectionString: config().DATABASE_URL });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('lock table events in access exclusive mode');
+      const started = performance.now();
+      const err = await running
+        .client('admin')
+        .admin.reconcile.mutate({ month: '2019-03' })
+        .catch((e: unknown) => e);
+      expect(codeOf(err)).toBe('SERVICE_UNAVAILABLE');
+      expect((err as Error).message).toContain("did not answer within the API's statement timeout");
+      expect((err as Error).message).toContain('npm run reconcile -- --month 2019-03 --workflow');
+      expect(performance.now() - started).toBeLessThan(1_000 + 3_000);
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
+    }
+    // The lock gone, the same call answers.
+    const result = await running.client('admin').admin.reconcile.mutate({ month: '2019-03' });
+    expect(result.month).toBe('2019-03');
     expect(await running.stop()).toBe(0);
   }, 60_000);
 

@@ -15,6 +15,7 @@ import {
   type rebuildReadModelWorkflow,
   rebuildWorkflowId,
 } from '../../workflows/rebuild-read-model';
+import { withEventStore } from '../event-store-calls';
 import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
 import { commandLookupInput, readModelInput, rebuildInput } from '../query-inputs';
@@ -35,7 +36,9 @@ export function adminRouter(
     commands: router({
       /** Where and how a command ended: the event store's record, and its partition. */
       get: adminProcedure.input(commandLookupInput).query(async ({ input }) => {
-        const found = await new EventStore(deps.pool).lookupCommand(input.commandId);
+        const found = await withEventStore('admin.commands.get', 'try again shortly', () =>
+          new EventStore(deps.pool).lookupCommand(input.commandId),
+        );
         if (!found) {
           throw new TRPCError({
             code: 'NOT_FOUND',
@@ -63,7 +66,9 @@ export function adminRouter(
           withTemporalDeadline(deps.temporal, 'admin.projections.status', () =>
             projectionStatus(deps.temporal, deps.pool),
           ),
-          checkRestoredEvents(deps.pool),
+          withEventStore('admin.projections.status', 'try again shortly', () =>
+            checkRestoredEvents(deps.pool),
+          ),
         ]);
         // The lag counts the invisible events as unread, but cannot say why nothing reads them.
         return {

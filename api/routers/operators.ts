@@ -16,6 +16,7 @@ import {
   parkedProjectionWorkflowId,
 } from '../../workflows/parked-projection';
 import { rebuildWorkflowId } from '../../workflows/rebuild-read-model';
+import { withEventStore } from '../event-store-calls';
 import { parkedProjectionInput, reconcileInput } from '../query-inputs';
 import type { QueryDeps } from '../routers/queries';
 import { withTemporalDeadline } from '../temporal-calls';
@@ -123,17 +124,24 @@ export function operatorProcedures(deps: QueryDeps & { temporal: Client }) {
           call('admin.parked.skip', () => signalParked(deps.temporal, input, 'skip')),
         ),
     }),
+    // Recomputing a month reads the whole event store: on a store too large for the API's
+    // statement timeout, the workers' reconcile workflow has minutes.
     reconcile: adminProcedure.input(reconcileInput).mutation(({ input }) =>
-      reconcileMonth(
-        {
-          pool: deps.pool,
-          es: deps.es,
-          redis: deps.redis,
-          esPrefix: deps.esPrefix,
-          redisPrefix: deps.redisPrefix,
-          timeZone: deps.reportTimeZone,
-        },
-        input.month,
+      withEventStore(
+        'admin.reconcile',
+        `run \`npm run reconcile -- --month ${input.month} --workflow\` (the workers allow DATABASE_WORKER_STATEMENT_TIMEOUT_MS)`,
+        () =>
+          reconcileMonth(
+            {
+              pool: deps.pool,
+              es: deps.es,
+              redis: deps.redis,
+              esPrefix: deps.esPrefix,
+              redisPrefix: deps.redisPrefix,
+              timeZone: deps.reportTimeZone,
+            },
+            input.month,
+          ),
       ),
     ),
     temporalUi: adminProcedure.query(() => ({
