@@ -22,7 +22,7 @@ import {
   ES_URL as REPORTS_ES_URL,
   REDIS_PREFIX as REPORTS_REDIS_PREFIX,
   REDIS_URL as REPORTS_REDIS_URL,
-} from '../reports-at-scale';
+} from '../reports-at-scale/settings';
 import { onCleanup } from './cleanups';
 import { errorText, type ReportSlot } from './report-load';
 import type { Settings } from './settings';

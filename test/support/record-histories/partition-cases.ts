@@ -1,0 +1,126 @@
+// Cases of commandPartitionWorkflow: a batch of commands, a run that continues as new, and a
+// batch whose event store stays unreachable. The partitions are the case's own.
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { payloadHash } from '../../../api/command-hash';
+import { prefixedId, taskQueue } from '../../../temporal/task-queues';
+import type { commandPartitionWorkflow } from '../../../workflows/command-partition';
+import {
+  type PartitionState,
+  submitCommandUpdate,
+} from '../../../workflows/command-partition-contract';
+import type { OrderCommandInput } from '../../../workflows/order-command-contract';
+import type { HistoryFacts } from '../history-facts';
+import type { RecordingEnv } from '../record-env';
+import { waitFor } from '../wait';
+import { type Case, count, expectFact, ITEM } from './case';
+
+/** A place command as the API builds it, for a partition workflow the case names. */
+function placeCommand(): OrderCommandInput {
+  const commandId = randomUUID();
+  const body = { customerId: 'c-history', region: 'eu', currency: 'EUR', items: [ITEM] };
+  return {
+    commandId,
+    payloadHash: payloadHash('orders.place', body),
+    command: {
+      type: 'PlaceOrder',
+      orderId: `o-${commandId}`,
+      ...body,
+      at: new Date().toISOString(),
+    },
+    actor: 'writer:history',
+    correlationId: randomUUID(),
+  };
+}
+
+/** Sends commands to a partition workflow of the case's own (started with `state`). */
+async function toPartition(
+  env: RecordingEnv,
+  workflowId: string,
+  state: PartitionState,
+  inputs: OrderCommandInput[],
+): Promise<void> {
+  await Promise.all(
+    inputs.map((input) =>
+      env.app.connections.temporal.workflow.executeUpdateWithStart(submitCommandUpdate, {
+        args: [input],
+        updateId: input.commandId,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
+          'commandPartitionWorkflow',
+          {
+            workflowId,
+            taskQueue: taskQueue('commands'),
+            args: [state],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          },
+        ),
+      }),
+    ),
+  );
+}
+
+function partitionCase(facts: HistoryFacts): void {
+  expectFact(facts.workflowType === 'commandPartitionWorkflow', 'a command partition', facts);
+  expectFact(facts.activities.includes('decideAndAppendBatch'), 'a batch', facts);
+}
+
+export const PARTITION_CASES: Record<string, Case> = {
+  /** Five commands sent at once to one partition: decided and appended in batches. */
+  'partition-batch': {
+    file: 'command-partition-batch.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-batch-${randomUUID()}`);
+      await toPartition(env, workflowId, { partition: 0, handledTotal: 0 }, [
+        placeCommand(),
+        placeCommand(),
+        placeCommand(),
+        placeCommand(),
+        placeCommand(),
+      ]);
+      return env.app.connections.temporal.workflow.getHandle(workflowId);
+    },
+    check: partitionCase,
+  },
+  /** A run that answers 3 updates, then drains and continues as new. */
+  'partition-continue-as-new': {
+    file: 'command-partition-continue-as-new.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-can-${randomUUID()}`);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 3 };
+      const temporal = env.app.connections.temporal;
+      await toPartition(env, workflowId, state, [placeCommand()]);
+      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
+      for (let i = 0; i < 3; i++) await toPartition(env, workflowId, state, [placeCommand()]);
+      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+      await waitFor('the first run continued as new', async () =>
+        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+      );
+      return first;
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(facts.continuedAsNew, 'continue-as-new', facts);
+    },
+  },
+  /** A batch whose event store stays unreachable through the local activity's retries. */
+  'partition-stuck': {
+    file: 'command-partition-stuck.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-stuck-${randomUUID()}`);
+      env.failNextBatches(8);
+      await toPartition(env, workflowId, { partition: 0, handledTotal: 0 }, [placeCommand()]);
+      return env.app.connections.temporal.workflow.getHandle(workflowId);
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(
+        count(facts.activities, 'decideAndAppendBatch') >= 2,
+        'a batch tried again',
+        facts,
+      );
+    },
+  },
+};
