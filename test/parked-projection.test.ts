@@ -8,7 +8,7 @@ import { prefixedId, taskQueue } from '../temporal/task-queues';
 import { retryProjectionSignal } from '../workflows/order-command-contract';
 import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
-import { withBrokenOrdersAlias } from './support/broken-alias';
+import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import { waitFor } from './support/wait';
 
 let app: TestApp;
@@ -16,6 +16,7 @@ beforeAll(async () => {
   app = await startTestApp();
 });
 afterAll(async () => {
+  if (app) await releaseParkedProjections(app.connections.temporal);
   await app?.stop();
 });
 

@@ -10,7 +10,7 @@ import { readOrderDocument } from '../projections/elasticsearch/write-orders';
 import { prefixedId } from '../temporal/task-queues';
 import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
-import { withBrokenOrdersAlias } from './support/broken-alias';
+import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import {
   fill,
   launchBrowser,
@@ -78,6 +78,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chrome?.close();
+  if (app) await releaseParkedProjections(app.connections.temporal);
   await app?.stop();
 });
 
@@ -279,7 +280,7 @@ describe('operators (admin) in the browser', () => {
     await waitFor('warm-up projected', async () =>
       (await documentVersion(warm.orderId)) === 1 ? true : undefined,
     );
-    const [retried, skipped] = await withBrokenOrdersAlias(
+    const parked = await withBrokenOrdersAlias(
       app.connections.es,
       config().ES_INDEX_PREFIX,
       async () => {
@@ -314,11 +315,23 @@ describe('operators (admin) in the browser', () => {
           { timeout: 15_000 },
         );
         await screenshot(page, '05-admin-parked');
-        return parked as [(typeof parked)[0], (typeof parked)[0]];
+        return parked;
       },
     );
-    // The cause is fixed (the alias is back): retry one from the UI and skip the other, each
-    // a confirmed action.
+    // The cause is fixed (the alias is back): skip the first row and retry the one below it,
+    // each a confirmed action. The row below moves up when the first goes: its buttons must
+    // stay its own (rows keyed by workflow), or a click meant for one order acts on another.
+    const shown = await page.$$eval('#parked tbody tr', (rows) =>
+      rows.map((r) => r.getAttribute('data-workflow')),
+    );
+    expect(shown).toHaveLength(2);
+    const [skipped, retried] = shown.map((id) => {
+      const entry = parked.find((p) => p.workflowId === id);
+      if (!entry) throw new Error(`unexpected parked row ${id}`);
+      return entry;
+    }) as [(typeof parked)[0], (typeof parked)[0]];
+    const retryButton = await page.$(`button[data-action="retry:${retried.workflowId}"]`);
+    if (!retryButton) throw new Error('no retry button on the second row');
     await page.click(`button[data-action="skip:${skipped.workflowId}"]`);
     await page.click(`button[data-confirm="skip:${skipped.workflowId}"]`);
     await waitFor('the skip noticed', async () =>
@@ -328,7 +341,15 @@ describe('operators (admin) in the browser', () => {
     );
     const skippedHandle = app.connections.temporal.workflow.getHandle(skipped.workflowId);
     expect(await skippedHandle.result()).toBe('skipped');
-    await page.click(`button[data-action="retry:${retried.workflowId}"]`);
+    await page.waitForFunction(
+      (id) => !document.querySelector(`#parked tr[data-workflow="${id}"]`),
+      { timeout: 30_000 },
+      skipped.workflowId,
+    );
+    expect(
+      await retryButton.evaluate((b) => (b.isConnected ? b.getAttribute('data-action') : null)),
+    ).toBe(`retry:${retried.workflowId}`);
+    await retryButton.click();
     await page.click(`button[data-confirm="retry:${retried.workflowId}"]`);
     await waitFor('the retry noticed', async () =>
       (await textOf(page, '#notice').catch(() => '')).includes(`Retry sent for ${retried.orderId}`)

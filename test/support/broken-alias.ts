@@ -1,5 +1,8 @@
 import type { Client } from '@elastic/elasticsearch';
+import type { Client as TemporalClient } from '@temporalio/client';
 import { ordersAlias } from '../../projections/elasticsearch/names';
+import { taskQueue } from '../../temporal/task-queues';
+import { retryProjectionSignal } from '../../workflows/order-command-contract';
 
 /**
  * Runs `work` while the orders alias points at an index whose mapping refuses a text
@@ -35,4 +38,29 @@ export async function withBrokenOrdersAlias<T>(
     });
     await es.indices.delete({ index: broken });
   }
+}
+
+/**
+ * Retries every projection this run still has parked (the alias is back by then), so a test
+ * that failed half-way never leaves one behind: a parked order makes /healthz unhealthy and
+ * the parked list non-empty for every later file of the run. A retry that does not project
+ * within `timeoutMs` is terminated.
+ */
+export async function releaseParkedProjections(
+  temporal: TemporalClient,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  const query = `ExecutionStatus = 'Running' AND WorkflowType = 'parkedProjectionWorkflow' AND TaskQueue = '${taskQueue('projections')}'`;
+  const released: string[] = [];
+  for await (const wf of temporal.workflow.list({ query })) {
+    const handle = temporal.workflow.getHandle(wf.workflowId, wf.runId);
+    await handle.signal(retryProjectionSignal);
+    const ended = await Promise.race([
+      handle.result().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+    ]);
+    if (!ended) await handle.terminate('left parked by a test');
+    released.push(wf.workflowId);
+  }
+  return released;
 }

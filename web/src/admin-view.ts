@@ -1,4 +1,5 @@
 import { html, nothing } from 'lit-html';
+import { repeat } from 'lit-html/directives/repeat.js';
 import { describeError, type OrdersClient } from './api';
 import { errorBox, idle, load, type ScreenContext, spinner } from './context';
 
@@ -109,10 +110,15 @@ function parkedList(ctx: ScreenContext) {
     return html`${errorBox(p.error)}<p id="parked-empty">No parked projections.</p>`;
   return html`${errorBox(p.error)}<div class="table-wrap"><table id="parked">
     <thead><tr><th>Read model</th><th>Order</th><th>Failure</th><th>Parked at</th><th>Actions</th></tr></thead>
-    <tbody>${p.data.parked.map((w) => {
-      const target =
-        w.readModel && w.orderId ? { readModel: w.readModel, orderId: w.orderId } : null;
-      return html`<tr data-workflow=${w.workflowId} data-order=${w.orderId ?? ''}>
+    <tbody>${repeat(
+      p.data.parked,
+      // Keyed by workflow: when a row above goes, the row an operator is about to retry or
+      // skip keeps its own buttons, never another order's.
+      (w) => w.workflowId,
+      (w) => {
+        const target =
+          w.readModel && w.orderId ? { readModel: w.readModel, orderId: w.orderId } : null;
+        return html`<tr data-workflow=${w.workflowId} data-order=${w.orderId ?? ''}>
         <td>${w.readModel ?? '?'}</td><td>${w.orderId ?? '?'}</td>
         <td class="failure">${w.lastError ?? '(no worker answered: open it in Temporal)'}</td>
         <td>${new Date(w.parkedAt).toLocaleString()}</td>
@@ -132,7 +138,8 @@ function parkedList(ctx: ScreenContext) {
               )}`
             : nothing
         } ${workflowLink(w.workflowId, 'Temporal')}</td></tr>`;
-    })}</tbody></table></div>`;
+      },
+    )}</tbody></table></div>`;
 }
 
 function rebuildPanel(ctx: ScreenContext) {
