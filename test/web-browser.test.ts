@@ -342,9 +342,8 @@ describe('operators (admin) in the browser', () => {
     const skippedHandle = app.connections.temporal.workflow.getHandle(skipped.workflowId);
     expect(await skippedHandle.result()).toBe('skipped');
     await page.waitForFunction(
-      (id) => !document.querySelector(`#parked tr[data-workflow="${id}"]`),
+      `!document.querySelector('#parked tr[data-workflow="${skipped.workflowId}"]')`,
       { timeout: 30_000 },
-      skipped.workflowId,
     );
     expect(
       await retryButton.evaluate((b) => (b.isConnected ? b.getAttribute('data-action') : null)),
