@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config';
+import base from './vitest.config.ts';
 
 // `npm run test:faults`: the fault suite, in the same isolated test environment as `npm test`.
 export default defineConfig({
