@@ -45,6 +45,10 @@ export async function ensureProjectors(
   }
 }
 
+/** The visibility query for this deployment's projections that are parked now. */
+export const runningParkedProjectionsQuery = (): string =>
+  `ExecutionStatus = 'Running' AND WorkflowType = 'parkedProjectionWorkflow' AND TaskQueue = '${taskQueue('projections')}'`;
+
 /** Parks an order a read model refused for good as its own workflow (idempotent). */
 export async function parkProjection(client: Client, parked: ParkedProjection): Promise<void> {
   await client.workflow.start<typeof parkedProjectionWorkflow>('parkedProjectionWorkflow', {

@@ -5,8 +5,8 @@ import { config } from '../../config/env';
 import { logger } from '../../config/logger';
 import { READ_MODELS, type ReadModel } from '../../domain/read-models';
 import { reconcileMonth } from '../../projections/reconcile';
-import { projectorWorkflowId } from '../../temporal/projectors';
-import { prefixedId, taskQueue } from '../../temporal/task-queues';
+import { projectorWorkflowId, runningParkedProjectionsQuery } from '../../temporal/projectors';
+import { prefixedId } from '../../temporal/task-queues';
 import {
   retryProjectionSignal,
   skipProjectionSignal,
@@ -37,7 +37,7 @@ export interface ParkedEntry {
 }
 
 async function listParked(client: Client): Promise<ParkedEntry[]> {
-  const query = `ExecutionStatus = 'Running' AND WorkflowType = 'parkedProjectionWorkflow' AND TaskQueue = '${taskQueue('projections')}'`;
+  const query = runningParkedProjectionsQuery();
   const found: ParkedEntry[] = [];
   for await (const wf of client.workflow.list({ query })) {
     found.push({

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { ordersAlias } from '../../projections/elasticsearch/names';
-import { taskQueue } from '../../temporal/task-queues';
+import { runningParkedProjectionsQuery } from '../../temporal/projectors';
 import { retryProjectionSignal } from '../../workflows/order-command-contract';
 
 /**
@@ -50,7 +50,7 @@ export async function releaseParkedProjections(
   temporal: TemporalClient,
   timeoutMs = 30_000,
 ): Promise<string[]> {
-  const query = `ExecutionStatus = 'Running' AND WorkflowType = 'parkedProjectionWorkflow' AND TaskQueue = '${taskQueue('projections')}'`;
+  const query = runningParkedProjectionsQuery();
   const released: string[] = [];
   for await (const wf of temporal.workflow.list({ query })) {
     const handle = temporal.workflow.getHandle(wf.workflowId, wf.runId);
