@@ -1,10 +1,11 @@
 // `npm run api`: the HTTP API alone (workers run elsewhere: `npm run worker`).
 import { config } from '../config/env';
-import { stopOnSignals } from '../config/lifecycle';
+import { exitOnUncaughtErrors, stopOnSignals } from '../config/lifecycle';
 import { logger } from '../config/logger';
 import { installTracing } from '../config/tracing';
 import { startApi } from './start';
 
+exitOnUncaughtErrors();
 // Before any client exists: the Temporal client picks its interceptors from it.
 const tracing = installTracing();
 

@@ -1,18 +1,23 @@
-import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { config } from '../config/env';
 import { logger } from '../config/logger';
-import { authenticate, hasRole, type TokenTable } from './auth';
-import { HealthCheck, type HealthDeps, type HealthReport } from './health';
-import { answerClientErrors, trpcErrorBody } from './http-refusals';
-import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
+import type { TokenTable } from './auth';
+import { HealthCheck, type HealthDeps } from './health';
+import {
+  answerClientError,
+  MAX_HEADER_BYTES,
+  NOT_FOUND_MESSAGE,
+  refusalOf,
+  trpcErrorBody,
+} from './http-refusals';
+import { registerProbes } from './probes';
 import { projectionStatus } from './projection-status';
 import { type AppDeps, createAppRouter } from './router';
-import { serveWebApp } from './static-files';
-import { tagCorrelationId, traced } from './tracing';
-import type { ApiContext } from './trpc';
+import { traceRequests } from './tracing';
+import { registerTrpcRoute } from './trpc-route';
+import { registerSecurityHeaders, registerWebWorkspace } from './web-workspace';
 
 export interface ApiServerOptions {
   deps: AppDeps & HealthDeps;
@@ -24,134 +29,117 @@ export interface ApiServerOptions {
   maxInflightPerToken: number;
   /** /healthz is unhealthy above this lag; HEALTH_MAX_LAG_SECONDS when not given. */
   healthMaxLagSeconds?: number;
+  /** Longest a client may take to send a request; API_REQUEST_TIMEOUT_MS when not given. */
+  requestTimeoutMs?: number;
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** How many calls a tRPC request carries: `/trpc/a,b,c?batch=1` is three. */
-function batchedCalls(url: string): number {
-  const [path = '', query = ''] = url.split('?', 2);
-  if (!new URLSearchParams(query).has('batch')) return 1;
-  return path.slice('/trpc/'.length).split(',').length;
+export interface ApiServer {
+  /** The underlying Node server (ready: its 'request' listener serves the API). */
+  readonly server: http.Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /**
+   * Stops gracefully: no new connections, idle keep-alive ones closed at once, new requests
+   * on open ones answered 503, requests in flight given `graceMs` to finish (a command's own
+   * deadline is shorter), then whatever is left is cut.
+   */
+  close(graceMs: number): Promise<void>;
 }
 
-/** The HTTP server: tRPC under /trpc, and GET /healthz. */
-export function createApiServer(options: ApiServerOptions): http.Server {
-  const inflight = new InflightLimit(options.maxInflightPerToken);
-  const trpc = createHTTPHandler({
-    router: createAppRouter(options.deps),
-    basePath: '/trpc/',
-    maxBodySize: options.maxBodyBytes,
-    maxBatchSize: options.maxBatchSize,
-    responseMeta: ({ errors }) =>
-      errors.some((e) => e.code === 'TOO_MANY_REQUESTS')
-        ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
-        : {},
-    createContext: ({ req }): ApiContext => {
-      const header = req.headers['x-correlation-id'];
-      const correlationId =
-        typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
-      tagCorrelationId(correlationId);
-      return {
-        principal: authenticate(options.tokens, req.headers.authorization),
-        correlationId,
-        inflight,
-      };
-    },
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        logger.error({ err: error, path }, 'request failed');
-    },
-  });
-
-  const health = new HealthCheck(options.deps, {
-    maxLagSeconds: options.healthMaxLagSeconds ?? config().HEALTH_MAX_LAG_SECONDS,
-    status: () => projectionStatus(options.deps.temporal, options.deps.pool),
-  });
-  const isProbe = (req: http.IncomingMessage, path: string) =>
-    req.method === 'GET' && (req.url === path || req.url?.startsWith(`${path}?`));
-
-  const server = http.createServer(
-    traced((req, res) => {
-      const url = req.url ?? '/';
-      if (url.startsWith('/trpc/')) {
-        const calls = batchedCalls(url);
-        if (calls > options.maxBatchSize) {
-          res.writeHead(400, { 'content-type': 'application/json' });
-          res.end(
-            JSON.stringify({
-              error: {
-                message: `a batched request may carry at most ${options.maxBatchSize} calls (API_MAX_BATCH_SIZE); this one has ${calls}: split it`,
-                code: -32600,
-                data: { code: 'BAD_REQUEST', httpStatus: 400 },
-              },
-            }),
-          );
-          return;
-        }
-        return trpc(req, res);
-      }
-      if (isProbe(req, '/livez')) {
-        // Liveness: the process answers. No server is asked: restarting cannot fix them.
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ status: 'ok' }));
-        return;
-      }
-      const healthz = isProbe(req, '/healthz');
-      if (healthz || isProbe(req, '/readyz')) {
-        // Anyone may ask whether the API is up; which server is down, and why, is for admins.
-        const principal = authenticate(options.tokens, req.headers.authorization);
-        const detailed = principal !== null && hasRole(principal, 'admin');
-        health.report().then(
-          (report) => {
-            const answer = healthz ? report : readiness(report);
-            res.writeHead(answer.status === 'ok' ? 200 : 503, {
-              'content-type': 'application/json',
-              'cache-control': 'no-store',
-            });
-            res.end(JSON.stringify(detailed ? answer : { status: answer.status }));
-          },
-          (err) => {
-            logger.error({ err }, 'health check failed');
-            res.writeHead(500).end();
-          },
-        );
-        return;
-      }
-      if (serveWebApp(req, res)) return;
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(
-        trpcErrorBody(
-          'NOT_FOUND',
-          404,
-          'not found: the workspace is at /, the API under /trpc/<procedure>, health at /healthz, /readyz and /livez',
-          -32004,
-        ),
-      );
-    }),
+function notFound(app: FastifyInstance): void {
+  app.setNotFoundHandler((_request, reply) =>
+    reply
+      .code(404)
+      .type('application/json')
+      .send(trpcErrorBody('NOT_FOUND', 404, NOT_FOUND_MESSAGE)),
   );
-  answerClientErrors(server);
-  return server;
 }
 
 /**
- * Readiness for a load balancer: can this instance serve? Its servers must answer; a lagging
- * read model is not its fault and no other instance would do better, so it does not count.
+ * Whatever a route, hook or Fastify itself throws ends as an answer in tRPC's shape, never
+ * as an exception out of the request: a refusal with its status, or a 500 that says nothing
+ * of the cause (logged here, with the request's trace).
  */
-function readiness(report: HealthReport): HealthReport {
-  const { projections: _notForReadiness, ...dependencies } = report;
-  const ok = Object.values(report.dependencies).every((d) => d.ok);
-  return { ...dependencies, status: ok ? 'ok' : 'degraded' };
+function answerErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const refusal = refusalOf(error, request.headers['content-type']);
+    if (refusal.status >= 500) logger.error({ err: error, url: request.url }, 'request failed');
+    return reply
+      .code(refusal.status)
+      .type('application/json')
+      .send(trpcErrorBody(refusal.code, refusal.status, refusal.message));
+  });
 }
 
-export async function listen(
-  server: http.Server,
-  port: number,
-  host: string,
-): Promise<AddressInfo> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
+/** The HTTP server: tRPC under /trpc, the probes, and the web workspace at /. */
+export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const c = config();
+  const requestTimeoutMs = options.requestTimeoutMs ?? c.API_REQUEST_TIMEOUT_MS;
+  const app = Fastify({
+    // The app logs with its own pino (one line per event); Fastify's per-request lines off.
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Headers and whole request both within the request timeout (slow clients cut).
+      headersTimeout: requestTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // How often Node looks for requests over those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    },
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: c.API_KEEP_ALIVE_TIMEOUT_MS,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    clientErrorHandler: answerClientError,
+    // A batch names its procedures in the path (`/trpc/a,b,c`): as long as the URL may be.
+    routerOptions: { maxParamLength: MAX_HEADER_BYTES },
+    // A malformed URL (`/%`, `/assets/%ff`): refused before any route sees it.
+    frameworkErrors: (error, _request, reply) => {
+      const refusal = refusalOf(error, undefined);
+      void (reply as FastifyReply)
+        .code(refusal.status)
+        .type('application/json')
+        .send(trpcErrorBody(refusal.code, refusal.status, refusal.message));
+    },
   });
-  return server.address() as AddressInfo;
+  traceRequests(app);
+  answerErrors(app);
+  notFound(app);
+  await registerSecurityHeaders(app);
+
+  const health = new HealthCheck(options.deps, {
+    maxLagSeconds: options.healthMaxLagSeconds ?? c.HEALTH_MAX_LAG_SECONDS,
+    status: () => projectionStatus(options.deps.temporal, options.deps.pool),
+  });
+  registerProbes(app, health, options.tokens);
+  registerTrpcRoute(app, {
+    router: createAppRouter(options.deps),
+    tokens: options.tokens,
+    maxBodyBytes: options.maxBodyBytes,
+    maxBatchSize: options.maxBatchSize,
+    maxInflightPerToken: options.maxInflightPerToken,
+  });
+  await registerWebWorkspace(app);
+  await app.ready();
+
+  return {
+    server: app.server,
+    async listen(port, host) {
+      await app.listen({ port, host });
+      return app.server.address() as AddressInfo;
+    },
+    async close(graceMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), graceMs);
+      });
+      const closed = app.close();
+      if ((await Promise.race([closed, late])) === 'late') {
+        logger.warn({ graceMs }, 'requests still running after the grace period: closing them');
+        app.server.closeAllConnections();
+        await closed;
+      }
+      clearTimeout(timer);
+    },
+  };
 }

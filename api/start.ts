@@ -1,8 +1,7 @@
 import { type Connections, openConnections, openPool } from '../config/connections';
 import { config } from '../config/env';
 import { startMetricsServer } from '../config/metrics-server';
-import { closeGracefully } from './graceful-close';
-import { createApiServer, listen } from './server';
+import { createApiServer } from './server';
 import { loadTokens } from './tokens';
 
 export interface RunningApi {
@@ -30,7 +29,7 @@ export async function startApi(
   const connections = shared
     ? { ...shared, pool: apiPool ?? shared.pool }
     : await openConnections('api');
-  const server = createApiServer({
+  const server = await createApiServer({
     deps: {
       ...connections,
       esPrefix: c.ES_INDEX_PREFIX,
@@ -42,13 +41,13 @@ export async function startApi(
     maxBatchSize: c.API_MAX_BATCH_SIZE,
     maxInflightPerToken: c.API_MAX_INFLIGHT_PER_TOKEN,
   });
-  const address = await listen(server, c.API_PORT, c.API_HOST);
+  const address = await server.listen(c.API_PORT, c.API_HOST);
   const metrics = await startMetricsServer(c.METRICS_PORT, c.METRICS_HOST);
   return {
     url: `http://${address.address}:${address.port}`,
     metricsUrl: metrics.url,
     async stop() {
-      await closeGracefully(server, c.API_SHUTDOWN_GRACE_MS);
+      await server.close(c.API_SHUTDOWN_GRACE_MS);
       await metrics.close();
       if (!shared) await connections.close();
       await apiPool?.end();

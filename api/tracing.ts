@@ -1,30 +1,49 @@
 import type http from 'node:http';
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import type { FastifyInstance } from 'fastify';
 import { tracing } from '../config/tracing';
 
 const tracer = trace.getTracer('order-reporting-api');
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+const requestContexts = new WeakMap<http.IncomingMessage, Context>();
 
 /**
  * With traces on, each HTTP request is the root span of its trace: what it does (the
  * Temporal calls, and through them the workflow and its activities) runs inside it.
  */
-export function traced(handler: Handler): Handler {
-  return (req, res) => {
-    if (!tracing()) return handler(req, res);
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const span = tracer.startSpan(`${req.method} ${path}`, {
+export function traceRequests(app: FastifyInstance): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!tracing()) return done();
+    const path = request.url.split('?', 1)[0] ?? '/';
+    const span = tracer.startSpan(`${request.method} ${path}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method ?? '', 'url.path': path },
+      attributes: { 'http.request.method': request.method, 'url.path': path },
     });
-    res.once('close', () => {
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    reply.raw.once('close', () => {
+      span.setAttribute('http.response.status_code', reply.raw.statusCode);
+      if (reply.raw.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     });
-    context.with(trace.setSpan(context.active(), span), () => handler(req, res));
-  };
+    const ctx = trace.setSpan(context.active(), span);
+    requestContexts.set(request.raw, ctx);
+    context.with(ctx, done);
+  });
+}
+
+/**
+ * Runs `fn` in the request's trace context: a handler called back from reading the body
+ * runs in the socket's context, where the request's span is not active.
+ */
+export function inRequestContext<T>(req: http.IncomingMessage, fn: () => T): T {
+  const ctx = requestContexts.get(req);
+  return ctx ? context.with(ctx, fn) : fn();
 }
 
 /** Tags the request's span with the correlation id its logs and events carry. */

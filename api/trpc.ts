@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../config/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
+import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 
 export interface ApiContext {
@@ -35,13 +36,10 @@ const isMalformedJson = (error: TRPCError) =>
  */
 function transportMessage(error: TRPCError, message: string): string {
   if (error.code === 'PAYLOAD_TOO_LARGE') {
-    return 'the request body is over the API limit (API_MAX_BODY_BYTES, default 256 KiB): send less, e.g. split a batch or an import into several calls';
+    return BODY_TOO_LARGE_MESSAGE;
   }
   if (error.code === 'UNSUPPORTED_MEDIA_TYPE' && /content-type/i.test(message)) {
-    const sent = /^Unsupported content-type "(.*)$/.exec(message)?.[1];
-    return sent === undefined
-      ? 'send the header Content-Type: application/json (none was sent)'
-      : `send the header Content-Type: application/json (got ${JSON.stringify(sent)})`;
+    return unsupportedMediaTypeMessage(/^Unsupported content-type "(.*)$/.exec(message)?.[1]);
   }
   return message;
 }

@@ -112,6 +112,13 @@ const envSchema = z.object({
    * than COMMAND_DEADLINE_MS, so a command in flight still gets its answer.
    */
   API_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(25_000),
+  /**
+   * Longest a client may take to send one whole request (line, headers and body); a slower
+   * one gets 408 and its connection is closed, so a trickling client cannot hold a socket.
+   */
+  API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(10_000),
+  /** How long an idle keep-alive connection stays open between requests. */
+  API_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(5_000),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKENS: z.string().optional(),

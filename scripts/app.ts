@@ -2,12 +2,13 @@
 import { startApi } from '../api/start';
 import { openConnections } from '../config/connections';
 import { config } from '../config/env';
-import { stopOnSignals } from '../config/lifecycle';
+import { exitOnUncaughtErrors, stopOnSignals } from '../config/lifecycle';
 import { logger } from '../config/logger';
 import { installTracing } from '../config/tracing';
 import { bootWorkersWhenReachable } from '../temporal/bootstrap';
 import { ALL_QUEUES } from '../temporal/worker';
 
+exitOnUncaughtErrors();
 // Before any client or worker exists: they pick their interceptors from it.
 const tracing = installTracing();
 

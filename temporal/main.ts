@@ -1,12 +1,14 @@
 // `npm run worker [-- --queues commands,projections]`: Temporal workers for the given queues.
 import { parseArgs } from 'node:util';
 import { config } from '../config/env';
+import { exitOnUncaughtErrors } from '../config/lifecycle';
 import { logger } from '../config/logger';
 import { startMetricsServer } from '../config/metrics-server';
 import { installTracing } from '../config/tracing';
 import { bootWorkers } from './bootstrap';
 import { ALL_QUEUES, type QueueName } from './worker';
 
+exitOnUncaughtErrors();
 // Before any client or worker exists: they pick their interceptors from it.
 const tracing = installTracing();
 const { values } = parseArgs({

@@ -139,6 +139,38 @@ describe('the API process', () => {
   }, 60_000);
 });
 
+describe('an error nothing catches', () => {
+  it('is logged with its trace id and ends the process with 1, for its supervisor to restart', async () => {
+    running = await startAppProcess('api/main.ts', {
+      NODE_OPTIONS: '--import ./test/fixtures/throw-on-signal.mjs',
+      // Traces on (to nowhere), so the error has a trace to be logged with.
+      OTEL_EXPORTER_OTLP_ENDPOINT: NOWHERE_HTTP,
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      running?.child.once('exit', (code) => resolve(code)),
+    );
+    running.child.kill('SIGUSR2');
+    expect(await exited).toBe(1);
+    const fatal = running
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            level: number;
+            msg: string;
+            traceId?: string;
+            err?: { message: string };
+          },
+      )
+      .find((line) => line.level === 60);
+    expect(fatal?.msg).toMatch(/uncaught error: exiting so that a supervisor restarts/);
+    expect(fatal?.err?.message).toBe('fixture: thrown where nothing catches it');
+    expect(fatal?.traceId).toMatch(/^(?!0+$)[0-9a-f]{32}$/);
+  }, 60_000);
+});
+
 describe('npm start (the app: API and workers in one process)', () => {
   it('starts without Elasticsearch: commands are served, /healthz says what is missing', async () => {
     running = await startAppProcess('scripts/app.ts', {

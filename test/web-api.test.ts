@@ -164,7 +164,8 @@ describe('the web workspace at /', () => {
     expect(script).toBeDefined();
     const js = await fetch(`${app.url}${script}`);
     expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    // Either name of JavaScript's media type (the HTML standard accepts both).
+    expect(js.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
     expect((await fetch(`${app.url}/assets/../../package.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/assets/%2e%2e/%2e%2e/package.json`)).status).toBe(404);
     expect((await fetch(`${app.url}/nope`)).status).toBe(404);

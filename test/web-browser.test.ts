@@ -29,12 +29,18 @@ let chrome: TestBrowser;
 let page: Page;
 let lastPosition = 0;
 const drillOrders: string[] = [];
+const cspRefusals: string[] = [];
 
 beforeAll(async () => {
   execFileSync('bash', ['scripts/build-web.sh'], { stdio: 'inherit' });
   app = await startTestApp();
   chrome = await launchBrowser();
   page = await chrome.browser.newPage();
+  // What the Content-Security-Policy refused, all screens long (Chromium logs each refusal).
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text()))
+      cspRefusals.push(message.text());
+  });
   const admin = app.client('admin');
   await completeOrderIn(admin, '2016-05', {
     productId: 'p-web-a',
@@ -380,5 +386,14 @@ describe('operators (admin) in the browser', () => {
     await page.waitForSelector('#reconcile-summary');
     expect(await textOf(page, '#reconcile-summary')).toContain('no differences');
     await screenshot(page, '07-admin-reconcile');
+  });
+});
+
+describe('the workspace under its Content-Security-Policy', () => {
+  it('ran every screen above with nothing refused, and cannot be framed', async () => {
+    expect(cspRefusals).toEqual([]);
+    const index = await fetch(`${app.url}/`);
+    expect(index.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
   });
 });

@@ -6,7 +6,6 @@ import { Client as EsClient } from '@elastic/elasticsearch';
 import { type Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { listen } from '../../api/server';
 import { createPool } from '../../eventstore';
 import { COMMAND_TYPE, ORDER_ID } from '../../temporal/search-attributes';
 import { emptyUpdate, type emptyWorkflow } from '../fixtures/empty-workflow';
@@ -51,7 +50,11 @@ export function timedServer(inner: http.Server, times: number[]): http.Server {
 
 /** Listens on a free port of 127.0.0.1 until cleanup; the base URL. */
 export async function startHttp(server: http.Server): Promise<string> {
-  const address: AddressInfo = await listen(server, 0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
   onCleanup(() => new Promise((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${address.port}`;
 }

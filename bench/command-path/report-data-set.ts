@@ -193,13 +193,13 @@ export interface ReportApi {
  * Elasticsearch prefix `bench-`, Redis db 2 prefix `bench:`, reports in UTC. Its command side
  * (Temporal client) and health pool are the command bench's; only reports.monthly is asked.
  */
-export function reportApiServer(options: {
+export async function reportApiServer(options: {
   readSide: ReportReadSide;
   temporal: TemporalClient;
   pool: pg.Pool;
   tokens: TokenTable;
-}): ReportApi {
-  const inner = createApiServer({
+}): Promise<ReportApi> {
+  const inner = await createApiServer({
     deps: {
       es: markingEs(options.readSide.es),
       redis: options.readSide.redis,
@@ -215,7 +215,7 @@ export function reportApiServer(options: {
     // The load is one token's: the per-token cap must not shape what is measured.
     maxInflightPerToken: 100_000,
   });
-  const handlers = inner.listeners('request') as http.RequestListener[];
+  const handlers = inner.server.listeners('request') as http.RequestListener[];
   const requests = new Map<string, { computed: boolean }>();
   const server = http.createServer((req, res) => {
     const request = { computed: false };

@@ -85,7 +85,7 @@ export async function serverTurn(
   // at a time.
   const apis: TemporalContext['apis'] = {};
   for (const path of settings.commandPaths) {
-    const api = createApiServer({
+    const api = await createApiServer({
       deps: {
         ...readSide,
         temporal: client,
@@ -100,12 +100,12 @@ export async function serverTurn(
       // The load is one token's: the per-token cap must not shape what is measured.
       maxInflightPerToken: 100_000,
     });
-    apis[path] = await startHttp(timedServer(api, apiTimes));
+    apis[path] = await startHttp(timedServer(api.server, apiTimes));
   }
   // The second API server, answering reports from the reports-at-scale data set.
   let reportApi: { url: string; server: ReportApi } | undefined;
   if (reports.readSide && !reports.apiMissing) {
-    const server = reportApiServer({
+    const server = await reportApiServer({
       readSide: reports.readSide,
       temporal: client,
       pool: readSide.pool,

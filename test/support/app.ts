@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
 import type { PartitionBusOptions } from '../../api/partition-bus';
-import { createApiServer, listen } from '../../api/server';
+import { createApiServer } from '../../api/server';
 import { type Connections, openConnections } from '../../config/connections';
 import { config } from '../../config/env';
 import { READ_MODELS } from '../../domain';
@@ -78,7 +78,7 @@ export async function startTestApp(
   });
   const running = workers.run();
   if (queues.includes('projections')) await projectorsAnswering(connections);
-  const server = createApiServer({
+  const server = await createApiServer({
     deps: {
       ...connections,
       esPrefix: config().ES_INDEX_PREFIX,
@@ -97,7 +97,7 @@ export async function startTestApp(
     maxInflightPerToken: options.maxInflightPerToken ?? config().API_MAX_INFLIGHT_PER_TOKEN,
     ...(options.healthMaxLagSeconds ? { healthMaxLagSeconds: options.healthMaxLagSeconds } : {}),
   });
-  const address = await listen(server, 0, '127.0.0.1');
+  const address = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
   return {
     url,
@@ -105,7 +105,7 @@ export async function startTestApp(
     workers,
     client: (role) => createOrdersClient({ url: `${url}/trpc`, token: TOKENS[role] }),
     async stop() {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close(0);
       await workers.shutdown();
       await running;
       await connections.close();
