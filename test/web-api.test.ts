@@ -166,8 +166,8 @@ describe('the web workspace at /', () => {
     expect(js.status).toBe(200);
     // Either name of JavaScript's media type (the HTML standard accepts both).
     expect(js.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
-    expect((await fetch(`${app.url}/assets/../../package.json`)).status).toBe(404);
-    expect((await fetch(`${app.url}/assets/%2e%2e/%2e%2e/package.json`)).status).toBe(404);
+    // Paths that try to leave web/dist are sent as raw bytes in test/api-fuzz-raw.test.ts:
+    // fetch would normalise them into harmless ones before they left this process.
     expect((await fetch(`${app.url}/nope`)).status).toBe(404);
   });
 });

@@ -13,9 +13,13 @@ export interface AppChild {
   stop(): Promise<number | null>;
 }
 
-export async function startAppChild(env: Record<string, string>): Promise<AppChild> {
+/** `cwd`: the checkout whose scripts/app.ts runs (another revision, for an A/B bench). */
+export async function startAppChild(
+  env: Record<string, string>,
+  cwd: string = root,
+): Promise<AppChild> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/app.ts'], {
-    cwd: root,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -26,6 +26,8 @@ export interface CellSettings {
   baseEnv: Record<string, string>;
   writerToken: string;
   temporalPort: number;
+  /** The checkout whose app runs (this one when not given). */
+  appRoot?: string;
 }
 
 export interface CellResult {
@@ -99,7 +101,10 @@ export async function measureCell(
   ports: ModePorts,
   sink: OtlpSink,
 ): Promise<CellResult> {
-  const app = await startAppChild({ ...settings.baseEnv, ...modeEnvironment(mode, ports) });
+  const app = await startAppChild(
+    { ...settings.baseEnv, ...modeEnvironment(mode, ports) },
+    settings.appRoot,
+  );
   const agent = new http.Agent({ keepAlive: true, maxSockets: settings.clients });
   const scraper =
     mode === 'off'
