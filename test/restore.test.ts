@@ -96,6 +96,7 @@ function rebuildFixture() {
     esPrefix,
     redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
     reportTimeZone: 'UTC',
+    parkProjection: () => Promise.reject(new Error('nothing is refused here')),
   });
   return { store, act };
 }
