@@ -16,6 +16,7 @@ import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   createNextOrdersIndex,
   currentOrdersIndex,
+  markRebuildTarget,
   swapOrdersAlias,
 } from '../projections/elasticsearch/orders-index';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
@@ -88,7 +89,10 @@ export function createRebuildActivities(deps: RebuildDeps) {
           RESTORED_EVENTS_INVISIBLE,
         );
       }
-      return createNextOrdersIndex(deps.es, deps.esPrefix);
+      const index = await createNextOrdersIndex(deps.es, deps.esPrefix);
+      // Before the copy reads anything: from here on the live projector writes here too.
+      await markRebuildTarget(deps.es, deps.esPrefix, index);
+      return index;
     },
 
     /**
@@ -98,6 +102,9 @@ export function createRebuildActivities(deps: RebuildDeps) {
      * the batch goes on: retrying cannot change a 400, and the swap must not wait on it.
      */
     async rebuildBatch({ index, after, limit }: RebuildBatchInput): Promise<RebuildBatchResult> {
+      // Marked at its creation; again here for a rebuild whose index was created before the
+      // mark existed (a no-op once marked or swapped in).
+      await markRebuildTarget(deps.es, deps.esPrefix, index);
       const page = await deps.store.readAll(after, limit);
       // The live projectors' reading of the store: one code path for documents.
       const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
