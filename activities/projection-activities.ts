@@ -27,6 +27,7 @@ import {
 } from '../projections/order-documents';
 import { writeOrderSummaries } from '../projections/redis/order-cache';
 import { invalidateReports } from '../projections/redis/report-cache';
+import { readAllOrRefuse } from './restore-guard';
 import { linksToRequests } from './trace-links';
 
 export interface ProjectionDeps {
@@ -217,7 +218,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     limit: number,
     span: Span,
   ): Promise<ProjectBatchResult> {
-    const page = await deps.store.readAll(after, limit);
+    const page = await readAllOrRefuse(deps.store, after, limit);
     // The batch carries other commands' events than its trace's: their correlation ids lead
     // from a command (its request span has the same id) to the batch that projected it.
     span.addLinks(

@@ -23,6 +23,7 @@ import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orde
 import { latestOrderDocuments } from '../projections/order-documents';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis/clear';
 import { heartbeating } from './keep-alive';
+import { readAllOrRefuse } from './restore-guard';
 
 export interface RebuildDeps {
   store: EventStore;
@@ -105,7 +106,7 @@ export function createRebuildActivities(deps: RebuildDeps) {
       // Marked at its creation; again here for a rebuild whose index was created before the
       // mark existed (a no-op once marked or swapped in).
       await markRebuildTarget(deps.es, deps.esPrefix, index);
-      const page = await deps.store.readAll(after, limit);
+      const page = await readAllOrRefuse(deps.store, after, limit);
       // The live projectors' reading of the store: one code path for documents.
       const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
       const { rejected } = await bulkWriteOrderDocuments(deps.es, index, docs, {
