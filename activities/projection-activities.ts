@@ -17,6 +17,7 @@ import type {
 } from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import type { OrderDocument } from '../projections/elasticsearch/order-document';
+import { rebuildTargets } from '../projections/elasticsearch/orders-index';
 import { isMonthRolledUp } from '../projections/elasticsearch/rollups';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import {
@@ -26,6 +27,7 @@ import {
 } from '../projections/order-documents';
 import { writeOrderSummaries } from '../projections/redis/order-cache';
 import { invalidateReports } from '../projections/redis/report-cache';
+import { readAllOrRefuse } from './restore-guard';
 import { linksToRequests } from './trace-links';
 
 export interface ProjectionDeps {
@@ -124,17 +126,27 @@ const HEARTBEAT_EVERY_MS = 1_000;
  */
 export function createProjectionActivities(deps: ProjectionDeps) {
   /**
-   * The documents in one bulk request, visible to searches on return; then the cached
-   * reports of every (month, currency) they moved are invalidated (after the documents are
-   * searchable, so no reader can re-cache old numbers), and months already rolled up are
-   * re-rolled. Documents the index refuses are returned, not thrown.
+   * The documents in one bulk request, visible to searches on return, and in the index a
+   * rebuild is filling, if one is; then the cached reports of every (month, currency) they
+   * moved are invalidated (after the documents are searchable, so no reader can re-cache
+   * old numbers), and months already rolled up are re-rolled. Documents an index refuses
+   * are returned, not thrown.
    */
   async function toElasticsearch(docs: OrderDocument[]): Promise<Written> {
-    const result = await bulkWriteOrderDocuments(deps.es, ordersAlias(deps.esPrefix), docs, {
-      rejections: 'report',
-      refresh: true,
-    });
+    // Looked up after the caller read its events (see rebuildTargets). Written before the
+    // checkpoint moves, so whatever the checkpoint promises is in the rebuilt index when it
+    // is swapped in, not only once the rebuild's catch-up gets there.
+    const targets = await rebuildTargets(deps.es, deps.esPrefix);
+    const writeTo = (index: string) =>
+      bulkWriteOrderDocuments(deps.es, index, docs, { rejections: 'report', refresh: true });
+    const result = await writeTo(ordersAlias(deps.esPrefix));
     const refused = new Set(result.rejected.map((r) => r.orderId));
+    const rejected = [...result.rejected];
+    for (const target of targets) {
+      for (const r of (await writeTo(target)).rejected) {
+        if (!rejected.some((known) => known.orderId === r.orderId)) rejected.push(r);
+      }
+    }
     const months = new Set<string>();
     for (const slot of reportSlotsMoved(docs.filter((d) => !refused.has(d.orderId)))) {
       await invalidateReports(deps.redis, deps.redisPrefix, slot.month, slot.currency);
@@ -148,7 +160,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         await deps.requestRerollup(month);
       }
     }
-    return result;
+    return { ...result, rejected };
   }
 
   async function write(readModel: ReadModel, docs: OrderDocument[]): Promise<Written> {
@@ -206,7 +218,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     limit: number,
     span: Span,
   ): Promise<ProjectBatchResult> {
-    const page = await deps.store.readAll(after, limit);
+    const page = await readAllOrRefuse(deps.store, after, limit);
     // The batch carries other commands' events than its trace's: their correlation ids lead
     // from a command (its request span has the same id) to the batch that projected it.
     span.addLinks(

@@ -2,7 +2,7 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { orderStreamId } from '../domain';
+import { orderStreamId, type ReadModel } from '../domain';
 import {
   checkRestoredEvents,
   type EventStore,
@@ -16,12 +16,14 @@ import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   createNextOrdersIndex,
   currentOrdersIndex,
+  markRebuildTarget,
   swapOrdersAlias,
 } from '../projections/elasticsearch/orders-index';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import { latestOrderDocuments } from '../projections/order-documents';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis/clear';
 import { heartbeating } from './keep-alive';
+import { readAllOrRefuse } from './restore-guard';
 
 export interface RebuildDeps {
   store: EventStore;
@@ -31,6 +33,8 @@ export interface RebuildDeps {
   esPrefix: string;
   redisPrefix: string;
   reportTimeZone: string;
+  /** Parks an order the read model refuses for good, as the live projector does. */
+  parkProjection: (readModel: ReadModel, orderId: string, reason: string) => Promise<void>;
 }
 
 export interface RebuildBatchInput {
@@ -54,6 +58,11 @@ export interface RebuildBatchResult {
   checkpoint: GlobalCheckpoint;
   events: number;
   orders: number;
+  /**
+   * Orders the index refused for good (HTTP 400), parked as the live projector parks them
+   * (absent from results of workers before this field).
+   */
+  parked?: number;
   /** The read's horizon: transactions below it had all finished. */
   horizon: string;
   /**
@@ -81,22 +90,34 @@ export function createRebuildActivities(deps: RebuildDeps) {
           RESTORED_EVENTS_INVISIBLE,
         );
       }
-      return createNextOrdersIndex(deps.es, deps.esPrefix);
+      const index = await createNextOrdersIndex(deps.es, deps.esPrefix);
+      // Before the copy reads anything: from here on the live projector writes here too.
+      await markRebuildTarget(deps.es, deps.esPrefix, index);
+      return index;
     },
 
     /**
      * Projects the orders touched by the next events of the global order into `index`,
      * each at its latest state (so later batches and live writes only ever move forward).
+     * An order the index refuses for good is parked, as the live projector parks it, and
+     * the batch goes on: retrying cannot change a 400, and the swap must not wait on it.
      */
     async rebuildBatch({ index, after, limit }: RebuildBatchInput): Promise<RebuildBatchResult> {
-      const page = await deps.store.readAll(after, limit);
+      // Marked at its creation; again here for a rebuild whose index was created before the
+      // mark existed (a no-op once marked or swapped in).
+      await markRebuildTarget(deps.es, deps.esPrefix, index);
+      const page = await readAllOrRefuse(deps.store, after, limit);
       // The live projectors' reading of the store: one code path for documents.
       const docs = await latestOrderDocuments(deps.store, page.events, deps.reportTimeZone);
-      if (docs.length > 0) await bulkWriteOrderDocuments(deps.es, index, docs);
+      const { rejected } = await bulkWriteOrderDocuments(deps.es, index, docs, {
+        rejections: 'report',
+      });
+      for (const r of rejected) await deps.parkProjection('elasticsearch', r.orderId, r.reason);
       return {
         checkpoint: page.checkpoint,
         events: page.events.length,
         orders: docs.length,
+        parked: rejected.length,
         horizon: page.horizon,
         // Only a short page can be waiting for a transaction; a full one reads on anyway.
         heldBack: page.events.length < limit ? await heldBackAt(deps.pool, page.horizon) : null,

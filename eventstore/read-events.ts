@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { EVENT_COLUMNS, type EventRow, toStored } from './event-rows';
+import { CheckpointFromAnotherClusterError } from './restore';
 import type { GlobalCheckpoint, ReadAllResult, StoredEvent } from './types';
 
 // Reading events: one stream, several streams, or all of them in commit-safe global order.
@@ -36,14 +37,15 @@ export async function readAll(
   after: GlobalCheckpoint,
   limit: number,
 ): Promise<ReadAllResult> {
-  const { rows } = await pool.query<EventRow & { horizon: string }>(
+  const { rows } = await pool.query<EventRow & { horizon: string; next: string }>(
     // The page is a LATERAL subquery with its own ORDER BY/LIMIT so the planner walks
     // events_global_order from the checkpoint; as a plain join (one row of h, LIMIT on
     // the outside) it chose a sequential scan and sort of the whole table per page:
     // 11 s instead of 15 ms for 5,000 events of a 2,000,000-event store. The cast to
     // text happens outside: ORDER BY a text transaction id would sort, not use the index.
-    `select h.xmin::text as horizon, ${EVENT_COLUMNS}
-     from (select pg_snapshot_xmin(pg_current_snapshot()) as xmin) h
+    `select h.xmin::text as horizon, h.xmax::text as next, ${EVENT_COLUMNS}
+     from (select pg_snapshot_xmin(pg_current_snapshot()) as xmin,
+                  pg_snapshot_xmax(pg_current_snapshot()) as xmax) h
      left join lateral (
        select * from events
        where (transaction_id, global_position) > ($1::xid8, $2::bigint)
@@ -54,6 +56,12 @@ export async function readAll(
      order by e.transaction_id, e.global_position`,
     [after.transactionId, after.position, limit],
   );
+  // The restore guard: a checkpoint this cluster's ids have not reached came from another
+  // cluster (a restore), and nothing would ever be read after it. Fail instead of idling.
+  const next = rows[0]?.next;
+  if (next !== undefined && BigInt(after.transactionId) >= BigInt(next)) {
+    throw new CheckpointFromAnotherClusterError(after, next);
+  }
   const horizon = rows[0]?.horizon ?? after.transactionId;
   const events = rows.filter((r) => r.event_id !== null).map(toStored);
   const last = events[events.length - 1];

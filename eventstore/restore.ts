@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { GlobalCheckpoint } from './types';
 
 /**
  * The transaction id every restored event is given by `renumberRestoredEvents`: the first
@@ -43,6 +44,28 @@ export async function checkRestoredEvents(pool: pg.Pool): Promise<RestoreCheck> 
 /** A sentence for logs and refusals: what is wrong and what to run. */
 export function restoredEventsMessage(check: RestoreCheck): string {
   return `the event store holds events with transaction ids ahead of this PostgreSQL cluster (newest ${check.newestTransactionId}, cluster at ${check.nextTransactionId}): it was restored from another cluster and readers see none of those events. Stop the workers, run \`${AFTER_RESTORE_STEP}\`, start the workers, then rebuild each read model`;
+}
+
+/** The failure type of a reader whose checkpoint was taken on another cluster. */
+export const CHECKPOINT_FROM_ANOTHER_CLUSTER = 'CheckpointFromAnotherCluster';
+
+/**
+ * A reader of the global order resumed from a checkpoint at or past this cluster's next
+ * transaction id: no live write can have stored that id here, so it was taken on the
+ * cluster the store was restored from, and after `renumberRestoredEvents` every event sorts
+ * before it. Reading on would return nothing, forever, with no error: the restore guard of
+ * `readAll` throws this instead.
+ */
+export class CheckpointFromAnotherClusterError extends Error {
+  override name = CHECKPOINT_FROM_ANOTHER_CLUSTER;
+  constructor(
+    readonly checkpoint: GlobalCheckpoint,
+    readonly nextTransactionId: string,
+  ) {
+    super(
+      `the reader's checkpoint (transaction ${checkpoint.transactionId}, position ${checkpoint.position}) is at or past this PostgreSQL cluster's next transaction id ${nextTransactionId}: it was taken on the cluster the event store was restored from, and no event would ever be read after it here. Follow the README's "After restoring the event store": stop the workers, run \`${AFTER_RESTORE_STEP}\` unless it ran already (it also clears the stored checkpoints), start the workers (they start the projectors again from the stored checkpoints), then rebuild each read model`,
+    );
+  }
 }
 
 /**

@@ -76,20 +76,31 @@ export async function projectorWorkflow(state: ProjectorState): Promise<never> {
     state.parked += tail.parked;
     if (tail.failure === null) continue;
 
-    // The batch that failed, retried by Temporal until it succeeds.
+    // The batch that failed, retried by Temporal until it succeeds, or until it fails for
+    // good (a checkpoint from a restored cluster's ids): the projector then fails with it.
     let result: Awaited<ReturnType<ProjectionActivities['projectBatch']>> | undefined;
+    let failure: unknown;
+    // Both outcomes handled here: a rejection left unhandled while the timer runs would
+    // fail the workflow task (retried, the projector stuck) instead of the workflow.
     const batch = projectBatch({
       readModel: state.readModel,
       projector: workflowInfo().workflowId,
       after: state.checkpoint,
       limit: PROJECTOR_BATCH_SIZE,
-    }).then((r) => {
-      result = r;
-    });
-    const flagged = !(await condition(() => result !== undefined, FLAG_RETRYING_AFTER));
+    }).then(
+      (r) => {
+        result = r;
+      },
+      (err: unknown) => {
+        failure = err ?? new Error('projectBatch failed');
+      },
+    );
+    const settled = () => result !== undefined || failure !== undefined;
+    const flagged = !(await condition(settled, FLAG_RETRYING_AFTER));
     if (flagged) setFlag(state.readModel, true);
     await batch;
     if (flagged) setFlag(state.readModel, false);
+    if (failure !== undefined) throw failure;
     if (!result) throw new Error('projectBatch settled without a result');
     state.checkpoint = result.checkpoint;
     state.events += result.events;

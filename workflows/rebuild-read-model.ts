@@ -29,6 +29,11 @@ export interface RebuildProgress {
   checkpoint: GlobalCheckpoint;
   eventsRead: number;
   ordersWritten: number;
+  /**
+   * Orders the rebuilt index refused for good, parked for an operator (retry or skip)
+   * rather than retried: absent in runs started before the field.
+   */
+  parked?: number;
   startedAt: string;
   swappedAt: string | null;
   /**
@@ -64,6 +69,7 @@ export function initialRebuildProgress(
     checkpoint: START,
     eventsRead: 0,
     ordersWritten: 0,
+    parked: 0,
     startedAt: new Date().toISOString(),
     swappedAt: null,
     ...options,
@@ -114,6 +120,7 @@ export async function rebuildReadModelWorkflow(
     progress.checkpoint = result.checkpoint;
     progress.eventsRead += result.events;
     progress.ordersWritten += result.orders;
+    progress.parked = (progress.parked ?? 0) + (result.parked ?? 0);
     // State only, from the activity's result: no new command, so histories replay as before.
     progress.heldBack = result.heldBack ?? null;
     if (result.events < limit) {

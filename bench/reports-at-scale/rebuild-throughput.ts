@@ -62,6 +62,7 @@ async function rebuildOnce(
     esPrefix: ES_PREFIX,
     redisPrefix: REDIS_PREFIX,
     reportTimeZone: REPORT_TIME_ZONE,
+    parkProjection: () => Promise.reject(new Error('nothing is refused here')),
   });
   const cpuBefore = cpuSnapshot();
   const t0 = performance.now();

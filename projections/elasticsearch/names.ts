@@ -3,6 +3,14 @@ export function ordersAlias(prefix: string): string {
   return `${prefix}orders`;
 }
 
+/**
+ * The alias on the generation a rebuild is filling, until its swap: every live write to the
+ * orders alias goes there too, so the rebuilt index never lacks what the live one has.
+ */
+export function ordersRebuildAlias(prefix: string): string {
+  return `${prefix}orders-rebuilding`;
+}
+
 /** A concrete orders index; a rebuild writes the next generation, then swaps the alias. */
 export function ordersIndexName(prefix: string, generation: number): string {
   return `${prefix}orders-v${generation}`;

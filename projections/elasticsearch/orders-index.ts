@@ -1,6 +1,12 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { responseErrorOf } from './es-errors';
-import { generationOf, ordersAlias, ordersIndexName, ordersIndexPattern } from './names';
+import {
+  generationOf,
+  ordersAlias,
+  ordersIndexName,
+  ordersIndexPattern,
+  ordersRebuildAlias,
+} from './names';
 
 const ordersMappings: estypes.MappingTypeMapping = {
   dynamic: 'strict',
@@ -135,7 +141,47 @@ export async function createNextOrdersIndex(es: Client, prefix: string): Promise
   }
 }
 
-/** Points the alias at `newIndex` only, in one atomic step; returns where it was removed. */
+/**
+ * Marks `index` as the generation a rebuild is filling (the rebuild alias), taking the mark
+ * from any other generation (a rebuild abandoned before its swap). Nothing to do when it is
+ * marked already or serves the orders alias (swapped in), or when it does not exist.
+ */
+export async function markRebuildTarget(es: Client, prefix: string, index: string): Promise<void> {
+  let aliases: string[];
+  try {
+    aliases = Object.keys((await es.indices.getAlias({ index }))[index]?.aliases ?? {});
+  } catch (err) {
+    if (responseErrorOf(err)?.status === 404) return;
+    throw err;
+  }
+  const alias = ordersRebuildAlias(prefix);
+  if (aliases.includes(alias) || aliases.includes(ordersAlias(prefix))) return;
+  await es.indices.updateAliases({
+    actions: [
+      { remove: { index: ordersIndexPattern(prefix), alias, must_exist: false } },
+      { add: { index, alias } },
+    ],
+  });
+}
+
+/**
+ * The generations a rebuild is filling (none, normally one): live writes to the orders alias
+ * go to them too. A caller looks after reading the events it writes, so a batch read before
+ * a rebuild marked its index is one the rebuild's copy, which reads after the mark, covers.
+ */
+export async function rebuildTargets(es: Client, prefix: string): Promise<string[]> {
+  try {
+    return Object.keys(await es.indices.getAlias({ name: ordersRebuildAlias(prefix) }));
+  } catch (err) {
+    if (responseErrorOf(err)?.status === 404) return [];
+    throw err;
+  }
+}
+
+/**
+ * Points the alias at `newIndex` only, in one atomic step, and takes the rebuild mark off it
+ * (writes to the alias now reach it); returns where the alias was removed.
+ */
 export async function swapOrdersAlias(
   es: Client,
   prefix: string,
@@ -154,6 +200,7 @@ export async function swapOrdersAlias(
         },
       },
       { add: { index: newIndex, alias } },
+      { remove: { index: newIndex, alias: ordersRebuildAlias(prefix), must_exist: false } },
     ],
   });
   return previous;

@@ -15,6 +15,18 @@ function isRejection(status: number): boolean {
 const CONCRETE_GENERATION = /-v\d+$/;
 
 /**
+ * Longest refusal reason kept: Elasticsearch quotes the offending value, which can be tens
+ * of kilobytes (an immense keyword), and the reason travels in workflow payloads and
+ * failures (Temporal refused one such failure as over its size limit).
+ */
+const MAX_REASON_CHARS = 1_000;
+
+function shortReason(type: string, reason: string | null | undefined): string {
+  const full = `${type}: ${reason ?? 'no reason given'}`;
+  return full.length <= MAX_REASON_CHARS ? full : `${full.slice(0, MAX_REASON_CHARS)}…`;
+}
+
+/**
  * Writes to an alias must not auto-create a dynamically mapped index named like the alias
  * (when the alias is missing, e.g. before `ensureOrdersIndex` ran); that would block the
  * alias for good. Rebuilds write to a concrete generation, which the template covers.
@@ -123,7 +135,7 @@ export async function bulkWriteOrderDocuments(
     if (!result) continue;
     if (result.status === 409) stale++;
     else if (result.error) {
-      const reason = `${result.error.type}: ${result.error.reason ?? 'no reason given'}`;
+      const reason = shortReason(result.error.type, result.error.reason);
       if (isRejection(result.status)) rejected.push({ orderId: result._id ?? '', reason });
       else failures.push({ status: result.status, reason });
     } else written++;

@@ -103,6 +103,7 @@ export async function startRecordingEnv(): Promise<RecordingEnv> {
         esPrefix: ES_INDEX_PREFIX,
         redisPrefix: REDIS_KEY_PREFIX,
         reportTimeZone: REPORT_TIMEZONE,
+        parkProjection: () => Promise.reject(new Error('nothing is refused here')),
       });
       const started = [
         await Worker.create({

@@ -1,0 +1,28 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { logger } from '../config/logger';
+import {
+  CHECKPOINT_FROM_ANOTHER_CLUSTER,
+  CheckpointFromAnotherClusterError,
+  type EventStore,
+  type GlobalCheckpoint,
+  type ReadAllResult,
+} from '../eventstore';
+
+/**
+ * `readAll` for activities: a checkpoint from the cluster the store was restored from fails
+ * the activity for good (retrying cannot change it), logged, with the README step to run,
+ * so the projector or rebuild holding it ends failed instead of projecting nothing.
+ */
+export async function readAllOrRefuse(
+  store: EventStore,
+  after: GlobalCheckpoint,
+  limit: number,
+): Promise<ReadAllResult> {
+  try {
+    return await store.readAll(after, limit);
+  } catch (err) {
+    if (!(err instanceof CheckpointFromAnotherClusterError)) throw err;
+    logger.error({ checkpoint: after, next: err.nextTransactionId }, err.message);
+    throw ApplicationFailure.nonRetryable(err.message, CHECKPOINT_FROM_ANOTHER_CLUSTER);
+  }
+}
