@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatMinor as serverFormat } from '../domain/currency';
 import { formatMinor, minorDigits } from '../web/src/money';
 import { compareMonths, rowsToCsv, sortRows } from '../web/src/report-rows';
 
@@ -11,6 +12,9 @@ const product = (productId: string, totalSalesMinor: number) => ({
   avgUnitPriceMinor: totalSalesMinor,
 });
 
+/** The digits of a formatted amount, separators, symbol and sign left out. */
+const digitsOf = (text: string) => text.replace(/\D/g, '');
+
 describe('amounts from minor units', () => {
   it("use the currency's own digits as Intl knows them", () => {
     expect([minorDigits('JPY'), minorDigits('EUR'), minorDigits('BHD')]).toEqual([0, 2, 3]);
@@ -22,6 +26,34 @@ describe('amounts from minor units', () => {
     expect(formatMinor(1500, 'JPY')).not.toMatch(/[.,]00\b/);
     expect(formatMinor(1234, 'BHD')).toBe(en(1234, 'BHD'));
     expect(formatMinor(1234, 'BHD')).toMatch(/1[.,]234/);
+  });
+
+  it('are exact near 2^53, as the server prints them (integers, never a float division)', () => {
+    // Given amounts whose quotient by 10^digits no double holds exactly
+    const cases: [number, string][] = [
+      [9_007_199_254_720_991, 'EUR'],
+      [Number.MAX_SAFE_INTEGER, 'EUR'],
+      [-Number.MAX_SAFE_INTEGER, 'USD'],
+      [9_007_199_254_720_991, 'BHD'],
+      [9_007_199_254_720_991, 'JPY'],
+      [5, 'BHD'],
+      [-5, 'EUR'],
+    ];
+    for (const [minor, currency] of cases) {
+      // When the workspace formats them, the digits (whatever the locale's separators and
+      // symbol) are the server's exact decimal: the same rule, domain/currency.ts
+      const shown = formatMinor(minor, currency);
+      const exact = serverFormat(minor, currency);
+      expect(digitsOf(shown), `${minor} ${currency}: ${shown}`).toBe(digitsOf(exact));
+      expect(shown.includes('-') || shown.includes('\u2212'), shown).toBe(minor < 0);
+    }
+    // Then the CSV's formatted columns carry the same cents (quoted: the amount has separators)
+    const [, line = ''] = rowsToCsv(
+      compareMonths([product('big', 9_007_199_254_720_991)], []),
+      'EUR',
+    ).split('\r\n');
+    const formatted = [...line.matchAll(/"([^"]*)"/g)].map((m) => digitsOf(m[1] ?? ''));
+    expect(formatted, line).toEqual(['9007199254720991', '9007199254720991']);
   });
 });
 
