@@ -58,6 +58,16 @@ describe('amounts from minor units', () => {
 });
 
 describe('month-over-month and CSV', () => {
+  it('a month before that is not known (past retention) compares with nothing, not with zero', () => {
+    // Given no previous month, when compared, then no change is claimed, on screen or in CSV
+    const rows = compareMonths([product('a', 4500)], null);
+    expect(rows).toEqual([
+      { ...product('a', 4500), previousSalesMinor: null, changeMinor: null, changeRatio: null },
+    ]);
+    const [, line] = rowsToCsv(rows, 'JPY').split('\r\n');
+    expect(line).toBe('a,1,1,4500,"¥4,500",4500,"¥4,500",,,—,JPY');
+  });
+
   it('compares each product with the previous month, and exports exact minor units', () => {
     const rows = compareMonths(
       [product('a', 4500), product('b,"x"', 750)],
