@@ -1,6 +1,7 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { markMonthRolledUp, markRollupCaughtUp } from '../projections/elasticsearch/month-markers';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   computeMonthlyReport,
@@ -9,7 +10,6 @@ import {
 } from '../projections/elasticsearch/reports';
 import {
   deleteMatching,
-  markMonthRolledUp,
   readRollup,
   reportsIndexName,
   rolledUpSlots,
@@ -38,6 +38,8 @@ export interface ReportActivityDeps {
 export interface RollupProgress {
   generatedAt: string;
   done: string[];
+  /** The month's change count the first attempt started from (absent: older attempts). */
+  asOf?: number;
 }
 
 export interface RollupSummary {
@@ -69,8 +71,11 @@ export function createReportActivities(deps: ReportActivityDeps) {
       const earlier = earlierProgress<RollupProgress>();
       const generatedAt = earlier?.generatedAt ?? new Date().toISOString();
       const done = new Set(earlier?.done ?? []);
-      // Before reading anything: a change projected from here on re-rolls the month.
-      await markMonthRolledUp(deps.es, deps.esPrefix, month, generatedAt);
+      // Before reading anything: a change projected from here on re-rolls the month. The
+      // slots a resumed attempt kept were computed from the first attempt's count (none
+      // recorded: an older attempt, so claim nothing).
+      const counted = await markMonthRolledUp(deps.es, deps.esPrefix, month, generatedAt);
+      const asOf = earlier ? (earlier.asOf ?? 0) : counted;
       const slots = new Map<string, { month: string; currency: string; region: string | null }>();
       for (const s of [
         ...(await slotsWithOrders(deps.es, alias, month)),
@@ -90,18 +95,21 @@ export function createReportActivities(deps: ReportActivityDeps) {
           await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
           if (view === 'restated') products += numbers.products.length;
           done.add(doneKey);
-          recordProgress({ generatedAt, done: [...done] } satisfies RollupProgress);
+          recordProgress({ generatedAt, done: [...done], asOf } satisfies RollupProgress);
         }
       }
+      await markRollupCaughtUp(deps.es, deps.esPrefix, month, asOf);
       for (const currency of new Set([...slots.values()].map((s) => s.currency))) {
         await invalidateReports(deps.redis, deps.redisPrefix, month, currency);
       }
       for (const slot of slots.values()) {
         for (const view of REPORT_VIEWS) {
           const viewSlot = { ...slot, view };
-          const rollup = await readRollup(deps.es, deps.esPrefix, viewSlot);
-          if (!rollup) continue;
+          // The generation first: a change counted after it also moves it, so a rollup that
+          // misses the change is never stored as current.
           const generation = await readReportGeneration(deps.redis, deps.redisPrefix, viewSlot);
+          const rollup = await readRollup(deps.es, deps.esPrefix, viewSlot, { caughtUp: true });
+          if (!rollup) continue;
           await writeCachedReport(deps.redis, deps.redisPrefix, viewSlot, generation, {
             ...rollup,
             source: 'rollup',
