@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, estypes } from '@elastic/elasticsearch';
+import { deleteMatching } from './delete-matching';
 import { responseErrorOf } from './es-errors';
 import {
   MONTH_MARKER_MAPPING,
@@ -20,7 +21,7 @@ export interface ReportSlot {
 
 const viewOf = (slot: { view?: ReportView }): ReportView => slot.view ?? 'restated';
 
-export { reportsIndexName };
+export { deleteMatching, reportsIndexName };
 
 const ALL_REGIONS = '*';
 const regionKey = (region: string | null) => region ?? ALL_REGIONS;
@@ -297,29 +298,16 @@ async function deleteSetsExcept(
   });
 }
 
-/** Deletes documents by query, page by page (this Elasticsearch has no delete_by_query). */
-export async function deleteMatching(
-  es: Client,
-  index: string,
-  query: estypes.QueryDslQueryContainer,
-): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const res = await es.search({
-      index,
-      size: 1000,
-      _source: false,
-      query,
-      ignore_unavailable: true,
-    });
-    const ids = res.hits.hits.map((h) => h._id).filter((id): id is string => Boolean(id));
-    if (ids.length === 0) return deleted;
-    await es.bulk({
-      operations: ids.map((_id) => ({ delete: { _index: index, _id } })),
-      refresh: 'wait_for',
-    });
-    deleted += ids.length;
-  }
+/**
+ * Removes the slot's rollup, manifest and product sets: a rollup that refuses the slot
+ * leaves no older numbers behind to be served as current (the slot is then answered live).
+ */
+export async function dropRollup(es: Client, prefix: string, slot: ReportSlot): Promise<void> {
+  await es.delete(
+    { index: reportsIndexName(prefix), id: manifestId(slot), refresh: 'wait_for' },
+    { ignore: [404] },
+  );
+  await deleteSetsExcept(es, prefix, slot, []);
 }
 
 /**
