@@ -15,10 +15,10 @@ import type {
   GlobalCheckpoint,
   ProjectionCheckpoints,
 } from '../eventstore';
+import { isMonthRolledUp, noteMonthChanged } from '../projections/elasticsearch/month-markers';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import type { OrderDocument } from '../projections/elasticsearch/order-document';
 import { rebuildTargets } from '../projections/elasticsearch/orders-index';
-import { isMonthRolledUp } from '../projections/elasticsearch/rollups';
 import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
 import {
   latestOrderDocuments,
@@ -147,19 +147,23 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         if (!rejected.some((known) => known.orderId === r.orderId)) rejected.push(r);
       }
     }
-    const months = new Set<string>();
-    for (const slot of reportSlotsMoved(docs.filter((d) => !refused.has(d.orderId)))) {
-      await invalidateReports(deps.redis, deps.redisPrefix, slot.month, slot.currency);
-      months.add(slot.month);
-    }
+    const slots = reportSlotsMoved(docs.filter((d) => !refused.has(d.orderId)));
     // Rolled-up state is per month: a change in any slot, a new one too, re-rolls it. Only
     // closed months: an open one is answered live, and rolled up by the schedule once closed.
+    // The change is counted on the month before its cache is invalidated, so a reader of the
+    // new generation answers live until the re-rollup has it (read-your-writes included).
     const current = monthIn(new Date(), deps.reportTimeZone);
-    for (const month of months) {
+    const rerolled: string[] = [];
+    for (const month of new Set(slots.map((s) => s.month))) {
       if (month < current && (await isMonthRolledUp(deps.es, deps.esPrefix, month))) {
-        await deps.requestRerollup(month);
+        await noteMonthChanged(deps.es, deps.esPrefix, month);
+        rerolled.push(month);
       }
     }
+    for (const slot of slots) {
+      await invalidateReports(deps.redis, deps.redisPrefix, slot.month, slot.currency);
+    }
+    for (const month of rerolled) await deps.requestRerollup(month);
     return { ...result, rejected };
   }
 

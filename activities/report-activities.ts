@@ -1,15 +1,20 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { markMonthRolledUp, markRollupCaughtUp } from '../projections/elasticsearch/month-markers';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   computeMonthlyReport,
+  InexactSumError,
+  type MonthlyReportNumbers,
   REPORT_VIEWS,
+  type ReportView,
   slotsWithOrders,
 } from '../projections/elasticsearch/reports';
 import {
   deleteMatching,
-  markMonthRolledUp,
+  dropRollup,
+  type ReportSlot,
   readRollup,
   reportsIndexName,
   rolledUpSlots,
@@ -38,18 +43,46 @@ export interface ReportActivityDeps {
 export interface RollupProgress {
   generatedAt: string;
   done: string[];
+  /** The month's change count the first attempt started from (absent: older attempts). */
+  asOf?: number;
+  /** The slots refused so far (absent: none). */
+  refused?: RefusedSlot[];
+}
+
+/** A report slot a rollup refused: retrying cannot help, so it is left out, and said so. */
+export interface RefusedSlot {
+  /** `<currency>/<region or *>`, as reconcile names slots. */
+  slot: string;
+  view: ReportView;
+  reason: string;
 }
 
 export interface RollupSummary {
   month: string;
   slots: number;
   products: number;
+  /** Slots left without a rollup because their sums pass 2^53 minor units (absent: none). */
+  refused?: RefusedSlot[];
 }
 
 /** Closed months never rolled up: the first `limit` of them, and how many more there are. */
 export interface MonthsToCatchUp {
   months: string[];
   more: number;
+}
+
+/** The slot's numbers, or the InexactSumError that refuses them (any other failure throws). */
+async function exactReport(
+  es: EsClient,
+  alias: string,
+  slot: ReportSlot,
+): Promise<MonthlyReportNumbers | InexactSumError> {
+  try {
+    return await computeMonthlyReport(es, alias, slot);
+  } catch (err) {
+    if (err instanceof InexactSumError) return err;
+    throw err;
+  }
 }
 
 /**
@@ -69,8 +102,12 @@ export function createReportActivities(deps: ReportActivityDeps) {
       const earlier = earlierProgress<RollupProgress>();
       const generatedAt = earlier?.generatedAt ?? new Date().toISOString();
       const done = new Set(earlier?.done ?? []);
-      // Before reading anything: a change projected from here on re-rolls the month.
-      await markMonthRolledUp(deps.es, deps.esPrefix, month, generatedAt);
+      const refused = [...(earlier?.refused ?? [])];
+      // Before reading anything: a change projected from here on re-rolls the month. The
+      // slots a resumed attempt kept were computed from the first attempt's count (none
+      // recorded: an older attempt, so claim nothing).
+      const counted = await markMonthRolledUp(deps.es, deps.esPrefix, month, generatedAt);
+      const asOf = earlier ? (earlier.asOf ?? 0) : counted;
       const slots = new Map<string, { month: string; currency: string; region: string | null }>();
       for (const s of [
         ...(await slotsWithOrders(deps.es, alias, month)),
@@ -86,29 +123,45 @@ export function createReportActivities(deps: ReportActivityDeps) {
           if (done.has(doneKey)) continue;
           const viewSlot = { ...slot, view };
           const basis = await rollupBasis(deps.es, deps.esPrefix, viewSlot);
-          const numbers = await computeMonthlyReport(deps.es, alias, viewSlot);
-          await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
-          if (view === 'restated') products += numbers.products.length;
+          const numbers = await exactReport(deps.es, alias, viewSlot);
+          if (numbers instanceof InexactSumError) {
+            // No retry makes it exact, and retrying forever would hold up every later
+            // month: the slot is refused (no rollup, older numbers dropped; its reports
+            // answer 422 live, reconcile computes it exactly) and the others roll up.
+            await dropRollup(deps.es, deps.esPrefix, viewSlot);
+            refused.push({ slot: key, view, reason: numbers.message });
+          } else {
+            await writeRollup(deps.es, deps.esPrefix, numbers, basis, generatedAt);
+            if (view === 'restated') products += numbers.products.length;
+          }
           done.add(doneKey);
-          recordProgress({ generatedAt, done: [...done] } satisfies RollupProgress);
+          recordProgress({
+            generatedAt,
+            done: [...done],
+            asOf,
+            ...(refused.length > 0 ? { refused } : {}),
+          } satisfies RollupProgress);
         }
       }
+      await markRollupCaughtUp(deps.es, deps.esPrefix, month, asOf);
       for (const currency of new Set([...slots.values()].map((s) => s.currency))) {
         await invalidateReports(deps.redis, deps.redisPrefix, month, currency);
       }
       for (const slot of slots.values()) {
         for (const view of REPORT_VIEWS) {
           const viewSlot = { ...slot, view };
-          const rollup = await readRollup(deps.es, deps.esPrefix, viewSlot);
-          if (!rollup) continue;
+          // The generation first: a change counted after it also moves it, so a rollup that
+          // misses the change is never stored as current.
           const generation = await readReportGeneration(deps.redis, deps.redisPrefix, viewSlot);
+          const rollup = await readRollup(deps.es, deps.esPrefix, viewSlot, { caughtUp: true });
+          if (!rollup) continue;
           await writeCachedReport(deps.redis, deps.redisPrefix, viewSlot, generation, {
             ...rollup,
             source: 'rollup',
           });
         }
       }
-      return { month, slots: slots.size, products };
+      return { month, slots: slots.size, products, ...(refused.length > 0 ? { refused } : {}) };
     },
 
     /**

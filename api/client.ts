@@ -3,6 +3,12 @@ import type { AppRouter } from './router';
 
 export type { AppRouter } from './router';
 
+/**
+ * `data.reason` of a report refused because it reaches before the read models' retention
+ * (404): a client tells it from any other NOT_FOUND.
+ */
+export const PAST_RETENTION = 'PastRetention';
+
 export interface OrdersClientOptions {
   /** e.g. http://127.0.0.1:3000/trpc */
   url: string;

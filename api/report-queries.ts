@@ -56,10 +56,11 @@ async function cachedOrComputed(deps: ReadModelDeps, slot: ReportSlot): Promise<
 }
 
 async function uncachedReport(deps: ReadModelDeps, slot: ReportSlot): Promise<MonthlyReport> {
-  // A closed month without a rollup of this view (rolled up before views existed) is live.
+  // A closed month without a rollup of this view (rolled up before views existed) is live,
+  // and so is one whose rollups miss a change projected since (its re-rollup is pending).
   const closed = slot.month < monthIn(new Date(), deps.reportTimeZone);
   if (closed) {
-    const rollup = await readRollup(deps.es, deps.esPrefix, slot);
+    const rollup = await readRollup(deps.es, deps.esPrefix, slot, { caughtUp: true });
     if (rollup) return { ...rollup, source: 'rollup' };
   }
   const numbers = await computeMonthlyReport(deps.es, ordersAlias(deps.esPrefix), slot);

@@ -98,6 +98,13 @@ export const rollupRuns = new Counter({
   registers,
 });
 
+export const rollupRefusedSlots = new Gauge({
+  name: 'orders_rollup_refused_slots',
+  help: 'report slots (per view) the last rollup of the month in this worker refused: their sums pass 2^53 minor units, beyond what the read model adds exactly',
+  labelNames: ['month'] as const,
+  registers,
+});
+
 export const reconciliationRuns = new Counter({
   name: 'orders_reconciliation_runs_total',
   help: 'reconciliation runs, by outcome (ok, error)',

@@ -39,3 +39,12 @@ export function monthsBetween(from: string, to: string): string[] {
 export function monthSpan(from: string, to: string): number {
   return monthIndex(to) - monthIndex(from) + 1;
 }
+
+/**
+ * The first month the read models keep (READ_MODEL_RETENTION_MONTHS back from the current
+ * month in the report time zone): earlier months are deleted by the retention schedule,
+ * never rolled up, and their reports are refused. One rule for all of those.
+ */
+export function retentionCutoff(now: Date, timeZone: string, retentionMonths: number): string {
+  return addMonths(monthIn(now, timeZone), -retentionMonths);
+}

@@ -49,6 +49,7 @@ if (!result.rolledUp && result.checked.live > 0) {
     '  note: this month has never been rolled up: its reports are computed live (the monthly schedule rolls it up at its next run if it is closed and within READ_MODEL_RETENTION_MONTHS; `npm run report -- rollup` does now)',
   );
 }
+for (const note of result.notes ?? []) console.log(`  note: ${note}`);
 for (const d of result.differences) {
   console.log(
     `  DIFF ${d.slot} ${d.view} ${d.source} ${d.what}: event store ${d.expected}, read model ${d.actual}`,

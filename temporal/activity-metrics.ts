@@ -8,6 +8,7 @@ import {
   reconciliationDifferences,
   reconciliationLastDifferences,
   reconciliationRuns,
+  rollupRefusedSlots,
   rollupRuns,
 } from '../config/metrics';
 
@@ -15,13 +16,28 @@ import {
 // stays free of metrics.
 
 /**
- * Rollup runs (the catch-up's included: it rolls up through rollupMonth), the months the
- * schedule catches up, and reconciliation runs with the differences they found.
+ * Rollup runs (the catch-up's included: it rolls up through rollupMonth) and the slots they
+ * refused, the months the schedule catches up, and reconciliation runs with the
+ * differences they found.
  */
 export function measuredReportActivities(activities: ReportActivities): ReportActivities {
   return {
     ...activities,
-    rollupMonth: (input) => countRun(rollupRuns, () => activities.rollupMonth(input)),
+    rollupMonth: async (input) => {
+      const summary = await countRun(rollupRuns, () => activities.rollupMonth(input));
+      const refused = summary.refused ?? [];
+      if (refused.length > 0) {
+        rollupRefusedSlots.set({ month: input.month }, refused.length);
+        logger.error(
+          { month: input.month, refused },
+          'rollup refused report slots whose sums pass 2^53 minor units: their reports answer 422, npm run reconcile computes them exactly',
+        );
+      } else {
+        // A month that rolls up clean again (a refund brought it back under) stops alerting.
+        rollupRefusedSlots.remove({ month: input.month });
+      }
+      return summary;
+    },
     monthsToCatchUp: async (input) => {
       const found = await activities.monthsToCatchUp(input);
       if (found.months.length > 0) {

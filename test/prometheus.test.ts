@@ -116,6 +116,7 @@ describe('Prometheus in the stack (npm run stack -- up prometheus)', () => {
       'ProjectionParked',
       'ProjectionRetrying',
       'ReconciliationDifferences',
+      'RollupSlotsRefused',
     ]);
   });
 

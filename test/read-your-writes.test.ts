@@ -3,7 +3,11 @@ import { READ_YOUR_WRITES_WAIT_MS } from '../api/order-queries';
 import { waitForPosition } from '../api/read-your-writes';
 import { config } from '../config/env';
 import { createPool } from '../eventstore';
+import { taskQueue } from '../temporal/task-queues';
+import type { monthlyRollupWorkflow } from '../workflows/reports';
 import { startTestApp, type TestApp } from './support/app';
+import { completeOrderIn } from './support/completed-orders';
+import { waitFor } from './support/wait';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -53,6 +57,66 @@ describe('read-your-writes with minPosition', () => {
     });
     expect(report.stale).toBe(false);
     expect(report.products.find((p) => p.productId === 'p-ryw-report')?.totalQuantity).toBe(2);
+  });
+
+  it('a report of a rolled-up month right after a refund leaves the refunded order out, and caches no older answer', async () => {
+    // Given a closed month rolled up with two orders, and its rollup cached
+    const admin = app.client('admin');
+    const reader = app.client('reader');
+    const month = '2023-02';
+    const slot = { month, currency: 'DKK' };
+    const kept = await completeOrderIn(
+      admin,
+      month,
+      { productId: 'p-ryw-kept', quantity: 1, unitPriceMinor: 500 },
+      { currency: 'DKK' },
+    );
+    const refunded = await completeOrderIn(
+      admin,
+      month,
+      { productId: 'p-ryw-refunded', quantity: 3, unitPriceMinor: 700 },
+      { currency: 'DKK' },
+    );
+    await reader.reports.monthly.query({ ...slot, minPosition: refunded.position });
+    await app.connections.temporal.workflow.execute<typeof monthlyRollupWorkflow>(
+      'monthlyRollupWorkflow',
+      {
+        workflowId: `test-ryw-rollup-${month}-${Date.now()}`,
+        taskQueue: taskQueue('commands'),
+        args: [{ timeZone: config().REPORT_TIMEZONE, month }],
+      },
+    );
+    const before = await reader.reports.monthly.query(slot);
+    expect(before.source).toBe('rollup');
+    expect(before.totals.orderCount).toBe(2);
+
+    // When one order is refunded, and the month is read at once (its re-rollup waits for quiet)
+    const refund = await admin.orders.refund.mutate({
+      orderId: refunded.orderId,
+      reason: 'read-your-writes on a rolled-up month',
+    });
+    const after = await reader.reports.monthly.query({ ...slot, minPosition: refund.position });
+
+    // Then the answer includes the refund, as stale: false promises, and so does the next
+    // reader's (no older answer was cached under the month's new generation)
+    const expected = { orderCount: 1, totalQuantity: 1, totalSalesMinor: 500 };
+    expect({ stale: after.stale, totals: after.totals }).toEqual({
+      stale: false,
+      totals: expected,
+    });
+    expect(after.products.map((p) => p.productId)).toEqual([kept.productId]);
+    expect((await reader.reports.monthly.query(slot)).totals).toEqual(expected);
+    // And once the month is re-rolled, its rollup answers again, with the refund
+    const rerolled = await waitFor(
+      'the re-rollup',
+      async () => {
+        const r = await reader.reports.monthly.query(slot);
+        return r.source === 'rollup' && r.generatedAt !== before.generatedAt ? r : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(rerolled.totals).toEqual(expected);
   });
 
   it('a position not reached yet answers stale after the bounded wait', async () => {

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReportActivities, RollupSummary } from '../activities/report-activities';
 import type { ReconcileResult } from '../projections/reconcile';
-import { addMonths, monthIn, monthSpan } from './report-months';
+import { addMonths, monthIn, monthSpan, retentionCutoff } from './report-months';
 
 function projectionsQueue(): string {
   return workflowInfo().taskQueue.replace(/commands$/, 'projections');
@@ -80,8 +80,9 @@ function catchUpWindow(
   timeZone: string,
   c: CatchUpInput,
 ): { from: string; to: string } | null {
-  const current = monthIn(new Date(), timeZone);
-  let from = addMonths(current, -c.retentionMonths);
+  const now = new Date();
+  const current = monthIn(now, timeZone);
+  let from = retentionCutoff(now, timeZone, c.retentionMonths);
   if (c.from) from = laterOf(from, c.from);
   let to = earlierOf(addMonths(month, -1), addMonths(current, -1));
   if (c.to) to = earlierOf(to, c.to);
@@ -174,7 +175,7 @@ export async function rerollupMonthWorkflow({
 
 /** Deletes read-model data older than `months` months (the schedule's action). */
 export async function retentionWorkflow(input: { months: number; timeZone: string }) {
-  const cutoffMonth = addMonths(monthIn(new Date(), input.timeZone), -input.months);
+  const cutoffMonth = retentionCutoff(new Date(), input.timeZone, input.months);
   return { cutoffMonth, ...(await activities().applyRetention({ cutoffMonth })) };
 }
 

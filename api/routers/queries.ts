@@ -4,7 +4,6 @@ import type pg from 'pg';
 import { config } from '../../config/env';
 import { logger } from '../../config/logger';
 import { currencyDigits } from '../../domain/currency';
-import { addMonths, monthIn } from '../../domain/report-months';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts, InexactSumError } from '../../projections/elasticsearch/reports';
@@ -19,6 +18,7 @@ import {
 } from '../query-inputs';
 import { waitForPosition } from '../read-your-writes';
 import { monthlyReport } from '../report-queries';
+import { refusePastRetention } from '../report-retention';
 import { monthlySeries } from '../report-series';
 import { readerProcedure, router } from '../trpc';
 
@@ -68,19 +68,13 @@ export interface QueryDeps extends ReadModelDeps {
   retentionMonths?: number;
 }
 
-/**
- * Months before the retention cutoff have no read-model data left (or soon will not): their
- * report is refused as expired, never answered with zeros as if nothing had sold.
- */
-function refuseExpired(deps: QueryDeps, month: string): void {
-  const months = deps.retentionMonths ?? config().READ_MODEL_RETENTION_MONTHS;
-  const cutoff = addMonths(monthIn(new Date(), deps.reportTimeZone), -months);
-  if (month < cutoff) {
-    throw new TRPCError({
-      code: 'NOT_FOUND',
-      message: `${month} is past the read models' retention (${months} months: reports before ${cutoff} are not kept); the events are: \`npm run reconcile -- --month ${month}\` computes the month from the event store`,
-    });
-  }
+/** The report queries' one retention rule (api/report-retention.ts), with this API's limit. */
+function refuseExpired(deps: QueryDeps, from: string, range = false): void {
+  refusePastRetention(
+    { from, range },
+    deps.retentionMonths ?? config().READ_MODEL_RETENTION_MONTHS,
+    deps.reportTimeZone,
+  );
 }
 
 /** Whether the answer may miss the change at `minPosition` (false when none was asked). */
@@ -139,6 +133,7 @@ export function reportsRouter(deps: QueryDeps) {
       return { ...report, stale };
     }),
     monthlySeries: readerProcedure.input(monthlySeriesInput).query(async ({ input, signal }) => {
+      refuseExpired(deps, input.from, true);
       const stale = await staleFor(deps, input.minPosition, signal);
       const region = input.region ?? null;
       const months = await readModelCall('reports.monthlySeries', () =>
@@ -160,20 +155,23 @@ export function reportsRouter(deps: QueryDeps) {
         stale,
       };
     }),
-    topProducts: readerProcedure.input(topProductsInput).query(async ({ input, signal }) => ({
-      stale: await staleFor(deps, input.minPosition, signal),
-      from: input.from,
-      to: input.to,
-      currency: input.currency,
-      currencyDigits: currencyDigits(input.currency),
-      products: await readModelCall('reports.topProducts', () =>
-        computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
-          fromMonth: input.from,
-          toMonth: input.to,
-          currency: input.currency,
-          limit: input.limit,
-        }),
-      ),
-    })),
+    topProducts: readerProcedure.input(topProductsInput).query(async ({ input, signal }) => {
+      refuseExpired(deps, input.from, true);
+      return {
+        stale: await staleFor(deps, input.minPosition, signal),
+        from: input.from,
+        to: input.to,
+        currency: input.currency,
+        currencyDigits: currencyDigits(input.currency),
+        products: await readModelCall('reports.topProducts', () =>
+          computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
+            fromMonth: input.from,
+            toMonth: input.to,
+            currency: input.currency,
+            limit: input.limit,
+          }),
+        ),
+      };
+    }),
   });
 }

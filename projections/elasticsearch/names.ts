@@ -28,3 +28,8 @@ export function generationOf(prefix: string, index: string): number | null {
   const digits = index.slice(base.length);
   return /^[1-9]\d*$/.test(digits) ? Number(digits) : null;
 }
+
+/** The index of rolled-up reports (manifests, product rows, month markers). */
+export function reportsIndexName(prefix: string): string {
+  return `${prefix}order_reports`;
+}

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, estypes } from '@elastic/elasticsearch';
+import { deleteMatching } from './delete-matching';
 import { responseErrorOf } from './es-errors';
+import {
+  MONTH_MARKER_MAPPING,
+  type MonthMarker,
+  monthMarkerId,
+  rollupCaughtUp,
+} from './month-markers';
+import { reportsIndexName } from './names';
 import type { MonthlyReportNumbers, ReportView } from './reports';
 
 /** One report: a month, a currency, a region or every region, and a view (default restated). */
@@ -13,9 +21,7 @@ export interface ReportSlot {
 
 const viewOf = (slot: { view?: ReportView }): ReportView => slot.view ?? 'restated';
 
-export function reportsIndexName(prefix: string): string {
-  return `${prefix}order_reports`;
-}
+export { deleteMatching, reportsIndexName };
 
 const ALL_REGIONS = '*';
 const regionKey = (region: string | null) => region ?? ALL_REGIONS;
@@ -102,6 +108,7 @@ const MAPPINGS: estypes.MappingTypeMapping = {
       },
     },
     generatedAt: { type: 'date' },
+    ...MONTH_MARKER_MAPPING,
   },
 };
 
@@ -137,44 +144,8 @@ async function readManifest(
   return { manifest: res._source, seqNo: res._seq_no ?? 0, primaryTerm: res._primary_term ?? 0 };
 }
 
-const monthMarkerId = (month: string) => `month|${month}`;
-
-/**
- * Marks `month` as rolled up, before its first slot is computed: from then on every change
- * to the month (in any slot, new ones included) re-rolls it, so a refund projected while a
- * rollup computes is never missed. Visible to searches on return.
- */
-export async function markMonthRolledUp(
-  es: Client,
-  prefix: string,
-  month: string,
-  at: string,
-): Promise<void> {
-  await es.index({
-    index: reportsIndexName(prefix),
-    id: monthMarkerId(month),
-    document: { kind: 'month', period: month, generatedAt: at },
-    refresh: 'wait_for',
-  });
-}
-
-/**
- * Whether `month` has been rolled up (or a rollup of it has begun): its marker, or, for
- * months rolled up before markers existed, a manifest of any of its slots.
- */
-export async function isMonthRolledUp(es: Client, prefix: string, month: string): Promise<boolean> {
-  const res = await es.search({
-    index: reportsIndexName(prefix),
-    size: 0,
-    terminate_after: 1,
-    query: {
-      bool: { filter: [{ terms: { kind: ['month', 'manifest'] } }, { term: { period: month } }] },
-    },
-    ignore_unavailable: true,
-  });
-  const total = res.hits.total;
-  return (typeof total === 'number' ? total : (total?.value ?? 0)) > 0;
-}
+// The month markers live in month-markers.ts; re-exported for the callers that import them here.
+export { isMonthRolledUp, markMonthRolledUp } from './month-markers';
 
 /** The slots rolled up for a month, in any view (each slot once, without its view). */
 export async function rolledUpSlots(
@@ -327,38 +298,50 @@ async function deleteSetsExcept(
   });
 }
 
-/** Deletes documents by query, page by page (this Elasticsearch has no delete_by_query). */
-export async function deleteMatching(
-  es: Client,
-  index: string,
-  query: estypes.QueryDslQueryContainer,
-): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const res = await es.search({
-      index,
-      size: 1000,
-      _source: false,
-      query,
-      ignore_unavailable: true,
-    });
-    const ids = res.hits.hits.map((h) => h._id).filter((id): id is string => Boolean(id));
-    if (ids.length === 0) return deleted;
-    await es.bulk({
-      operations: ids.map((_id) => ({ delete: { _index: index, _id } })),
-      refresh: 'wait_for',
-    });
-    deleted += ids.length;
-  }
+/**
+ * Removes the slot's rollup, manifest and product sets: a rollup that refuses the slot
+ * leaves no older numbers behind to be served as current (the slot is then answered live).
+ */
+export async function dropRollup(es: Client, prefix: string, slot: ReportSlot): Promise<void> {
+  await es.delete(
+    { index: reportsIndexName(prefix), id: manifestId(slot), refresh: 'wait_for' },
+    { ignore: [404] },
+  );
+  await deleteSetsExcept(es, prefix, slot, []);
 }
 
-/** A slot's rolled-up report, or null when it was never rolled up. */
+/**
+ * The slot's manifest, or null when it was never rolled up or when a change projected into
+ * the month since is not in its rollups yet (the month's marker counts it): one request.
+ */
+async function readCaughtUpManifest(
+  es: Client,
+  prefix: string,
+  slot: ReportSlot,
+): Promise<{ manifest: Manifest } | null> {
+  const res = await es.mget<Manifest | MonthMarker>({
+    index: reportsIndexName(prefix),
+    ids: [manifestId(slot), monthMarkerId(slot.month)],
+  });
+  const [manifest, marker] = res.docs.map((d) => ('found' in d && d.found ? d._source : undefined));
+  if (!manifest || !rollupCaughtUp(marker as MonthMarker | undefined)) return null;
+  return { manifest: manifest as Manifest };
+}
+
+/**
+ * A slot's rolled-up report, or null when it was never rolled up. With `caughtUp` (what
+ * readers ask), also null while the month has a change its rollups miss, a re-rollup
+ * pending: the reader answers live meanwhile, never an older rollup as current.
+ */
 export async function readRollup(
   es: Client,
   prefix: string,
   slot: ReportSlot,
+  opts: { caughtUp?: boolean } = {},
 ): Promise<(MonthlyReportNumbers & { generatedAt: string }) | null> {
-  const found = await readManifest(es, prefix, slot);
+  const found = opts.caughtUp
+    ? await readCaughtUpManifest(es, prefix, slot)
+    : await readManifest(es, prefix, slot);
   if (!found) return null;
   const { manifest } = found;
   if (manifest.rows) {

@@ -207,6 +207,7 @@ function reconcilePanel(ctx: ScreenContext) {
       r.data
         ? html`<p id="reconcile-summary">${r.data.month}: ${r.data.slots} report slot(s) checked —
             ${r.data.differences.length === 0 ? 'no differences' : `${r.data.differences.length} difference(s)`}</p>
+          ${(r.data.notes ?? []).map((n) => html`<p class="hint" data-reconcile-note>${n}</p>`)}
           ${
             r.data.differences.length > 0
               ? html`<div class="table-wrap"><table id="reconcile-diffs"><thead><tr><th>Slot</th><th>Source</th><th>What</th>

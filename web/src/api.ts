@@ -1,5 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
-import { createOrdersClient, type OrdersClient } from '../../api/client';
+import { createOrdersClient, type OrdersClient, PAST_RETENTION } from '../../api/client';
 
 export type { OrdersClient };
 
@@ -35,4 +35,12 @@ export function describeError(err: unknown): ShownError {
     return { status, title: status ? `${status} ${code}` : code, message: err.message };
   }
   return { status: null, title: 'Network error', message: String(err) };
+}
+
+/** The API's refusal of a report month past the read models' retention (`data.reason`). */
+export function isPastRetention(err: unknown): boolean {
+  return (
+    err instanceof TRPCClientError &&
+    (err.data as { reason?: string } | undefined)?.reason === PAST_RETENTION
+  );
 }

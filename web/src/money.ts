@@ -1,3 +1,5 @@
+import { currencyDigits, formatMinor as exactDecimal } from '../../domain/currency';
+
 const formats = new Map<string, Intl.NumberFormat>();
 
 function formatFor(currency: string): Intl.NumberFormat {
@@ -9,14 +11,18 @@ function formatFor(currency: string): Intl.NumberFormat {
   return f;
 }
 
-/** The currency's minor-unit digits as Intl knows them: JPY 0, EUR 2, BHD 3. */
+/** The currency's minor-unit digits, the server's rule (domain/currency.ts): JPY 0, EUR 2, BHD 3. */
 export function minorDigits(currency: string): number {
-  return formatFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
+  return currencyDigits(currency);
 }
 
-/** Integer minor units shown in the currency's major unit: 1250 EUR is €12.50. */
+/**
+ * Integer minor units shown in the currency's major unit: 1250 EUR is €12.50. The decimal is
+ * the server's exact string, which Intl formats as written: dividing by 10^digits as a float
+ * would show wrong cents near 2^53 (9007199254720991 EUR cents as …209.90).
+ */
 export function formatMinor(minor: number, currency: string): string {
-  return formatFor(currency).format(minor / 10 ** minorDigits(currency));
+  return formatFor(currency).format(exactDecimal(minor, currency) as Intl.StringNumericLiteral);
 }
 
 export function formatPercent(ratio: number | null): string {

@@ -10,9 +10,10 @@ export interface ProductNumbers {
 
 /** A product of the month with its change against the previous month's report. */
 export interface ReportRow extends ProductNumbers {
-  previousSalesMinor: number;
-  changeMinor: number;
-  /** null when the product sold nothing the month before. */
+  /** null when the month before is not known (past the read models' retention). */
+  previousSalesMinor: number | null;
+  changeMinor: number | null;
+  /** null when the product sold nothing the month before, or that month is not known. */
   changeRatio: number | null;
 }
 
@@ -32,7 +33,19 @@ export type SortKey = keyof Pick<
  * not this month is a row too (nothing sold, the whole of last month's sales lost): a
  * product that stopped selling is what finance looks for first.
  */
-export function compareMonths(current: ProductNumbers[], previous: ProductNumbers[]): ReportRow[] {
+export function compareMonths(
+  current: ProductNumbers[],
+  previous: ProductNumbers[] | null,
+): ReportRow[] {
+  // Unknown is not zero: a month past retention would make every product look new.
+  if (previous === null) {
+    return current.map((p) => ({
+      ...p,
+      previousSalesMinor: null,
+      changeMinor: null,
+      changeRatio: null,
+    }));
+  }
   const before = new Map(previous.map((p) => [p.productId, p.totalSalesMinor]));
   const rows = current.map((p) => {
     const previousSalesMinor = before.get(p.productId) ?? 0;
@@ -73,8 +86,8 @@ export function sortRows(rows: ReportRow[], key: SortKey, descending: boolean): 
   });
 }
 
-function csvField(value: string | number): string {
-  const text = String(value);
+function csvField(value: string | number | null): string {
+  const text = value === null ? '' : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -1,4 +1,5 @@
 import { html, nothing } from 'lit-html';
+import { isPastRetention } from './api';
 import {
   currentMonth,
   errorBox,
@@ -20,6 +21,8 @@ type ReportView = 'restated' | 'booked';
 
 interface Report {
   view: ReportView;
+  /** The month before, when it is past the read models' retention: no comparison then. */
+  previousExpired: string | null;
   month: string;
   currency: string;
   region: string | null;
@@ -59,19 +62,24 @@ async function loadReport(ctx: ScreenContext): Promise<void> {
   };
   state.drill.productId = null;
   await load(ctx, state.report, async () => {
+    const before = previousMonth(state.month);
     const [current, previous] = await Promise.all([
       ctx.client.reports.monthly.query({ month: state.month, ...q }),
-      ctx.client.reports.monthly.query({ month: previousMonth(state.month), ...q }),
+      // The oldest month kept has no month before it: shown without a comparison.
+      ctx.client.reports.monthly
+        .query({ month: before, ...q })
+        .catch((err: unknown) => (isPastRetention(err) ? null : Promise.reject(err))),
     ]);
     return {
       view: q.view,
+      previousExpired: previous === null ? before : null,
       month: current.month,
       currency: current.currency,
       region: current.region,
       source: current.source,
       generatedAt: current.generatedAt,
       totals: current.totals,
-      rows: compareMonths(current.products, previous.products),
+      rows: compareMonths(current.products, previous?.products ?? null),
     };
   });
 }
@@ -130,8 +138,10 @@ function cell(row: ReportRow, key: SortKey, currency: string): string {
       return row.productId;
     case 'totalSalesMinor':
     case 'avgUnitPriceMinor':
-    case 'changeMinor':
-      return formatMinor(row[key], currency);
+    case 'changeMinor': {
+      const minor = row[key];
+      return minor === null ? '—' : formatMinor(minor, currency);
+    }
     case 'changeRatio':
       return formatPercent(row.changeRatio);
     default:
@@ -151,6 +161,11 @@ function reportTable(ctx: ScreenContext, report: Report) {
       <div><span>Source</span><strong data-source>${report.source}</strong></div>
       <div><span>Generated</span><strong><time datetime=${report.generatedAt}>${new Date(report.generatedAt).toLocaleString()}</time></strong></div>
     </section>
+    ${
+      report.previousExpired
+        ? html`<p class="hint" data-previous-expired>No comparison: ${report.previousExpired} is past the read models' retention, its report is no longer kept.</p>`
+        : nothing
+    }
     <p>
       <button type="button" id="export-csv" @click=${() => download(csvName, rowsToCsv(rows, report.currency))}>
         Export CSV
