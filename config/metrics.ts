@@ -57,6 +57,13 @@ export const commandDuration = new Histogram({
   registers,
 });
 
+export const commandsUnprocessable = new Counter({
+  name: 'orders_commands_unprocessable_total',
+  help: 'commands a partition refused because no retry could process them, by reason (unknown_event, store_refused, internal)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
 // --- Projectors (workers serving the projections queue) ----------------------------------
 
 export const projectorBatchEvents = new Histogram({
