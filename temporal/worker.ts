@@ -26,6 +26,7 @@ import { measuredRebuildActivities, measuredReportActivities } from './activity-
 import { temporalConnectionOptions } from './connection-options';
 import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
+import { exportReconciliations } from './reconciliation-metrics';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
 import { tracedWorkerOptions } from './tracing';
@@ -229,5 +230,6 @@ async function openWorkers(
     // The read side runs wherever the projections queue is served: nothing else to start.
     await ensureProjectors(deps.temporal, checkpoints);
     resources.add(exportProjectionStatus(deps.temporal, deps.pool));
+    resources.add(exportReconciliations(deps.pool));
   }
 }
