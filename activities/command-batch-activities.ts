@@ -1,13 +1,16 @@
 import { trace } from '@opentelemetry/api';
+import { ApplicationFailure } from '@temporalio/activity';
+import { logger } from '../config/logger';
+import { commandsUnprocessable } from '../config/metrics';
 import { type DomainError, decide, fold, type OrderState, orderStreamId, upcast } from '../domain';
+import type { BatchAppend, EventStore } from '../eventstore';
 import {
-  type BatchAppend,
-  CommandIdConflictError,
-  ConcurrencyError,
-  type EventStore,
-} from '../eventstore';
+  COMMAND_UNPROCESSABLE,
+  type UnprocessableCommand,
+} from '../workflows/command-partition-contract';
 import type { CommandOutcome, OrderCommandInput } from '../workflows/order-command-contract';
 import { appendOptionsOf, newEvents } from './command-events';
+import { commandFailureOf, unprocessableMessage } from './command-failures';
 import { linksToRequests } from './trace-links';
 
 /** Links from a batch's span to the requests of its commands (a batch holds far fewer). */
@@ -31,12 +34,6 @@ const concurrencyConflict = (input: OrderCommandInput): CommandOutcome => ({
     message: `order ${input.command.orderId} kept changing; gave up after ${MAX_BATCH_DECIDE_ATTEMPTS} attempts, retry the command`,
   },
 });
-
-/** PostgreSQL refused the data itself (SQLSTATE class 22): retrying cannot help. */
-function invalidData(err: unknown): string | null {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('22') ? (err as Error).message : null;
-}
 
 /**
  * The event-store side of a command partition: a batch of queued commands decided and
@@ -150,23 +147,65 @@ export function createCommandBatchActivities(store: EventStore) {
     });
   }
 
-  /** One command on its own, re-decided after a lost race, its refusals as outcomes. */
-  async function single(input: OrderCommandInput): Promise<CommandOutcome> {
+  /**
+   * One command on its own, re-decided after a lost race, its refusals as outcomes; a
+   * failure no retry can fix as an `UnprocessableCommand`. Transient failures are thrown.
+   */
+  async function single(input: OrderCommandInput): Promise<CommandOutcome | UnprocessableCommand> {
     for (let round = 1; round <= MAX_BATCH_DECIDE_ATTEMPTS; round++) {
       try {
         const [outcome] = await attempt([input]);
         if (outcome) return outcome;
       } catch (err) {
-        if (err instanceof CommandIdConflictError) return commandIdConflict(input);
-        const refused = invalidData(err);
-        if (refused !== null) {
-          const message = `invalid command: the event store refused its data (${refused})`;
-          return { ok: false, error: { code: 'InvalidCommand', message, issues: [] } };
+        const failure = commandFailureOf(err);
+        switch (failure.kind) {
+          case 'redecide':
+            continue;
+          case 'commandIdConflict':
+            return commandIdConflict(input);
+          case 'invalidData': {
+            const message = `invalid command: the event store refused its data (${(err as Error).message})`;
+            return { ok: false, error: { code: 'InvalidCommand', message, issues: [] } };
+          }
+          case 'unprocessable': {
+            const { commandId, command } = input;
+            logger.error(
+              { err, commandId, orderId: command.orderId, reason: failure.reason },
+              'command cannot be processed: refused (nothing saved)',
+            );
+            commandsUnprocessable.inc({ reason: failure.reason });
+            return {
+              commandId,
+              reason: failure.reason,
+              message: unprocessableMessage(command.orderId, commandId, failure.cause),
+            };
+          }
+          case 'transient':
+            throw err;
         }
-        if (!(err instanceof ConcurrencyError)) throw err;
       }
     }
     return concurrencyConflict(input);
+  }
+
+  /** Each command on its own; those no retry can process fail the activity for good, named. */
+  async function oneByOne(inputs: readonly OrderCommandInput[]): Promise<CommandOutcome[]> {
+    const outcomes: CommandOutcome[] = [];
+    const unprocessable: UnprocessableCommand[] = [];
+    for (const input of inputs) {
+      const outcome = await single(input);
+      if ('reason' in outcome) unprocessable.push(outcome);
+      else outcomes.push(outcome);
+    }
+    if (unprocessable.length === 0) return outcomes;
+    // The others' outcomes are stored: the partition sends them again without these, and
+    // they are answered from the store.
+    throw ApplicationFailure.create({
+      type: COMMAND_UNPROCESSABLE,
+      message: `${unprocessable.length} of ${inputs.length} command(s) cannot be processed: ${unprocessable[0]?.message}`,
+      details: [unprocessable],
+      nonRetryable: true,
+    });
   }
 
   return {
@@ -174,9 +213,11 @@ export function createCommandBatchActivities(store: EventStore) {
      * Decides and appends a partition's queued commands, in order, and answers each with
      * its own outcome. All in one transaction when nothing conflicts; when the batch as a
      * whole is refused (an order changed by a writer outside the partition, a reused
-     * command id, data PostgreSQL refuses), each command is decided and appended on its own,
-     * so one command's problem is never another's. Errors of the store itself (unreachable)
-     * are thrown: the local activity retries the batch, which is idempotent by command id.
+     * command id, data PostgreSQL refuses, an order this code cannot read), each command is
+     * decided and appended on its own, so one command's problem is never another's; those
+     * that no retry can process fail the activity non-retryably (`CommandUnprocessable`,
+     * naming them). Transient errors of the store (unreachable) are thrown: the local
+     * activity retries the batch, which is idempotent by command id.
      */
     async decideAndAppendBatch(inputs: OrderCommandInput[]): Promise<CommandOutcome[]> {
       // The batch's span is a child of one partition task, not of each command's request.
@@ -188,20 +229,13 @@ export function createCommandBatchActivities(store: EventStore) {
           MAX_LINKED_REQUESTS,
         ),
       );
-      if (inputs.length === 1 && inputs[0]) return [await single(inputs[0])];
+      if (inputs.length === 1) return oneByOne(inputs);
       try {
         return await attempt(inputs);
       } catch (err) {
-        const perCommand =
-          err instanceof ConcurrencyError ||
-          err instanceof CommandIdConflictError ||
-          invalidData(err) !== null ||
-          /appendBatch:/.test((err as Error).message ?? '');
-        if (!perCommand) throw err;
+        if (commandFailureOf(err).kind === 'transient') throw err;
       }
-      const outcomes: CommandOutcome[] = [];
-      for (const input of inputs) outcomes.push(await single(input));
-      return outcomes;
+      return oneByOne(inputs);
     },
   };
 }

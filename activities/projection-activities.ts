@@ -3,6 +3,7 @@ import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import {
+  highWaterMark,
   projectorBatchDuration,
   projectorBatchEvents,
   projectorBatchFailures,
@@ -112,6 +113,7 @@ interface Written {
 export const PROJECTION_REJECTED = 'ProjectionRejected';
 
 const tracer = trace.getTracer('order-reporting-projections');
+const projectedUpTo = highWaterMark(projectorCheckpoint);
 /** Correlation ids named on one batch's span at most. */
 const MAX_TRACED_CORRELATION_IDS = 100;
 
@@ -194,12 +196,13 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     const labels = { read_model: readModel };
     const started = performance.now();
     let batch: ProjectBatchResult;
+    let highest: number;
     const span = tracer.startSpan(`ProjectBatch:${readModel}`);
     try {
       // Active: the batch's PostgreSQL, Elasticsearch and Redis calls are its children.
-      batch = await context.with(trace.setSpan(context.active(), span), () =>
+      ({ batch, highest } = await context.with(trace.setSpan(context.active(), span), () =>
         projectPageOnce(readModel, projector, after, limit, span),
-      );
+      ));
     } catch (err) {
       projectorBatchFailures.inc(labels);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
@@ -210,7 +213,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     if (batch.events > 0) {
       projectorBatchEvents.observe(labels, batch.events);
       projectorBatchDuration.observe(labels, (performance.now() - started) / 1000);
-      projectorCheckpoint.set(labels, batch.checkpoint.position);
+      projectedUpTo.raise(readModel, highest);
     }
     return batch;
   }
@@ -221,7 +224,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     after: GlobalCheckpoint,
     limit: number,
     span: Span,
-  ): Promise<ProjectBatchResult> {
+  ): Promise<{ batch: ProjectBatchResult; highest: number }> {
     const page = await readAllOrRefuse(deps.store, after, limit);
     // The batch carries other commands' events than its trace's: their correlation ids lead
     // from a command (its request span has the same id) to the batch that projected it.
@@ -243,11 +246,14 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     for (const r of rejected) await deps.parkProjection(readModel, r.orderId, r.reason);
     if (page.events.length > 0) await deps.checkpoints.save(projector, page.checkpoint);
     return {
-      checkpoint: page.checkpoint,
-      events: page.events.length,
-      orders: docs.length,
-      written,
-      parked: rejected.length,
+      batch: {
+        checkpoint: page.checkpoint,
+        events: page.events.length,
+        orders: docs.length,
+        written,
+        parked: rejected.length,
+      },
+      highest: Math.max(0, ...page.events.map((e) => e.globalPosition)),
     };
   }
 

@@ -70,6 +70,11 @@ export interface RebuildBatchResult {
    * (null when none is; absent from results of workers before this field).
    */
   heldBack?: HeldBack | null;
+  /**
+   * The highest global position among the events read (positions are not the readers'
+   * order: it may be past the checkpoint's); absent when none were read.
+   */
+  highestPosition?: number;
 }
 
 /**
@@ -121,6 +126,9 @@ export function createRebuildActivities(deps: RebuildDeps) {
         horizon: page.horizon,
         // Only a short page can be waiting for a transaction; a full one reads on anyway.
         heldBack: page.events.length < limit ? await heldBackAt(deps.pool, page.horizon) : null,
+        ...(page.events.length > 0
+          ? { highestPosition: Math.max(...page.events.map((e) => e.globalPosition)) }
+          : {}),
       };
     },
 

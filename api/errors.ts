@@ -10,6 +10,9 @@ const CODE_FOR: Record<CommandRejectedError['code'], TRPC_ERROR_CODE_KEY> = {
   InvalidTransition: 'CONFLICT',
   ConcurrencyConflict: 'CONFLICT',
   CommandIdConflict: 'CONFLICT',
+  // The server cannot process it (its code, its database), not the caller's input: the
+  // message says nothing was saved and when to send it again.
+  CommandUnprocessable: 'INTERNAL_SERVER_ERROR',
   Unavailable: 'SERVICE_UNAVAILABLE',
 };
 

@@ -10,6 +10,7 @@ import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
+  PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
   submitCommandUpdate,
 } from '../workflows/command-partition-contract';
@@ -88,7 +89,14 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
       {
         workflowId: prefixedId(commandPartitionWorkflowId(partition)),
         taskQueue: taskQueue('commands'),
-        args: [{ partition, handledTotal: 0, updatesPerRun: PARTITION_UPDATES_PER_RUN }],
+        args: [
+          {
+            partition,
+            handledTotal: 0,
+            updatesPerRun: PARTITION_UPDATES_PER_RUN,
+            stuckRetriesPerRun: PARTITION_STUCK_RETRIES_PER_RUN,
+          },
+        ],
         workflowIdConflictPolicy: 'USE_EXISTING',
       },
     );

@@ -57,6 +57,13 @@ export const commandDuration = new Histogram({
   registers,
 });
 
+export const commandsUnprocessable = new Counter({
+  name: 'orders_commands_unprocessable_total',
+  help: 'commands a partition refused because no retry could process them, by reason (unknown_event, store_refused, internal)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
 // --- Projectors (workers serving the projections queue) ----------------------------------
 
 export const projectorBatchEvents = new Histogram({
@@ -84,7 +91,7 @@ export const projectorBatchFailures = new Counter({
 
 export const projectorCheckpoint = new Gauge({
   name: 'orders_projector_checkpoint_position',
-  help: 'global position of the last event the projector has written, by read model',
+  help: 'highest global position the projector has written, by read model (a high-water mark: it never goes down, though readers take events in (transaction id, position) order)',
   labelNames: ['read_model'] as const,
   registers,
 });
@@ -118,12 +125,6 @@ export const reconciliationDifferences = new Counter({
   registers,
 });
 
-export const reconciliationLastDifferences = new Gauge({
-  name: 'orders_reconciliation_last_differences',
-  help: 'differences the last reconciliation run of this process found',
-  registers,
-});
-
 export const rebuildEvents = new Counter({
   name: 'orders_rebuild_events_total',
   help: 'events a read-model rebuild has read, by read model',
@@ -133,10 +134,30 @@ export const rebuildEvents = new Counter({
 
 export const rebuildPosition = new Gauge({
   name: 'orders_rebuild_position',
-  help: 'global position the running (or last) rebuild has reached, by read model',
+  help: 'highest global position the running (or last) rebuild has written, by read model (a high-water mark, as orders_projector_checkpoint_position)',
   labelNames: ['read_model'] as const,
   registers,
 });
+
+/**
+ * A position gauge that only rises: readers take events in (transaction id, position)
+ * order, in which positions can fall, so it shows the highest position written (since the
+ * process started, or since `reset`, for a new rebuild).
+ */
+export function highWaterMark(gauge: Gauge<'read_model'>) {
+  const marks = new Map<string, number>();
+  return {
+    raise(readModel: string, position: number): void {
+      const mark = Math.max(marks.get(readModel) ?? position, position);
+      marks.set(readModel, mark);
+      gauge.set({ read_model: readModel }, mark);
+    },
+    reset(readModel: string): void {
+      marks.delete(readModel);
+      gauge.set({ read_model: readModel }, 0);
+    },
+  };
+}
 
 /** Runs `work` and counts its run under outcome ok or error. */
 export async function countRun<T>(counter: Counter<'outcome'>, work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import { intArray, textArray, timeOrderedIds } from './batch-arrays';
-import { CommandIdConflictError, ConcurrencyError } from './errors';
+import {
+  CommandIdConflictError,
+  ConcurrencyError,
+  InvalidBatchError,
+  PartlyAppendedError,
+} from './errors';
 import type { AppendOptions, AppendResult, EventMetadata, NewEvent } from './types';
 
 /** One command's events for `EventStore.appendBatch`: the arguments of `append`, as data. */
@@ -25,7 +30,7 @@ export async function appendBatch(pool: pg.Pool, streams: BatchAppend[]): Promis
     same: boolean;
   }
   const resultOf = (entry: BatchAppend, row: ResultRow | undefined, duplicate: boolean) => {
-    if (!row) throw new Error(`appendBatch: no result for command ${entry.commandId}`);
+    if (!row) throw new InvalidBatchError(`appendBatch: no result for command ${entry.commandId}`);
     return {
       streamId: entry.streamId,
       version: row.stream_version,
@@ -40,10 +45,10 @@ export async function appendBatch(pool: pg.Pool, streams: BatchAppend[]): Promis
   const commandIds = new Set<string>();
   for (const entry of streams) {
     if (entry.events.length === 0) {
-      throw new RangeError(`appendBatch: command ${entry.commandId} has no events`);
+      throw new InvalidBatchError(`appendBatch: command ${entry.commandId} has no events`);
     }
     if (commandIds.has(entry.commandId.toLowerCase())) {
-      throw new RangeError(`appendBatch: command id ${entry.commandId} appears twice`);
+      throw new InvalidBatchError(`appendBatch: command id ${entry.commandId} appears twice`);
     }
     commandIds.add(entry.commandId.toLowerCase());
     const chain = chains.get(entry.streamId);
@@ -175,7 +180,7 @@ export async function appendBatch(pool: pg.Pool, streams: BatchAppend[]): Promis
       ],
     ));
     if (rows.length !== streams.length) {
-      throw new Error('appendBatch: a command id of the batch was already recorded');
+      throw new PartlyAppendedError('appendBatch: a command id of the batch was already recorded');
     }
     await client.query('commit');
     release();
@@ -209,7 +214,7 @@ export async function appendBatch(pool: pg.Pool, streams: BatchAppend[]): Promis
     if (conflict) throw new CommandIdConflictError(conflict.command_id);
     const byCommand = new Map(previous.map((r) => [r.command_id.toLowerCase(), r]));
     if (previous.length !== streams.length) {
-      throw new Error(
+      throw new PartlyAppendedError(
         `appendBatch: ${previous.length} of the batch's ${streams.length} command ids were appended before; append the others on their own`,
         { cause: err },
       );

@@ -5,6 +5,7 @@ export * from './event-store';
 export * from './held-back';
 export * from './migrate';
 export * from './pool';
+export * from './reconciliations';
 export * from './restore';
 export * from './streams-started';
 export * from './types';

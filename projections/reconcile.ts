@@ -1,6 +1,7 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { recordReconciliation } from '../eventstore';
 import { ordersAlias } from './elasticsearch/names';
 import {
   computeMonthlyReport,
@@ -263,7 +264,7 @@ const EMPTY: ExactNumbers = {
 
 /**
  * Compares the month's rollup, live aggregation and cached reports with the event store,
- * in both views.
+ * in both views, and records how many differences it found for the month.
  */
 export async function reconcileMonth(deps: ReconcileDeps, month: string): Promise<ReconcileResult> {
   const truths = new Map<ReportView, Map<string, ExactNumbers>>();
@@ -298,6 +299,8 @@ export async function reconcileMonth(deps: ReconcileDeps, month: string): Promis
       await reconcileSlot(deps, { ...slot, view }, key, expected, result);
     }
   }
+  // Kept per month whichever way it ran: what orders_reconciliation_last_differences shows.
+  await recordReconciliation(deps.pool, month, result.differences.length);
   return result;
 }
 

@@ -3,10 +3,10 @@ import type { ReportActivities } from '../activities/report-activities';
 import { logger } from '../config/logger';
 import {
   countRun,
+  highWaterMark,
   rebuildEvents,
   rebuildPosition,
   reconciliationDifferences,
-  reconciliationLastDifferences,
   reconciliationRuns,
   rollupRefusedSlots,
   rollupRuns,
@@ -17,8 +17,9 @@ import {
 
 /**
  * Rollup runs (the catch-up's included: it rolls up through rollupMonth) and the slots they
- * refused, the months the schedule catches up, and reconciliation runs with the
- * differences they found.
+ * refused, the months the schedule catches up, and reconciliation runs with the differences
+ * they found (the last result per month is stored by the reconciliation itself:
+ * temporal/reconciliation-metrics.ts).
  */
 export function measuredReportActivities(activities: ReportActivities): ReportActivities {
   return {
@@ -51,21 +52,30 @@ export function measuredReportActivities(activities: ReportActivities): ReportAc
     reconcile: async (input) => {
       const result = await countRun(reconciliationRuns, () => activities.reconcile(input));
       reconciliationDifferences.inc(result.differences.length);
-      reconciliationLastDifferences.set(result.differences.length);
       return result;
     },
   };
 }
 
+const rebuiltUpTo = highWaterMark(rebuildPosition);
+
 /** A rebuild's progress: events read and the position reached (Elasticsearch rebuilds batch). */
 export function measuredRebuildActivities(activities: RebuildActivities): RebuildActivities {
   return {
     ...activities,
+    // A new rebuild reads the store from its start again.
+    createRebuildIndex: async () => {
+      const index = await activities.createRebuildIndex();
+      rebuiltUpTo.reset('elasticsearch');
+      return index;
+    },
     rebuildBatch: async (input) => {
       const result = await activities.rebuildBatch(input);
       const labels = { read_model: 'elasticsearch' };
       rebuildEvents.inc(labels, result.events);
-      if (result.events > 0) rebuildPosition.set(labels, result.checkpoint.position);
+      if (result.highestPosition !== undefined) {
+        rebuiltUpTo.raise(labels.read_model, result.highestPosition);
+      }
       return result;
     },
   };

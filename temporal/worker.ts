@@ -26,6 +26,7 @@ import { measuredRebuildActivities, measuredReportActivities } from './activity-
 import { temporalConnectionOptions } from './connection-options';
 import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
+import { exportReconciliations } from './reconciliation-metrics';
 import { requestRerollup } from './reports-client';
 import { taskQueue } from './task-queues';
 import { tracedWorkerOptions } from './tracing';
@@ -84,27 +85,101 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
-/** One worker per task queue asked for, sharing one connection to Temporal. */
+/**
+ * Closes what `open` registers, newest first, each whatever the others do: a connection
+ * can only close once no worker holds it.
+ */
+class Resources {
+  private closers: (() => Promise<void> | void)[] = [];
+
+  add(close: () => Promise<void> | void): void {
+    this.closers.push(close);
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'closing a worker resource failed');
+      }
+    }
+  }
+}
+
+/**
+ * One worker per task queue asked for, sharing one connection to Temporal. A start that
+ * fails (a server unreachable) closes whatever it had opened before it throws: the boot
+ * retries it, and no attempt may leave a connection, listener, pool or worker behind.
+ */
 export async function createWorkers(
   queues: QueueName[],
   deps: WorkerDeps,
 ): Promise<RunningWorkers> {
-  const { TEMPORAL_NAMESPACE } = config();
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
-  const store = new EventStore(deps.pool);
+  const resources = new Resources();
   const workers: Worker[] = [];
-  let listener: AppendListener | undefined;
-  let ownCommandPool: pg.Pool | undefined;
-  let stopExporting: (() => void) | undefined;
+  try {
+    await openWorkers(queues, deps, workers, resources);
+  } catch (err) {
+    // A worker that never ran still holds the connection: run it down first.
+    await Promise.allSettled(workers.map((w) => w.runUntil(Promise.resolve())));
+    await resources.close();
+    throw err;
+  }
+  let running: Promise<void> | undefined;
+  const stopAll = () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  return {
+    run() {
+      running ??= (async () => {
+        const runs = workers.map((w) => w.run());
+        try {
+          await Promise.all(runs);
+        } finally {
+          // One worker failing stops the others: then everything is closed, as on shutdown.
+          stopAll();
+          await Promise.allSettled(runs);
+          await resources.close();
+        }
+      })();
+      return running;
+    },
+    async shutdown() {
+      stopAll();
+      await running;
+    },
+  };
+}
+
+async function openWorkers(
+  queues: QueueName[],
+  deps: WorkerDeps,
+  workers: Worker[],
+  resources: Resources,
+): Promise<void> {
+  const { TEMPORAL_NAMESPACE } = config();
+  if (queues.includes('projections')) {
+    // Before any connection is opened: Elasticsearch being down is the common reason to fail.
+    const { ES_INDEX_PREFIX } = config();
+    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
+    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
+  }
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
+  resources.add(() => connection.close());
+  const store = new EventStore(deps.pool);
   if (queues.includes('commands')) {
     const c = config();
-    ownCommandPool = deps.commandPool
-      ? undefined
-      : createPool(c.DATABASE_URL, c.DATABASE_POOL_SIZE, {
-          connectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
-          statementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
-        });
-    const commandStore = new EventStore(deps.commandPool ?? ownCommandPool ?? deps.pool);
+    let commandPool = deps.commandPool;
+    if (!commandPool) {
+      const own = createPool(c.DATABASE_URL, c.DATABASE_POOL_SIZE, {
+        connectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
+        statementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+      });
+      resources.add(() => own.end());
+      commandPool = own;
+    }
+    const commandStore = new EventStore(commandPool);
     workers.push(
       await Worker.create({
         connection,
@@ -121,9 +196,8 @@ export async function createWorkers(
   }
   if (queues.includes('projections')) {
     const { ES_INDEX_PREFIX, REDIS_KEY_PREFIX, REPORT_TIMEZONE } = config();
-    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
-    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
-    listener = new AppendListener(config().DATABASE_URL);
+    const listener = new AppendListener(config().DATABASE_URL);
+    resources.add(() => listener.close());
     const checkpoints = new ProjectionCheckpoints(deps.pool);
     const readModelDeps = {
       store,
@@ -155,22 +229,7 @@ export async function createWorkers(
     );
     // The read side runs wherever the projections queue is served: nothing else to start.
     await ensureProjectors(deps.temporal, checkpoints);
-    stopExporting = exportProjectionStatus(deps.temporal, deps.pool);
+    resources.add(exportProjectionStatus(deps.temporal, deps.pool));
+    resources.add(exportReconciliations(deps.pool));
   }
-  let running: Promise<void> | undefined;
-  return {
-    run() {
-      running ??= Promise.all(workers.map((w) => w.run())).then(async () => {
-        stopExporting?.();
-        await listener?.close();
-        await ownCommandPool?.end();
-        await connection.close();
-      });
-      return running;
-    },
-    async shutdown() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await running;
-    },
-  };
 }

@@ -59,7 +59,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   try {
     await migrate(pool);
     await pool.query(
-      'truncate events, streams, commands, command_refusals, projection_checkpoints',
+      'truncate events, streams, commands, command_refusals, projection_checkpoints, reconciliations',
     );
   } finally {
     await pool.end();

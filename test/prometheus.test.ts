@@ -112,6 +112,7 @@ describe('Prometheus in the stack (npm run stack -- up prometheus)', () => {
     const alerts = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
     expect(alerts).toEqual([
       'CommandErrorRateHigh',
+      'CommandsUnprocessable',
       'ProjectionLagging',
       'ProjectionParked',
       'ProjectionRetrying',

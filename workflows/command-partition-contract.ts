@@ -1,6 +1,10 @@
 // The contract between the API and the command partitions: plain data, no I/O.
 import { defineUpdate } from '@temporalio/workflow';
-import type { CommandReply, OrderCommandInput } from './order-command-contract';
+import type {
+  CommandReply,
+  OrderCommandInput,
+  UnprocessableReason,
+} from './order-command-contract';
 
 export interface PartitionState {
   partition: number;
@@ -12,6 +16,12 @@ export interface PartitionState {
    * replay of a run in flight. Runs started without it (before it was set) use 1,000.
    */
   updatesPerRun?: number;
+  /**
+   * Failed attempts at one batch (the event store unreachable) after which a run continues
+   * as new, so a long outage never grows one history without bound. Part of the input for
+   * the same reason as `updatesPerRun`; runs started without it never give up a run.
+   */
+  stuckRetriesPerRun?: number;
 }
 
 /**
@@ -22,6 +32,13 @@ export interface PartitionState {
  * commands for ~25 s; at 250 the replay is a quarter of it.
  */
 export const PARTITION_UPDATES_PER_RUN = 250;
+
+/**
+ * What new runs are started with: each failed attempt adds ~6 events (the local activity's
+ * marker, the backoff timer, a workflow task), so 120 attempts — about an hour at the 30 s
+ * backoff — keep a stuck run's history near the size of a run of 250 updates.
+ */
+export const PARTITION_STUCK_RETRIES_PER_RUN = 120;
 
 /** A committed command's reply, with the payload it was for (the API checks it). */
 export interface PartitionReply extends CommandReply {
@@ -38,3 +55,17 @@ export const commandPartitionWorkflowId = (partition: number): string =>
 
 /** The failure type of an update refused while the partition continues as new: resend it. */
 export const PARTITION_DRAINING = 'PartitionDraining';
+
+/**
+ * The failure type of a batch activity whose commands failed in a way no retry can fix
+ * (an event type this code does not know, a SQLSTATE PostgreSQL will answer again, a bug):
+ * its details are the `UnprocessableCommand`s, which the partition refuses, and goes on.
+ */
+export const COMMAND_UNPROCESSABLE = 'CommandUnprocessable';
+
+export interface UnprocessableCommand {
+  commandId: string;
+  reason: UnprocessableReason;
+  /** What the caller is told: the cause, that nothing was saved, and what to do. */
+  message: string;
+}

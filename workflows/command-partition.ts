@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -13,10 +14,13 @@ import {
 import type { CommandBatchActivities } from '../activities/command-batch-activities';
 import { COMMAND_PARTITION_STATUS } from '../temporal/search-attributes';
 import {
+  COMMAND_UNPROCESSABLE,
   PARTITION_DRAINING,
+  PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
   type PartitionState,
   submitCommandUpdate,
+  type UnprocessableCommand,
 } from './command-partition-contract';
 import type { CommandOutcome, OrderCommandInput } from './order-command-contract';
 
@@ -40,6 +44,16 @@ const { decideAndAppendBatch } = proxyLocalActivities<CommandBatchActivities>({
 
 const keyOf = (input: OrderCommandInput) => input.commandId.toLowerCase();
 
+/** The partition's `CommandPartitionStatus`, kept in step with what it upserted. */
+interface Flags {
+  /** Cannot store its batch (the event store unreachable): 'stuck' while so. */
+  stuck: boolean;
+  /** Refused a command it could not process in this run: 'refusing' for the rest of it. */
+  refusing: boolean;
+}
+
+const statusOf = (flags: Flags) => (flags.stuck ? 'stuck' : flags.refusing ? 'refusing' : null);
+
 /**
  * A command partition: a long-lived workflow that takes every command queued on it (each a
  * durable update, id = command id), decides and appends them together in one local
@@ -48,15 +62,30 @@ const keyOf = (input: OrderCommandInput) => input.commandId.toLowerCase();
 export async function commandPartitionWorkflow(state: PartitionState): Promise<void> {
   const queue: OrderCommandInput[] = [];
   const outcomes = new Map<string, CommandOutcome>();
+  /** Accepted commands this run gives back unanswered: the API sends them to the next run. */
+  const resend = new Set<string>();
   let draining = false;
+  const flags: Flags = { stuck: false, refusing: false };
+  // A run inherits its predecessor's search attributes: 'stuck' holds until a batch is
+  // stored, a refusal is flagged for its own run only. (Runs without `stuckRetriesPerRun`
+  // started before this, and never continued as new while flagged.)
+  if (state.stuckRetriesPerRun !== undefined) {
+    const inherited = workflowInfo().typedSearchAttributes.get(COMMAND_PARTITION_STATUS);
+    if (inherited === 'stuck') flags.stuck = true;
+    else if (inherited !== undefined) {
+      upsertSearchAttributes([{ key: COMMAND_PARTITION_STATUS, value: null }]);
+    }
+  }
 
   setHandler(
     submitCommandUpdate,
     async (input) => {
       queue.push(input);
-      await condition(() => outcomes.has(keyOf(input)));
-      const outcome = outcomes.get(keyOf(input));
-      outcomes.delete(keyOf(input));
+      const key = keyOf(input);
+      await condition(() => outcomes.has(key) || resend.has(key));
+      if (resend.delete(key)) throw drainingFailure();
+      const outcome = outcomes.get(key);
+      outcomes.delete(key);
       if (!outcome) throw ApplicationFailure.nonRetryable('no outcome');
       if (!outcome.ok) {
         // The payload hash goes along: a resend of the command id with another payload
@@ -73,12 +102,7 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     {
       // Refused before it is recorded: the API resends it, and it lands on the next run.
       validator: (_input: OrderCommandInput) => {
-        if (draining) {
-          throw ApplicationFailure.create({
-            type: PARTITION_DRAINING,
-            message: 'the partition is continuing as new; send the command again',
-          });
-        }
+        if (draining) throw drainingFailure();
       },
     },
   );
@@ -92,7 +116,13 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     await condition(() => queue.length > 0 || (draining && allHandlersFinished()));
     if (queue.length === 0) break;
     const batch = queue.splice(0, MAX_BATCH);
-    const results = await decideUntilStored(batch);
+    const results = await decideUntilStored(batch, state.stuckRetriesPerRun, flags);
+    if (!results) {
+      // Stuck for this run's bound: hand every accepted command back, then continue as new.
+      draining = true;
+      for (const input of [...batch, ...queue.splice(0)]) resend.add(keyOf(input));
+      continue;
+    }
     batch.forEach((input, i) => {
       const outcome = results[i];
       if (outcome) outcomes.set(keyOf(input), outcome);
@@ -103,32 +133,96 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     ...state,
     handledTotal: state.handledTotal + handled,
     updatesPerRun: state.updatesPerRun ?? PARTITION_UPDATES_PER_RUN,
+    stuckRetriesPerRun: state.stuckRetriesPerRun ?? PARTITION_STUCK_RETRIES_PER_RUN,
   });
+}
+
+function drainingFailure(): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: PARTITION_DRAINING,
+    message: 'the partition is continuing as new; send the command again',
+  });
+}
+
+/** The commands a batch activity named as unprocessable, if that is how it failed. */
+function unprocessableOf(err: unknown): UnprocessableCommand[] | undefined {
+  // A local activity's failure reaches the workflow as itself, a remote one's as the cause.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== COMMAND_UNPROCESSABLE) {
+    return undefined;
+  }
+  const named = cause.details?.[0];
+  return Array.isArray(named) ? (named as UnprocessableCommand[]) : undefined;
 }
 
 /**
  * The batch's outcomes, however long the event store takes to come back: while it fails,
- * the partition is flagged for operators and tries again with backoff.
+ * the partition is flagged for operators and tries again with backoff. Commands no retry
+ * can process are refused, and the others tried again without them. Undefined once the
+ * store has failed `stuckRetries` times (or Temporal suggests continuing as new): this run's
+ * history has grown enough.
  */
-async function decideUntilStored(batch: OrderCommandInput[]): Promise<CommandOutcome[]> {
+async function decideUntilStored(
+  batch: OrderCommandInput[],
+  stuckRetries: number | undefined,
+  flags: Flags,
+): Promise<(CommandOutcome | undefined)[] | undefined> {
+  const refused = new Map<string, CommandOutcome>();
+  let pending = batch;
   let backoff = STUCK_BACKOFF_FIRST_MS;
-  let flagged = false;
+  let failures = 0;
   for (;;) {
+    let results: CommandOutcome[];
     try {
-      const results = await decideAndAppendBatch(batch);
-      if (flagged) upsertSearchAttributes([{ key: COMMAND_PARTITION_STATUS, value: null }]);
-      return results;
+      results = pending.length > 0 ? await decideAndAppendBatch(pending) : [];
     } catch (err) {
+      const unprocessable = unprocessableOf(err);
+      if (unprocessable) {
+        for (const u of unprocessable) {
+          const error = {
+            code: 'CommandUnprocessable' as const,
+            message: u.message,
+            reason: u.reason,
+          };
+          refused.set(u.commandId.toLowerCase(), { ok: false, error });
+        }
+        const left = pending.filter((input) => !refused.has(keyOf(input)));
+        // Never a loop without a pause: a failure naming none of them is retried as any other.
+        if (left.length < pending.length) {
+          pending = left;
+          if (!flags.refusing) {
+            flags.refusing = true;
+            if (!flags.stuck) {
+              upsertSearchAttributes([{ key: COMMAND_PARTITION_STATUS, value: statusOf(flags) }]);
+            }
+          }
+          continue;
+        }
+      }
       log.warn('command batch failed; the partition will try again', {
-        commands: batch.length,
+        commands: pending.length,
         error: (err as Error).message,
       });
-      if (!flagged) {
+      if (!flags.stuck) {
         upsertSearchAttributes([{ key: COMMAND_PARTITION_STATUS, value: 'stuck' }]);
-        flagged = true;
+        flags.stuck = true;
+      }
+      failures++;
+      if (
+        stuckRetries !== undefined &&
+        (failures >= stuckRetries || workflowInfo().continueAsNewSuggested)
+      ) {
+        return undefined;
       }
       await sleep(backoff);
       backoff = Math.min(backoff * 2, STUCK_BACKOFF_MAX_MS);
+      continue;
     }
+    if (flags.stuck) {
+      flags.stuck = false;
+      upsertSearchAttributes([{ key: COMMAND_PARTITION_STATUS, value: statusOf(flags) }]);
+    }
+    const stored = new Map(pending.map((input, i) => [keyOf(input), results[i]]));
+    return batch.map((input) => refused.get(keyOf(input)) ?? stored.get(keyOf(input)));
   }
 }

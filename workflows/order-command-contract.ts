@@ -21,10 +21,19 @@ export interface CommandReply {
   position: number;
 }
 
+/**
+ * Why a command could not be processed at all (nothing was saved, and it is not recorded as
+ * its outcome: the same command id runs again once the cause is fixed): `unknown_event`, its
+ * order holds an event this code cannot read (a newer version wrote it); `store_refused`,
+ * PostgreSQL refuses the append with a SQLSTATE that a retry gets again; `internal`, a bug.
+ */
+export type UnprocessableReason = 'unknown_event' | 'store_refused' | 'internal';
+
 export type CommandError =
   | DomainError
   | { code: 'CommandIdConflict'; message: string }
-  | { code: 'ConcurrencyConflict'; message: string };
+  | { code: 'ConcurrencyConflict'; message: string }
+  | { code: 'CommandUnprocessable'; message: string; reason: UnprocessableReason };
 
 export type CommandErrorCode = CommandError['code'];
 

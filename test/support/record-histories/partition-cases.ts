@@ -1,7 +1,8 @@
-// Cases of commandPartitionWorkflow: a batch of commands, a run that continues as new, and a
-// batch whose event store stays unreachable. The partitions are the case's own.
+// Cases of commandPartitionWorkflow: a batch of commands, a run that continues as new, a
+// batch whose event store stays unreachable (for a while, and for longer than a run's
+// bound), and a command PostgreSQL refuses for good. The partitions are the case's own.
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { payloadHash } from '../../../api/command-hash';
 import { prefixedId, taskQueue } from '../../../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../../../workflows/command-partition';
@@ -16,9 +17,9 @@ import { waitFor } from '../wait';
 import { type Case, count, expectFact, ITEM } from './case';
 
 /** A place command as the API builds it, for a partition workflow the case names. */
-function placeCommand(): OrderCommandInput {
+function placeCommand(customerId = 'c-history'): OrderCommandInput {
   const commandId = randomUUID();
-  const body = { customerId: 'c-history', region: 'eu', currency: 'EUR', items: [ITEM] };
+  const body = { customerId, region: 'eu', currency: 'EUR', items: [ITEM] };
   return {
     commandId,
     payloadHash: payloadHash('orders.place', body),
@@ -57,6 +58,32 @@ async function toPartition(
       }),
     ),
   );
+}
+
+/** Runs `work` while PostgreSQL refuses (SQLSTATE 23514) every event of `customerId`. */
+async function whileStoreRefuses<T>(
+  env: RecordingEnv,
+  customerId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const pool = env.app.connections.pool;
+  await pool.query(`
+    create or replace function record_refuse_customer() returns trigger language plpgsql as $$
+    begin
+      if new.data->>'customerId' = '${customerId}' then
+        raise exception 'customer % is closed', new.data->>'customerId' using errcode = '23514';
+      end if;
+      return new;
+    end $$`);
+  await pool.query(
+    'create trigger record_refuse_customer before insert on events for each row execute function record_refuse_customer()',
+  );
+  try {
+    return await work();
+  } finally {
+    await pool.query('drop trigger if exists record_refuse_customer on events');
+    await pool.query('drop function if exists record_refuse_customer()');
+  }
 }
 
 function partitionCase(facts: HistoryFacts): void {
@@ -119,6 +146,78 @@ export const PARTITION_CASES: Record<string, Case> = {
       expectFact(
         count(facts.activities, 'decideAndAppendBatch') >= 2,
         'a batch tried again',
+        facts,
+      );
+    },
+  },
+  /**
+   * A batch of two whose one command PostgreSQL refuses for good (SQLSTATE 23514): that one
+   * is refused (CommandUnprocessable), the other stored by a second batch.
+   */
+  'partition-refused': {
+    file: 'command-partition-refused.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-refused-${randomUUID()}`);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, stuckRetriesPerRun: 120 };
+      const outcomes = await whileStoreRefuses(env, 'c-history-refused', () =>
+        Promise.allSettled(
+          [placeCommand('c-history-refused'), placeCommand()].map((input) =>
+            toPartition(env, workflowId, state, [input]),
+          ),
+        ),
+      );
+      const [refused, stored] = outcomes;
+      if (
+        !(refused?.status === 'rejected' && refused.reason instanceof WorkflowUpdateFailedError)
+      ) {
+        throw new Error(`the refused command was not refused: ${JSON.stringify(refused)}`);
+      }
+      if (stored?.status !== 'fulfilled')
+        throw new Error(`the other command failed: ${stored?.reason}`);
+      return env.app.connections.temporal.workflow.getHandle(workflowId);
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(
+        count(facts.activities, 'decideAndAppendBatch') >= 2,
+        'the batch tried again without the refused command',
+        facts,
+      );
+    },
+  },
+  /** A run whose store stays unreachable for its bound of 2 failed attempts: it continues as new. */
+  'partition-stuck-continue-as-new': {
+    file: 'command-partition-stuck-continue-as-new.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-stuck-can-${randomUUID()}`);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, stuckRetriesPerRun: 2 };
+      // Two failed executions of the local activity, each through its 8 attempts.
+      env.failNextBatches(16);
+      const temporal = env.app.connections.temporal;
+      const answered = toPartition(env, workflowId, state, [placeCommand()]).catch(
+        (err: unknown) => err,
+      );
+      const { runId } = await waitFor('the partition to start', () =>
+        temporal.workflow.getHandle(workflowId).describe(),
+      );
+      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+      await waitFor(
+        'the stuck run continued as new',
+        async () =>
+          (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+        60_000,
+      );
+      await answered;
+      return first;
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(facts.continuedAsNew, 'continue-as-new', facts);
+      expectFact(
+        count(facts.activities, 'decideAndAppendBatch') === 2,
+        'two failed batches',
         facts,
       );
     },
