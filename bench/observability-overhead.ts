@@ -17,8 +17,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { prepareData } from './command-path/isolated-data';
-import { BENCH_NAMESPACE } from './namespace';
+import { prepareAppData, WRITER_TOKEN } from './observability/app-data';
 import { type CellResult, measureCell } from './observability/cell';
 import { MODES, roundOrder } from './observability/modes';
 import { startOtlpSink } from './observability/otlp-sink';
@@ -42,35 +41,13 @@ const rounds = count('rounds', values.rounds, values.quick ? 1 : 3);
 const seconds = count('seconds', values.seconds, values.quick ? 10 : 30);
 const clients = count('clients', values.clients, 10);
 
-const WRITER_TOKEN = 'benchobs-writer-token-0001';
-const database = 'orders_bench_obs';
-const databaseUrl = `postgresql://orders:orders@127.0.0.1:5432/${database}`;
-const redisUrl = 'redis://:orders@127.0.0.1:6379/4';
-await prepareData({
-  database,
-  databaseUrl,
-  esPrefix: 'benchobs-',
-  redisUrl,
-  redisPrefix: 'benchobs:',
-});
+const baseEnv = await prepareAppData();
 
 const began = new Date();
 console.log(
   `observability overhead ${began.toISOString()}: ${rounds} round(s) of ${MODES.join(', ')}; ${seconds} s cells, ${clients} clients`,
 );
 const sink = await startOtlpSink();
-const baseEnv = {
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
-  ES_INDEX_PREFIX: 'benchobs-',
-  REDIS_KEY_PREFIX: 'benchobs:',
-  TASK_QUEUE_PREFIX: 'benchobs',
-  TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
-  API_PORT: '0',
-  API_TOKENS: `writer:${WRITER_TOKEN}`,
-  APPLY_SCHEDULES: 'false',
-  LOG_LEVEL: 'warn',
-};
 const results: CellResult[] = [];
 try {
   for (let round = 0; round < rounds; round++) {

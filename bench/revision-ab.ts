@@ -16,9 +16,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { prepareData } from './command-path/isolated-data';
 import { printTable } from './command-path/stats';
-import { BENCH_NAMESPACE } from './namespace';
+import { prepareAppData, WRITER_TOKEN } from './observability/app-data';
 import { type CellResult, measureCell } from './observability/cell';
 import { startOtlpSink } from './observability/otlp-sink';
 import { freePort } from './observability/ports';
@@ -57,29 +56,7 @@ const SIDES = [
   { side: 'base', commit: baseCommit, appRoot: baseRoot },
   { side: 'head', commit: headCommit, appRoot: root },
 ] as const;
-const WRITER_TOKEN = 'benchobs-writer-token-0001';
-const database = 'orders_bench_obs';
-const databaseUrl = `postgresql://orders:orders@127.0.0.1:5432/${database}`;
-const redisUrl = 'redis://:orders@127.0.0.1:6379/4';
-await prepareData({
-  database,
-  databaseUrl,
-  esPrefix: 'benchobs-',
-  redisUrl,
-  redisPrefix: 'benchobs:',
-});
-const baseEnv = {
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
-  ES_INDEX_PREFIX: 'benchobs-',
-  REDIS_KEY_PREFIX: 'benchobs:',
-  TASK_QUEUE_PREFIX: 'benchobs',
-  TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
-  API_PORT: '0',
-  API_TOKENS: `writer:${WRITER_TOKEN}`,
-  APPLY_SCHEDULES: 'false',
-  LOG_LEVEL: 'warn',
-};
+const baseEnv = await prepareAppData();
 
 const began = new Date();
 console.log(
