@@ -130,7 +130,8 @@ describe('the HTTP surface, over raw sockets', () => {
         requestText(
           'POST',
           '/trpc/orders.place',
-          ['Host: x', 'Content-Type: application/json'],
+          // A writer's token: the API waits for the body instead of refusing at once.
+          ['Host: x', 'Content-Type: application/json', `Authorization: Bearer ${TOKENS.writer}`],
           'length-over',
           '{}',
         ),
@@ -139,7 +140,7 @@ describe('the HTTP surface, over raw sockets', () => {
       slow,
     );
     expect(slowBody.closed).toBe(true);
-    expect(slowBody.responses.map((r) => r.status)).toContain(408);
+    expect(slowBody.responses.map((r) => r.status)).toEqual([408]);
     expectAcceptable(slowBody, 'a body cut short');
     await expectAlive('slow clients');
   }, 30_000);
