@@ -2,10 +2,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
 import { startTestApp, type TestApp } from './support/app';
+import { tamperOrderDocument } from './support/es-test-documents';
 import { sampleValue, scrape, serveMetrics } from './support/prometheus-text';
 import { waitFor } from './support/wait';
 
@@ -44,18 +42,7 @@ async function wrongOrder(region: string): Promise<void> {
   await app
     .client('reader')
     .orders.get.query({ orderId: placed.orderId, minVersion: completed.version });
-  const alias = ordersAlias(config().ES_INDEX_PREFIX);
-  const doc = await readOrderDocument(app.connections.es, alias, placed.orderId);
-  if (!doc) throw new Error(`${placed.orderId} was not projected`);
-  // A version far ahead: the projector never writes over it.
-  await app.connections.es.index({
-    index: alias,
-    id: doc.orderId,
-    document: { ...doc, totalMinor: doc.totalMinor + 1, version: doc.version + 1000 },
-    version: doc.version + 1000,
-    version_type: 'external',
-    refresh: true,
-  });
+  await tamperOrderDocument(app.connections.es, placed.orderId);
 }
 
 /** The gauge of `month` once the scraped value is `expected` (it is read at scrape time). */

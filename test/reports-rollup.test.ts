@@ -18,6 +18,7 @@ import {
 import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 import { startTestApp, type TestApp } from './support/app';
+import { tamperOrderDocument } from './support/es-test-documents';
 import { expectedReport, type GeneratedOrder, generateOrders } from './support/orders';
 import { waitFor } from './support/wait';
 
@@ -301,17 +302,7 @@ describe('monthly rollups', () => {
 
     const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'NOK');
     if (!victim) throw new Error('no completed order');
-    const alias = ordersAlias(config().ES_INDEX_PREFIX);
-    const doc = await readOrderDocument(app.connections.es, alias, victim.orderId);
-    if (!doc) throw new Error('missing doc');
-    await app.connections.es.index({
-      index: alias,
-      id: doc.orderId,
-      document: { ...doc, totalMinor: doc.totalMinor + 1, version: doc.version + 1000 },
-      version: doc.version + 1000,
-      version_type: 'external',
-      refresh: true,
-    });
+    const tampering = await tamperOrderDocument(app.connections.es, victim.orderId);
     const tampered = await reconcileMonth({ ...deps(), timeZone: 'UTC' }, closedMonth);
     expect(tampered.differences.some((d) => d.source === 'live' && d.what === 'totals')).toBe(true);
     const failed = await run('npx', ['tsx', 'scripts/reconcile.ts', '--month', closedMonth], {
@@ -325,15 +316,7 @@ describe('monthly rollups', () => {
       },
     );
     expect(failed).toBe(1);
-    // Put the truth back (a rebuild would do the same).
-    await app.connections.es.index({
-      index: alias,
-      id: doc.orderId,
-      document: { ...doc, version: doc.version + 1001 },
-      version: doc.version + 1001,
-      version_type: 'external',
-      refresh: true,
-    });
+    await tampering.restore();
   });
 
   it('an order completed at 2025-10-31T23:30Z is October in UTC and November in Asia/Shanghai', async () => {

@@ -5,10 +5,12 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll } from 'vitest';
 import { config } from '../../config/env';
 import type { Order, OrderStatus } from '../../domain';
+import { ordersAlias } from '../../projections/elasticsearch/names';
 import {
   type OrderDocument,
   toOrderDocument,
 } from '../../projections/elasticsearch/order-document';
+import { readOrderDocument } from '../../projections/elasticsearch/write-orders';
 
 /**
  * A client and a prefix of the calling test file's own: every index and template of the file
@@ -79,4 +81,33 @@ export function orderDoc(spec: OrderSpec, timeZone = 'UTC'): OrderDocument {
   };
   const version = { placed: 1, completed: 2, cancelled: 2, refunded: 3 }[status];
   return toOrderDocument(order, version, timeZone);
+}
+
+/**
+ * Makes an order's read-model document wrong (its total one minor unit off) at a version so
+ * far ahead that the projector never writes over it: what reconcile must find. Answers how
+ * to put the truth back (a rebuild would do the same).
+ */
+export async function tamperOrderDocument(
+  es: Client,
+  orderId: string,
+): Promise<{ restore(): Promise<void> }> {
+  const alias = ordersAlias(config().ES_INDEX_PREFIX);
+  const doc = await readOrderDocument(es, alias, orderId);
+  if (!doc) throw new Error(`${orderId} was not projected`);
+  const write = async (document: OrderDocument, version: number) => {
+    await es.index({
+      index: alias,
+      id: doc.orderId,
+      document,
+      version,
+      version_type: 'external',
+      refresh: true,
+    });
+  };
+  await write(
+    { ...doc, totalMinor: doc.totalMinor + 1, version: doc.version + 1000 },
+    doc.version + 1000,
+  );
+  return { restore: () => write({ ...doc, version: doc.version + 1001 }, doc.version + 1001) };
 }
