@@ -6,8 +6,7 @@ import {
   retryProjectionSignal,
 } from '../contracts/projection-controls';
 import { PROJECTION_STATUS } from '../contracts/search-attributes';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
