@@ -1,54 +1,51 @@
 // `npm start`'s process (scripts/app.ts: the API and every worker in one process) as a
 // child, from this checkout or another revision's, with the environment a benchmark gives
-// it. With `timings`, bench/harness/activity-timings.ts is preloaded to time its activities.
+// it. With `workerStats`, through bench/harness/worker-stats.ts, which measures its workers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { ActivityTimings } from './activity-timings';
 import { onCleanup } from './cleanups';
 import { type CommandApi, waitUntilServing } from './commands';
+import type { WorkerStats } from './worker-stats';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TIMINGS = fileURLToPath(new URL('./activity-timings.ts', import.meta.url));
+const MEASURED = fileURLToPath(new URL('./worker-stats.ts', import.meta.url));
 /** The writer token the benchmarks' app processes accept (API_TOKENS). */
 export const BENCH_TOKEN = 'bench-writer-token-0001';
 
 export interface AppProcess extends CommandApi {
   pid: number;
-  /** Activity timings since the last call (with `timings` only). */
-  activityTimings(): Promise<ActivityTimings>;
+  /** Its workers' activities and projector batches since the last call (`workerStats`). */
+  workerStats(): Promise<WorkerStats>;
   stop(): Promise<void>;
 }
 
 export interface AppOptions {
   /** The checkout whose scripts/app.ts runs (this one by default). */
   cwd?: string;
-  timings?: boolean;
-  /** Worker options overriding the app's (with `timings`), e.g. maxCachedWorkflows. */
+  /** Run it through bench/harness/worker-stats.ts, which measures its workers. */
+  workerStats?: boolean;
+  /** Worker options overriding the app's (with `workerStats`), e.g. maxCachedWorkflows. */
   workerOptions?: Record<string, number>;
 }
 
 /** Starts the app and waits until it has served a command (its workers are up). */
 export async function startApp(env: Record<string, string>, options: AppOptions = {}) {
-  const preload = options.timings ? ['--import', TIMINGS] : [];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', ...preload, 'scripts/app.ts'],
-    {
-      cwd: options.cwd ?? ROOT,
-      env: {
-        ...process.env,
-        API_PORT: '0',
-        API_TOKENS: `writer:${BENCH_TOKEN}`,
-        // The load is one token's: the per-token cap must not shape what is measured.
-        API_MAX_INFLIGHT_PER_TOKEN: '100000',
-        BENCH_WORKER_OPTIONS: JSON.stringify(options.workerOptions ?? {}),
-        ...env,
-      },
-      // IPC only for the timings: an open channel would be one more thing to close.
-      stdio: options.timings ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  const entry = options.workerStats ? [MEASURED, 'scripts/app.ts'] : ['scripts/app.ts'];
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+    cwd: options.cwd ?? ROOT,
+    env: {
+      ...process.env,
+      API_PORT: '0',
+      API_TOKENS: `writer:${BENCH_TOKEN}`,
+      // The load is one token's: the per-token cap must not shape what is measured.
+      API_MAX_INFLIGHT_PER_TOKEN: '100000',
+      BENCH_WORKER_OPTIONS: JSON.stringify(options.workerOptions ?? {}),
+      ...env,
     },
-  );
+    // IPC only for the timings: an open channel would be one more thing to close.
+    stdio: options.workerStats ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
@@ -85,19 +82,19 @@ export async function startApp(env: Record<string, string>, options: AppOptions 
     trpcUrl,
     token: BENCH_TOKEN,
     stop,
-    activityTimings: () =>
+    workerStats: () =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error('no activity timings from the app')),
-          10_000,
-        );
-        child.once('message', (m: { activityTimings: ActivityTimings }) => {
+        const timer = setTimeout(() => reject(new Error('no worker stats from the app')), 10_000);
+        child.once('message', (m: { workerStats: WorkerStats }) => {
           clearTimeout(timer);
-          resolve(m.activityTimings);
+          resolve(m.workerStats);
         });
-        child.send('activity-timings');
+        child.send('worker-stats');
       }),
   };
-  await waitUntilServing(app);
+  await waitUntilServing(app).catch(async (err: Error) => {
+    await stop();
+    throw new Error(`${err.message}; the app said:\n${output.slice(-4_000)}`);
+  });
   return app;
 }

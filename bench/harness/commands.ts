@@ -101,16 +101,17 @@ export async function waitUntilServing(api: CommandApi, timeoutMs = 120_000): Pr
   const agent = new http.Agent({ keepAlive: true });
   const deadline = Date.now() + timeoutMs;
   let served = false;
+  let refused = '';
   const lane = commandLane(agent, api, (a) => {
     served ||= !!a.reply;
   });
+  const note = (s: Sample) => {
+    refused = s.error ?? refused;
+  };
   try {
     while (!served) {
-      if (Date.now() > deadline) throw new Error(`${api.trpcUrl}: no command served in time`);
-      await lane(
-        () => undefined,
-        () => true,
-      );
+      if (Date.now() > deadline) throw new Error(`${api.trpcUrl}: no command served: ${refused}`);
+      await lane(note, () => true);
       if (!served) await sleep(500);
     }
   } finally {

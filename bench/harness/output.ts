@@ -19,6 +19,9 @@ export function fmt(n: number): string {
 }
 
 /** A table on stdout: one row per item, one column per entry of `columns`. */
+/** Several numbers in one cell: `1.5 / 20 / 300`. */
+export const fmtAll = (...values: number[]): string => values.map(fmt).join(' / ');
+
 export function printTable<T>(
   title: string,
   items: readonly T[],
