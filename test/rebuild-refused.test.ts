@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateOrders, orderAppends } from '../bench/load-orders';
+import { generateOrders, orderAppends } from '../bench/reports-at-scale/generated-orders';
 import { config } from '../config/env';
 import {
   parkedProjectionQuery,

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chunks, generateOrders, orderAppends } from '../bench/load-orders';
+import { chunks, generateOrders, orderAppends } from '../bench/reports-at-scale/generated-orders';
 import { config } from '../config/env';
 import { rebuildProgressQuery, rebuildWorkflowId } from '../contracts/projection-controls';
 import { EventStore } from '../eventstore';

@@ -14,7 +14,7 @@ import {
   REBUILT_INDEX_SMALLER,
   RESTORED_EVENTS_INVISIBLE,
 } from '../activities/rebuild-activities';
-import { chunks, generateOrders, orderAppends } from '../bench/load-orders';
+import { chunks, generateOrders, orderAppends } from '../bench/reports-at-scale/generated-orders';
 import { elasticsearchOptions } from '../config/client-options';
 import { config } from '../config/env';
 import {

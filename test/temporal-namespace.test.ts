@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BENCH_NAMESPACE } from '../bench/namespace';
+import { BENCH_NAMESPACE } from '../bench/harness/data-sets';
 import { config, parseConfig } from '../config/env';
 import { ALL_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { taskQueue } from '../temporal/task-queues';

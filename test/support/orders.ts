@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OrdersClient } from '../../api/client';
+// Deterministic, so a failing run can be replayed from its seed: the benchmark's generator.
+import { mulberry32 as prng } from '../../bench/reports-at-scale/generated-orders';
 
 export interface GeneratedOrder {
   orderId: string;
@@ -9,18 +11,6 @@ export interface GeneratedOrder {
   fate: 'placed' | 'completed' | 'cancelled' | 'refunded';
   completedAt: string | null;
   version: number;
-}
-
-/** A small deterministic PRNG, so a failing run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Places and moves orders through the API as an admin (to date them inside `month`). */
