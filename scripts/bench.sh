@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick] [-- --only=<file part>]`: the stack, then every benchmark.
+# `npm run bench [-- <scenario>…] [--quick | --smoke] [flags]`: the stack (moved by
+# STACK_PORT_OFFSET, as the benchmarks are), then the benchmarks (bench/run.ts).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib.sh"

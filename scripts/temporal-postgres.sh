@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A standalone Temporal server (go.temporal.io/server, the version the CLI embeds) with
 # PostgreSQL persistence and SQL visibility, as a local process on 127.0.0.1. Used by
-# scripts/stack.sh (TEMPORAL_PERSISTENCE=postgres) and by bench/command-path.
+# scripts/stack.sh (TEMPORAL_PERSISTENCE=postgres) and by the benchmarks (--servers postgres).
 #
 #   temporal-postgres.sh build
 #   temporal-postgres.sh up     --port P --db NAME [--data-dir DIR] [--reset] [--ui-port U]
