@@ -111,6 +111,7 @@ export function printCells(cells: Cell[]): void {
     partitioned,
     {
       server: ({ c }) => c.server,
+      scenario: ({ c }) => c.scenario,
       conns: ({ c }) => c.connections,
       runs: ({ h }) => `${h.runs}${h.unreadable ? ` (+${h.unreadable} unreadable)` : ''}`,
       commands: ({ h }) => h.commands,
