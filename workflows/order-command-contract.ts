@@ -55,6 +55,6 @@ export { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/re
 // Stream naming is a domain rule; re-exported for the API and tests that import it from here.
 export { orderStreamId } from '../domain/streams';
 
-/** Operator controls for a projection that failed for good (see README, "Find a failed projection"). */
+/** Operator controls for a projection that failed for good (see docs/runbooks.md, "Find a failed projection"). */
 export const retryProjectionSignal = defineSignal('retryProjection');
 export const skipProjectionSignal = defineSignal('skipProjection');
