@@ -1,3 +1,4 @@
+import type { CommandReply, OrderCommandInput } from '../contracts/order-commands';
 import {
   type DomainError,
   decide,
@@ -8,7 +9,6 @@ import {
   upcast,
 } from '../domain';
 import { CommandIdConflictError, ConcurrencyError, type EventStore } from '../eventstore';
-import type { CommandReply, OrderCommandInput } from '../workflows/order-command-contract';
 import { appendOptionsOf, newEvents } from './command-events';
 
 export type LoadOrderResult =

@@ -1,14 +1,11 @@
 import { trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/activity';
-import { logger } from '../config/logger';
-import { commandsUnprocessable } from '../config/metrics';
+import { COMMAND_UNPROCESSABLE, type UnprocessableCommand } from '../contracts/command-partitions';
+import type { CommandOutcome, OrderCommandInput } from '../contracts/order-commands';
 import { type DomainError, decide, fold, type OrderState, orderStreamId, upcast } from '../domain';
 import type { BatchAppend, EventStore } from '../eventstore';
-import {
-  COMMAND_UNPROCESSABLE,
-  type UnprocessableCommand,
-} from '../workflows/command-partition-contract';
-import type { CommandOutcome, OrderCommandInput } from '../workflows/order-command-contract';
+import { logger } from '../runtime/logger';
+import { commandsUnprocessable } from '../runtime/metrics';
 import { appendOptionsOf, newEvents } from './command-events';
 import { commandFailureOf, unprocessableMessage } from './command-failures';
 import { linksToRequests } from './trace-links';

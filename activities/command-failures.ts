@@ -1,3 +1,4 @@
+import type { UnprocessableReason } from '../contracts/order-commands';
 import { UnknownEventError } from '../domain';
 import {
   CommandIdConflictError,
@@ -6,7 +7,6 @@ import {
   PartlyAppendedError,
   storeFailureKind,
 } from '../eventstore';
-import type { UnprocessableReason } from '../workflows/order-command-contract';
 
 /**
  * What a failed attempt at a command means, decided from the error's type (never its text):

@@ -2,13 +2,6 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
-import {
-  highWaterMark,
-  projectorBatchDuration,
-  projectorBatchEvents,
-  projectorBatchFailures,
-  projectorCheckpoint,
-} from '../config/metrics';
 import { monthIn, orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
@@ -28,6 +21,13 @@ import {
 } from '../projections/order-documents';
 import { writeOrderSummaries } from '../projections/redis/order-cache';
 import { invalidateReports } from '../projections/redis/report-cache';
+import {
+  highWaterMark,
+  projectorBatchDuration,
+  projectorBatchEvents,
+  projectorBatchFailures,
+  projectorCheckpoint,
+} from '../runtime/metrics';
 import { readAllOrRefuse } from './restore-guard';
 import { linksToRequests } from './trace-links';
 

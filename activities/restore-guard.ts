@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { logger } from '../config/logger';
 import {
   CHECKPOINT_FROM_ANOTHER_CLUSTER,
   CheckpointFromAnotherClusterError,
@@ -7,6 +6,7 @@ import {
   type GlobalCheckpoint,
   type ReadAllResult,
 } from '../eventstore';
+import { logger } from '../runtime/logger';
 
 /**
  * `readAll` for activities: a checkpoint from the cluster the store was restored from fails

@@ -1,10 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
-import { logger } from '../config/logger';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import type { OrderDocument } from '../projections/elasticsearch/order-document';
 import { readOrderDocument } from '../projections/elasticsearch/write-orders';
 import { readOrderSummary } from '../projections/redis/order-cache';
+import { logger } from '../runtime/logger';
 
 export interface ReadModelDeps {
   es: EsClient;

@@ -1,4 +1,3 @@
-import { logger } from '../config/logger';
 import { currencyDigits } from '../domain/currency';
 import { monthIn } from '../domain/report-months';
 import { ordersAlias } from '../projections/elasticsearch/names';
@@ -12,6 +11,7 @@ import {
   readCachedReport,
   writeCachedReport,
 } from '../projections/redis/report-cache';
+import { logger } from '../runtime/logger';
 import type { ReadModelDeps } from './order-queries';
 
 export interface MonthlyReport extends MonthlyReportNumbers {

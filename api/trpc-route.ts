@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 import { authenticate, type TokenTable } from './auth';
 import { trpcErrorBody } from './http-refusals';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';

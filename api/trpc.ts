@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../config/metrics';
+import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';

@@ -2,9 +2,9 @@
 // store, compared with the rollup, the live aggregation and the Redis cache. Exits 1 on any
 // difference. --workflow runs it as a Temporal workflow (visible in the UI).
 import { parseArgs } from 'node:util';
-import { openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
+import { openConnections } from '../temporal/connections';
 import { taskQueue } from '../temporal/task-queues';
 import type { reconcileMonthWorkflow } from '../workflows/reports';
 

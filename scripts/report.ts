@@ -2,12 +2,12 @@
 // `npm run report -- show YYYY-MM --currency XXX [--region R] [--view restated|booked]`
 import { parseArgs } from 'node:util';
 import { monthlyReport } from '../api/report-queries';
-import { openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { CURRENCY_PATTERN, ID_PATTERN } from '../domain';
 import { formatMinor } from '../domain/currency';
 import { monthsBetween } from '../domain/report-months';
 import { REPORT_VIEWS, type ReportView } from '../projections/elasticsearch/reports';
+import { openConnections } from '../temporal/connections';
 import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
 

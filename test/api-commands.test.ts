@@ -3,8 +3,8 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { fold, type OrderCancelledV1, upcast } from '../domain';
+import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
-import { orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 
 let app: TestApp;

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RollupSummary } from '../activities/report-activities';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
-import { metricsRegistry } from '../config/metrics';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   readRollup,
@@ -14,6 +13,7 @@ import {
 } from '../projections/elasticsearch/rollups';
 import { readOrderDocument } from '../projections/elasticsearch/write-orders';
 import { reconcileMonth } from '../projections/reconcile';
+import { metricsRegistry } from '../runtime/metrics';
 import { requestRerollup } from '../temporal/reports-client';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import {

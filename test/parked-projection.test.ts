@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../api/health';
 import { config } from '../config/env';
+import {
+  parkedProjectionWorkflowId,
+  retryProjectionSignal,
+} from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
 import { ordersAlias } from '../projections/elasticsearch/names';
 import { readOrderDocument } from '../projections/elasticsearch/write-orders';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
-import { retryProjectionSignal } from '../workflows/order-command-contract';
-import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import { waitFor } from './support/wait';

@@ -5,12 +5,12 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { CommandActivities } from '../activities/command-activities';
-import { decide } from '../domain';
 import {
   type CommandOutcome,
   commandResultUpdate,
   type OrderCommandInput,
-} from './order-command-contract';
+} from '../contracts/order-commands';
+import { decide } from '../domain';
 
 /** How many times a command is re-decided after losing an optimistic-concurrency race. */
 export const MAX_DECIDE_ATTEMPTS = 5;

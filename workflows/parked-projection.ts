@@ -1,39 +1,20 @@
 import {
   condition,
-  defineQuery,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { ProjectionActivities } from '../activities/projection-activities';
+import {
+  type ParkedProjection,
+  parkedProjectionQuery,
+  retryProjectionSignal,
+  skipProjectionSignal,
+} from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
 import { projectionStatusValue, type ReadModel } from '../domain/read-models';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
-import { retryProjectionSignal, skipProjectionSignal } from './order-command-contract';
-
-export interface ParkedProjection {
-  readModel: ReadModel;
-  orderId: string;
-  /** Why the read model refused the order's document. */
-  reason: string;
-}
-
-export interface ParkedProjectionState extends ParkedProjection {
-  /** The latest failure: the first refusal, or that of the last retry. */
-  lastError: string;
-  retries: number;
-}
-
-/** What an operator needs to decide on a parked order (answered by the workflow). */
-export const parkedProjectionQuery = defineQuery<ParkedProjectionState>('parkedProjection');
-
-export const parkedProjectionWorkflowId = (model: ReadModel, orderId: string): string =>
-  `projection-parked-${model}-${orderId}`;
-
-function projectionsQueue(): string {
-  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
-}
+import { projectionsQueue } from './projections-queue';
 
 /**
  * An order a read model refused for good (a mapping rejection), parked so the projector can

@@ -2,12 +2,12 @@ import { errors } from '@elastic/elasticsearch';
 import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
 import { config } from '../../config/env';
-import { logger } from '../../config/logger';
 import { currencyDigits } from '../../domain/currency';
 import { responseErrorOf } from '../../projections/elasticsearch/es-errors';
 import { ordersAlias } from '../../projections/elasticsearch/names';
 import { computeTopProducts, InexactSumError } from '../../projections/elasticsearch/reports';
 import { InvalidCursorError, searchOrders } from '../../projections/elasticsearch/search-orders';
+import { logger } from '../../runtime/logger';
 import { getOrder, type ReadModelDeps } from '../order-queries';
 import {
   getOrderInput,

@@ -19,8 +19,8 @@ import {
   topProductsInput,
 } from '../../api/query-inputs';
 import { createAppRouter } from '../../api/router';
-import type { Connections } from '../../config/connections';
 import { config } from '../../config/env';
+import type { Connections } from '../../temporal/connections';
 import type { TOKENS } from './app';
 import { type Json, objectOf, validId } from './fuzz';
 import {

@@ -1,6 +1,6 @@
-// The contract between the API and the command workflow: plain data, no I/O, safe to import
+// The contract between the API, the command activities and the command workflows: plain data, no I/O, safe to import
 // from both sides.
-import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineUpdate } from '@temporalio/workflow';
 import type { DomainError, OrderCommand } from '../domain';
 
 export interface OrderCommandInput {
@@ -50,11 +50,3 @@ export type CommandRunResult = CommandOutcome & { payloadHash: string };
 export const commandResultUpdate = defineUpdate<CommandReply, [string]>('commandResult');
 
 export const orderCommandWorkflowId = (commandId: string): string => `order-command-${commandId}`;
-
-export { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/read-models';
-// Stream naming is a domain rule; re-exported for the API and tests that import it from here.
-export { orderStreamId } from '../domain/streams';
-
-/** Operator controls for a projection that failed for good (see docs/runbooks.md, "Find a failed projection"). */
-export const retryProjectionSignal = defineSignal('retryProjection');
-export const skipProjectionSignal = defineSignal('skipProjection');
