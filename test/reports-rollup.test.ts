@@ -4,10 +4,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { computeMonthlyReport } from '../projections/elasticsearch/reports';
-import { readRollup, reportsIndexName } from '../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import {
+  computeMonthlyReport,
+  ordersAlias,
+  readOrderDocument,
+  readRollup,
+  reportsIndexName,
+} from '../projections/elasticsearch';
 import { reconcileMonth, reportsFromEventStore } from '../projections/reconcile';
 import {
   applySchedules,

@@ -34,7 +34,7 @@ import {
   createNextOrdersIndex,
   currentOrdersIndex,
   ensureOrdersIndex,
-} from '../projections/elasticsearch/orders-index';
+} from '../projections/elasticsearch';
 import { closeTemporalClient, createTemporalClient } from '../temporal/client';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { workflowBundle } from '../temporal/worker';

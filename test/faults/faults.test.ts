@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../../config/env';
-import { ordersAlias } from '../../projections/elasticsearch/names';
-import { readOrderDocument } from '../../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument } from '../../projections/elasticsearch';
 import { taskQueue } from '../../temporal/task-queues';
 import { startTestApp, type TestApp } from '../support/app';
 import { stack } from '../support/stack';
