@@ -62,7 +62,7 @@ describe('an order the read model refuses for good', () => {
       await waitFor('the fitting order projected', async () =>
         (await documentVersion(b.orderId)) === 1 ? true : undefined,
       );
-      // Operators find the refused one with the README's query, as its own workflow.
+      // Operators find the refused one with the runbook's query, as its own workflow.
       const query = `ExecutionStatus = "Running" AND ProjectionStatus IS NOT NULL AND TaskQueue = '${taskQueue('projections')}'`;
       const parkedId = prefixedId(parkedProjectionWorkflowId('elasticsearch', a.orderId));
       const found = await waitFor('the parked order listed', async () => {
@@ -108,7 +108,7 @@ describe('an order the read model refuses for good', () => {
       expect(again.lastError).not.toContain('Activity task failed');
       return a.orderId;
     });
-    // The cause is fixed: the operator signals a retry, as the README says.
+    // The cause is fixed: the operator signals a retry, as the runbook says.
     const handle = app.connections.temporal.workflow.getHandle(
       prefixedId(parkedProjectionWorkflowId('elasticsearch', refused)),
     );
