@@ -26,7 +26,7 @@ const placeInput = () => ({
 });
 
 interface HttpBody {
-  result: { data: { orderId: string; version: number; position: number } };
+  result: { data: { orderId: string; version: number; position: number; commandId: string } };
   error: { message: string; data: { code: string; issues?: { path: string }[] } };
 }
 
@@ -39,7 +39,11 @@ async function post(path: string, body: unknown, token: string | null = TOKENS.w
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as HttpBody };
+  return {
+    status: res.status,
+    commandIdHeader: res.headers.get('x-command-id'),
+    body: (await res.json()) as HttpBody,
+  };
 }
 
 async function trpcCode(promise: Promise<unknown>): Promise<string | undefined> {
@@ -150,6 +154,28 @@ describe('orders command API over plain JSON HTTP', () => {
       ['commandId', missing.commandId],
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a command sent without a commandId gets one, returned in the reply and the x-command-id header, that finds it', async () => {
+    const placed = await post('orders.place', placeInput());
+    expect(placed.status).toBe(200);
+    const { commandId } = placed.body.result.data;
+    expect(commandId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(placed.commandIdHeader).toBe(commandId);
+    expect(await app.client('admin').admin.commands.get.query({ commandId })).toMatchObject({
+      commandId,
+      outcome: 'committed',
+      orderId: placed.body.result.data.orderId,
+    });
+    // A refusal names its command too, so a caller can look it up or retry with it.
+    const refused = await post('orders.complete', { orderId: 'o-no-such-order' });
+    expect(refused.status).toBe(404);
+    expect(refused.commandIdHeader).toMatch(/^[0-9a-f-]{36}$/);
+    // A caller's own id is echoed as sent.
+    const own = randomUUID();
+    const named = await post('orders.place', { ...placeInput(), commandId: own });
+    expect(named.body.result.data.commandId).toBe(own);
+    expect(named.commandIdHeader).toBe(own);
   });
 
   it('admin.commands.get answers where and how a command ended', async () => {

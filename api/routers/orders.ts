@@ -33,7 +33,11 @@ export interface OrdersDeps extends QueryDeps {
 interface CommandContext {
   principal: Principal;
   correlationId: string;
+  addResponseHeader?: (name: string, value: string) => void;
 }
+
+/** A committed command's reply, with the id it ran under (generated when none was sent). */
+type CommandAnswer = CommandReply & { commandId: string };
 
 /** The server's clock, which the domain moves forward to an order's later last change. */
 const serverTime = () => ({ at: new Date().toISOString(), atFromServer: true });
@@ -71,8 +75,10 @@ export function ordersRouter(deps: OrdersDeps) {
     ctx: CommandContext,
     input: { commandId?: string | undefined } & Record<string, unknown>,
     build: (commandId: string) => OrderCommand,
-  ): Promise<CommandReply> {
+  ): Promise<CommandAnswer> {
     const commandId = input.commandId ?? randomUUID();
+    // Before anything can fail: a caller whose command timed out retries with this id.
+    ctx.addResponseHeader?.('x-command-id', commandId);
     const command = build(commandId);
     const timer = commandDuration.startTimer({ type: command.type });
     try {
@@ -85,7 +91,12 @@ export function ordersRouter(deps: OrdersDeps) {
         ...activeTraceparent(),
       });
       commands.inc({ type: command.type, outcome: 'committed' });
-      return reply;
+      return {
+        orderId: reply.orderId,
+        version: reply.version,
+        position: reply.position,
+        commandId,
+      };
     } catch (err) {
       const answer = toTRPCError(err, ctx.correlationId);
       commands.inc({ type: command.type, outcome: answer.code });
