@@ -178,6 +178,47 @@ describe('orders command API over plain JSON HTTP', () => {
     expect(named.commandIdHeader).toBe(own);
   });
 
+  it("orders.history answers the order's events from the event store, in version order, a page at a time", async () => {
+    const writer = app.client('writer');
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const placed = await writer.orders.place.mutate({ ...placeInput(), commandId: ids[0] });
+    await writer.orders.complete.mutate({ orderId: placed.orderId, commandId: ids[1] });
+    await writer.orders.refund.mutate({
+      orderId: placed.orderId,
+      reason: 'late',
+      commandId: ids[2],
+    });
+    const reader = app.client('reader');
+    const all = await reader.orders.history.query({ orderId: placed.orderId });
+    expect(all.events.map((e) => [e.version, e.type, e.metadata.commandId])).toEqual([
+      [1, 'OrderPlaced', ids[0]],
+      [2, 'OrderCompleted', ids[1]],
+      [3, 'OrderRefunded', ids[2]],
+    ]);
+    expect(all.events[0]).toMatchObject({
+      position: placed.position,
+      data: { orderId: placed.orderId, totalMinor: 4498, currency: 'EUR' },
+      metadata: { actor: expect.stringMatching(/^writer:/) },
+    });
+    expect(all.nextAfterVersion).toBeNull();
+    const first = await reader.orders.history.query({ orderId: placed.orderId, pageSize: 2 });
+    expect(first.events.map((e) => e.version)).toEqual([1, 2]);
+    expect(first.nextAfterVersion).toBe(2);
+    const rest = await reader.orders.history.query({
+      orderId: placed.orderId,
+      afterVersion: 2,
+      pageSize: 2,
+    });
+    expect(rest.events.map((e) => e.version)).toEqual([3]);
+    expect(rest.nextAfterVersion).toBeNull();
+    expect(await trpcCode(reader.orders.history.query({ orderId: 'o-never-placed' }))).toBe(
+      'NOT_FOUND',
+    );
+    expect(
+      await trpcCode(reader.orders.history.query({ orderId: placed.orderId, pageSize: 0 })),
+    ).toBe('BAD_REQUEST');
+  });
+
   it('admin.commands.get answers where and how a command ended', async () => {
     const admin = app.client('admin');
     const commandId = randomUUID();

@@ -17,9 +17,10 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
+import { orderHistory } from '../order-history';
 import { getOrder } from '../order-queries';
 import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
-import { getOrderInput, searchOrdersInput } from '../query-inputs';
+import { getOrderInput, orderHistoryInput, searchOrdersInput } from '../query-inputs';
 import { type QueryDeps, readModelCall, staleFor } from '../read-model-calls';
 import { activeTraceparent } from '../tracing';
 import { readerProcedure, router, writerProcedure } from '../trpc';
@@ -175,6 +176,9 @@ function orderQueries(deps: QueryDeps) {
       }
       return { ...found.order, stale: found.stale };
     }),
+    history: readerProcedure
+      .input(orderHistoryInput)
+      .query(({ input }) => orderHistory(deps.pool, input)),
     search: readerProcedure.input(searchOrdersInput).query(async ({ input, signal }) => {
       const { pageSize, cursor, minPosition, ...filters } = input;
       const stale = await staleFor(deps, minPosition, signal);
