@@ -31,11 +31,7 @@ export function commandFailureOf(err: unknown): CommandFailure {
   }
   if (err instanceof CommandIdConflictError) return { kind: 'commandIdConflict' };
   if (err instanceof UnknownEventError) {
-    return {
-      kind: 'unprocessable',
-      reason: 'unknown_event',
-      cause: `its stream holds an event this version of the service cannot read (${err.message}), written by a newer version?`,
-    };
+    return { kind: 'unprocessable', reason: 'unknown_event', cause: unreadableCause(err.message) };
   }
   const store = storeFailureKind(err);
   if (store === 'invalid-data') return { kind: 'invalidData' };
@@ -52,6 +48,11 @@ export function commandFailureOf(err: unknown): CommandFailure {
     return { kind: 'unprocessable', reason: 'internal', cause: 'an internal error' };
   }
   return { kind: 'transient' };
+}
+
+/** Why a command on an order this code cannot read (`detail`: the event) is not processed. */
+export function unreadableCause(detail: string): string {
+  return `its stream holds an event this version of the service cannot read (${detail}), written by a newer version?`;
 }
 
 /** What the caller of an unprocessable command is told. */
