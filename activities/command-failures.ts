@@ -1,5 +1,5 @@
 import type { UnprocessableReason } from '../contracts/order-commands';
-import { UnknownEventError } from '../domain';
+import { InvalidEventError, UnknownEventError } from '../domain';
 import {
   CommandIdConflictError,
   ConcurrencyError,
@@ -22,8 +22,18 @@ export type CommandFailure =
   | { kind: 'redecide' | 'commandIdConflict' | 'invalidData' | 'transient' }
   | { kind: 'unprocessable'; reason: UnprocessableReason; cause: string };
 
-/** Errors of the code itself: the same input throws them again. */
-const BUGS = [TypeError, RangeError, ReferenceError, SyntaxError, InvalidBatchError];
+/**
+ * Errors of the code itself: the same input throws them again. (`InvalidEventError`: a
+ * stored event that cannot follow its order's state, which `evolve` calls a bug.)
+ */
+const BUGS = [
+  TypeError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  InvalidBatchError,
+  InvalidEventError,
+];
 
 export function commandFailureOf(err: unknown): CommandFailure {
   if (err instanceof ConcurrencyError || err instanceof PartlyAppendedError) {
