@@ -9,18 +9,18 @@ import type {
   GlobalCheckpoint,
   ProjectionCheckpoints,
 } from '../eventstore';
-import { isMonthRolledUp, noteMonthChanged } from '../projections/elasticsearch/month-markers';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import type { OrderDocument } from '../projections/elasticsearch/order-document';
-import { rebuildTargets } from '../projections/elasticsearch/orders-index';
-import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
+import type { OrderDocument } from '../projections/elasticsearch';
 import {
+  bulkWriteOrderDocuments,
+  isMonthRolledUp,
   latestOrderDocuments,
+  noteMonthChanged,
   orderDocumentsOf,
+  ordersAlias,
+  rebuildTargets,
   reportSlotsMoved,
-} from '../projections/order-documents';
-import { writeOrderSummaries } from '../projections/redis/order-cache';
-import { invalidateReports } from '../projections/redis/report-cache';
+} from '../projections/elasticsearch';
+import { invalidateReports, writeOrderSummaries } from '../projections/redis';
 import {
   highWaterMark,
   projectorBatchDuration,

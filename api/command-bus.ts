@@ -15,7 +15,7 @@ import {
 } from '../contracts/order-commands';
 import { COMMAND_TYPE, ORDER_ID } from '../contracts/search-attributes';
 import { taskQueue } from '../temporal/task-queues';
-import type { orderCommandWorkflowV2 } from '../workflows/order-command';
+import type { orderCommandWorkflowV2 } from '../workflows/order-command-v2';
 import {
   CommandRejectedError,
   isBusy,

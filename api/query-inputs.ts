@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REPORT_VIEWS } from '../projections/elasticsearch/reports';
+import { REPORT_VIEWS } from '../projections/elasticsearch';
 import { currencyCode as currency, id, utcInstant as instant, month } from './input-primitives';
 
 /** The most months one range query may cover: each is an aggregation over its orders. */

@@ -6,7 +6,7 @@ import { config } from '../config/env';
 import { CURRENCY_PATTERN, ID_PATTERN } from '../domain';
 import { formatMinor } from '../domain/currency';
 import { monthsBetween } from '../domain/report-months';
-import { REPORT_VIEWS, type ReportView } from '../projections/elasticsearch/reports';
+import { REPORT_VIEWS, type ReportView } from '../projections/elasticsearch';
 import { openConnections } from '../temporal/connections';
 import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';

@@ -13,7 +13,7 @@ import {
   ProjectionCheckpoints,
   START,
 } from '../eventstore';
-import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
+import { ensureOrdersIndex } from '../projections/elasticsearch';
 import { projectorCheckpoint, rebuildPosition } from '../runtime/metrics';
 import { measuredRebuildActivities } from '../temporal/activity-metrics';
 import { type Connections, openConnections } from '../temporal/connections';

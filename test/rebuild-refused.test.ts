@@ -9,9 +9,7 @@ import {
 } from '../contracts/projection-controls';
 import { PROJECTION_STATUS } from '../contracts/search-attributes';
 import { EventStore } from '../eventstore';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { currentOrdersIndex } from '../projections/elasticsearch/orders-index';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { currentOrdersIndex, ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { prefixedId } from '../temporal/task-queues';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';

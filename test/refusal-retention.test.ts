@@ -8,7 +8,7 @@ import {
   orderCommandWorkflowId,
 } from '../contracts/order-commands';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
-import type { orderCommandWorkflowV2 } from '../workflows/order-command';
+import type { orderCommandWorkflowV2 } from '../workflows/order-command-v2';
 import { startTestApp, type TestApp } from './support/app';
 
 // One workflow per command: a repeated command id is answered by the first run's workflow

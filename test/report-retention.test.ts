@@ -72,6 +72,37 @@ describe('reports past retention', () => {
   });
 });
 
+describe('reports of months that have not begun', () => {
+  it('next month and 9999-12 are refused as not begun; the current month answers', async () => {
+    const reader = app.client('reader');
+    const current = monthIn(new Date(), config().REPORT_TIMEZONE);
+    for (const month of [addMonths(current, 1), '9999-12']) {
+      const err = await refusal(reader.reports.monthly.query({ month, currency: 'EUR' }));
+      expect(err.data?.code).toBe('BAD_REQUEST');
+      expect(err.data?.reason).toBe('FutureMonth');
+      expect(err.message).toContain(`${month} has not begun`);
+      expect(err.message).toContain(`is ${current}`);
+    }
+    const now = await reader.reports.monthly.query({ month: current, currency: 'EUR' });
+    expect(now.month).toBe(current);
+  });
+
+  it('a range reaching past the current month is refused by the series and the top products alike', async () => {
+    const reader = app.client('reader');
+    const current = monthIn(new Date(), config().REPORT_TIMEZONE);
+    const range = { from: current, to: addMonths(current, 2), currency: 'EUR' };
+    for (const call of [
+      reader.reports.monthlySeries.query(range),
+      reader.reports.topProducts.query(range),
+    ]) {
+      const err = await refusal(call);
+      expect(err.data?.code).toBe('BAD_REQUEST');
+      expect(err.data?.reason).toBe('FutureMonth');
+      expect(err.message).toContain(`ask up to ${current}`);
+    }
+  });
+});
+
 describe('the workspace at the retention edge', () => {
   let chrome: TestBrowser;
   let page: Page;

@@ -20,10 +20,10 @@ import { withEventStore } from '../event-store-calls';
 import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
 import { commandLookupInput, readModelInput, rebuildInput } from '../query-inputs';
+import type { QueryDeps } from '../read-model-calls';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 import { operatorProcedures } from './operators';
-import type { QueryDeps } from './queries';
 
 export function adminRouter(
   deps: QueryDeps & {

@@ -16,7 +16,7 @@ import { projectorWorkflowId, runningParkedProjectionsQuery } from '../../tempor
 import { prefixedId } from '../../temporal/task-queues';
 import { withEventStore } from '../event-store-calls';
 import { parkedProjectionInput, reconcileInput } from '../query-inputs';
-import type { QueryDeps } from '../routers/queries';
+import type { QueryDeps } from '../read-model-calls';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 

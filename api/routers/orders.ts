@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { config } from '../../config/env';
 import type { CommandReply, OrderCommandInput } from '../../contracts/order-commands';
 import type { OrderCommand } from '../../domain';
+import { ordersAlias, searchOrders } from '../../projections/elasticsearch';
 import { commandDuration, commands } from '../../runtime/metrics';
 import { hasRole, type Principal } from '../auth';
 import { submitCommand } from '../command-bus';
@@ -16,10 +17,12 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
+import { getOrder } from '../order-queries';
 import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
+import { getOrderInput, searchOrdersInput } from '../query-inputs';
+import { type QueryDeps, readModelCall, staleFor } from '../read-model-calls';
 import { activeTraceparent } from '../tracing';
-import { router, writerProcedure } from '../trpc';
-import { orderQueries, type QueryDeps } from './queries';
+import { readerProcedure, router, writerProcedure } from '../trpc';
 
 export interface OrdersDeps extends QueryDeps {
   temporal: Client;
@@ -142,4 +145,32 @@ export function ordersRouter(deps: OrdersDeps) {
         })),
       ),
   });
+}
+
+function orderQueries(deps: QueryDeps) {
+  return {
+    get: readerProcedure.input(getOrderInput).query(async ({ input, signal }) => {
+      const found = await readModelCall('orders.get', () =>
+        getOrder(deps, input.orderId, input.minVersion, signal),
+      );
+      if (!found) {
+        throw new TRPCError({
+          code: 'NOT_FOUND',
+          message:
+            input.minVersion === undefined
+              ? `order ${input.orderId} not found`
+              : `order ${input.orderId} is not in the read model yet (waited 2 s); retry shortly`,
+        });
+      }
+      return { ...found.order, stale: found.stale };
+    }),
+    search: readerProcedure.input(searchOrdersInput).query(async ({ input, signal }) => {
+      const { pageSize, cursor, minPosition, ...filters } = input;
+      const stale = await staleFor(deps, minPosition, signal);
+      const page = await readModelCall('orders.search', () =>
+        searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
+      );
+      return { ...page, stale };
+    }),
+  };
 }

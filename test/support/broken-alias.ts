@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { retryProjectionSignal } from '../../contracts/projection-controls';
-import { ordersAlias } from '../../projections/elasticsearch/names';
+import { ordersAlias } from '../../projections/elasticsearch';
 import { runningParkedProjectionsQuery } from '../../temporal/projectors';
 
 /**

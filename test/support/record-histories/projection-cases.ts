@@ -7,8 +7,7 @@ import {
   retryProjectionSignal,
   skipProjectionSignal,
 } from '../../../contracts/projection-controls';
-import { ordersAlias } from '../../../projections/elasticsearch/names';
-import { readOrderDocument } from '../../../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument } from '../../../projections/elasticsearch';
 import { projectorWorkflowId } from '../../../temporal/projectors';
 import { prefixedId } from '../../../temporal/task-queues';
 import { withBrokenOrdersAlias } from '../broken-alias';
