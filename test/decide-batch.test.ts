@@ -69,6 +69,20 @@ const cancelledEvent = (orderId: string) => ({
   data: { orderId, reason: 'elsewhere', cancelledAt: T1 },
 });
 
+/** What the store recorded of a command id: committed, or refused. */
+const committed = (
+  streamId: string,
+  payloadHash: string,
+  version: number,
+  position: number,
+): RecordedCommand => ({ outcome: 'committed', streamId, payloadHash, version, position });
+const refused = (streamId: string, payloadHash: string, error: DomainError): RecordedCommand => ({
+  outcome: 'refused',
+  streamId,
+  payloadHash,
+  error,
+});
+
 interface Given {
   /** Order streams by stream id; a stream not listed is a new order. */
   orders?: Record<string, LoadedOrder>;
@@ -168,26 +182,9 @@ describe('decideBatch: one decision for both command paths (pure)', () => {
       {
         orders: { 'order-o-1': stream(placedEvent('o-1'), completedEvent('o-1')) },
         recorded: {
-          c1: {
-            outcome: 'committed',
-            streamId: 'order-o-1',
-            payloadHash: 'h-c1',
-            version: 1,
-            position: 17,
-          },
-          c2: {
-            outcome: 'committed',
-            streamId: 'order-o-1',
-            payloadHash: 'h-c2',
-            version: 2,
-            position: 18,
-          },
-          c3: {
-            outcome: 'refused',
-            streamId: 'order-o-1',
-            payloadHash: 'h-c3',
-            error: notFound('o-1'),
-          },
+          c1: committed('order-o-1', 'h-c1', 1, 17),
+          c2: committed('order-o-1', 'h-c2', 2, 18),
+          c3: refused('order-o-1', 'h-c3', notFound('o-1')),
         },
       },
       cmd('c1', place('o-1')),
@@ -208,13 +205,7 @@ describe('decideBatch: one decision for both command paths (pure)', () => {
       {
         orders: { 'order-o-1': stream(placedEvent('o-1')) },
         recorded: {
-          c1: {
-            outcome: 'committed',
-            streamId: 'order-o-1',
-            payloadHash: 'h-c1',
-            version: 1,
-            position: 17,
-          },
+          c1: committed('order-o-1', 'h-c1', 1, 17),
         },
       },
       cmd('c1', place('o-1')),
@@ -232,12 +223,7 @@ describe('decideBatch: one decision for both command paths (pure)', () => {
       {
         orders: { 'order-o-1': stream(placedEvent('o-1')) },
         recorded: {
-          c1: {
-            outcome: 'refused',
-            streamId: 'order-o-1',
-            payloadHash: 'h-c1',
-            error: notFound('o-1'),
-          },
+          c1: refused('order-o-1', 'h-c1', notFound('o-1')),
         },
       },
       cmd('c1', complete('o-1')),
@@ -250,24 +236,9 @@ describe('decideBatch: one decision for both command paths (pure)', () => {
   });
 
   it.each<[string, RecordedCommand]>([
-    [
-      'committed with another payload',
-      {
-        outcome: 'committed',
-        streamId: 'order-o-1',
-        payloadHash: 'h-other',
-        version: 1,
-        position: 3,
-      },
-    ],
-    [
-      'refused with another payload',
-      { outcome: 'refused', streamId: 'order-o-1', payloadHash: 'h-other', error: notFound('o-1') },
-    ],
-    [
-      'committed for another order',
-      { outcome: 'committed', streamId: 'order-o-2', payloadHash: 'h-c1', version: 1, position: 3 },
-    ],
+    ['committed with another payload', committed('order-o-1', 'h-other', 1, 3)],
+    ['refused with another payload', refused('order-o-1', 'h-other', notFound('o-1'))],
+    ['committed for another order', committed('order-o-2', 'h-c1', 1, 3)],
   ])(
     'given the command id %s, when it is sent again, then it is an id conflict: nothing appended or recorded',
     (_, stored) => {
@@ -283,13 +254,7 @@ describe('decideBatch: one decision for both command paths (pure)', () => {
     const d = when(
       {
         recorded: {
-          'c-abc': {
-            outcome: 'committed',
-            streamId: 'order-o-1',
-            payloadHash: 'h',
-            version: 1,
-            position: 5,
-          },
+          'c-abc': committed('order-o-1', 'h', 1, 5),
         },
       },
       cmd('C-ABC', place('o-1'), 'h'),
@@ -363,13 +328,7 @@ describe('decideBatch: one decision for both command paths (pure)', () => {
       {
         orders: { 'order-o-1': unreadable },
         recorded: {
-          c0: {
-            outcome: 'committed',
-            streamId: 'order-o-1',
-            payloadHash: 'h-c0',
-            version: 1,
-            position: 2,
-          },
+          c0: committed('order-o-1', 'h-c0', 1, 2),
         },
       },
       cmd('c0', place('o-1')),
