@@ -141,6 +141,10 @@ describe('the workspace at the retention edge', () => {
     const error = await page.$eval('.error', (e) => e.textContent).catch(() => null);
     expect(error).toBeNull();
     expect(await textOf(page, '[data-total=sales]')).toBe('€20.00');
+    // The result names what it is a report of.
+    expect(await textOf(page, '[data-report-title]')).toBe(
+      `${cutoff} · EUR · all regions · restated view`,
+    );
     expect(await textOf(page, '[data-previous-expired]')).toContain(
       `${expired} is past the read models' retention`,
     );
@@ -155,6 +159,9 @@ describe('the workspace at the retention edge', () => {
     expect(await textOf(page, '.error[data-status="404"]')).toContain(
       "past the read models' retention",
     );
+    // The cutoff month's report shown just before is gone, not left under the error.
+    expect(await page.$('[data-total=sales]')).toBeNull();
+    expect(await page.$('#products')).toBeNull();
     await page.click('a[data-screen=trends]');
     await page.waitForSelector('form.query input[name=from]');
     await fill(page, 'input[name=from]', expired);
