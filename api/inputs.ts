@@ -43,7 +43,7 @@ export const placeOrderInput = z.strictObject({
 });
 
 export const completeOrderInput = z.strictObject({ commandId, orderId: id, at });
-export const cancelOrderInput = z.strictObject({ commandId, orderId: id, reason });
+export const cancelOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
 export const refundOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
 
 export const commandReplyOutput = z.object({

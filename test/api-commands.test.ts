@@ -346,6 +346,21 @@ describe('orders command API over plain JSON HTTP', () => {
     const events = await store.readStream(orderStreamId(orderId));
     expect(events[0]?.data).toMatchObject({ placedAt: '2025-10-31T23:30:00.000Z' });
     expect(events[1]?.data).toMatchObject({ completedAt: '2025-11-01T00:00:00.000Z' });
+    // A cancellation imported from history keeps its date too.
+    const other = await app.client('admin').orders.place.mutate({ ...placeInput(), at });
+    const cancelAt = '2025-11-02T09:15:00Z';
+    expect(
+      await trpcCode(
+        app
+          .client('writer')
+          .orders.cancel.mutate({ orderId: other.orderId, reason: 'x', at: cancelAt }),
+      ),
+    ).toBe('FORBIDDEN');
+    await app
+      .client('admin')
+      .orders.cancel.mutate({ orderId: other.orderId, reason: 'imported', at: cancelAt });
+    const cancelled = await store.readStream(orderStreamId(other.orderId));
+    expect(cancelled[1]?.data).toMatchObject({ cancelledAt: '2025-11-02T09:15:00.000Z' });
   });
 
   it('GET /healthz tells anonymous callers up or down only', async () => {

@@ -142,7 +142,7 @@ export function ordersRouter(deps: OrdersDeps) {
           type: 'CancelOrder',
           orderId: input.orderId,
           reason: input.reason,
-          ...serverTime(),
+          ...effectiveTime(ctx.principal, input.at),
         })),
       ),
     refund: writerProcedure

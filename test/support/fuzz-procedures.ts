@@ -100,7 +100,7 @@ export const CANCEL: ProcedureSpec = {
   role: 'writer',
   schema: cancelOrderInput,
   patternField: 'orderId',
-  fields: [commandIdField, idField('orderId'), reasonField],
+  fields: [commandIdField, idField('orderId'), reasonField, atField],
 };
 export const REFUND: ProcedureSpec = {
   name: 'orders.refund',
