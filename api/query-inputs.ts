@@ -91,6 +91,7 @@ export const topProductsInput = rangeChecks(
     from: month,
     to: month,
     currency,
+    region: id.optional(),
     limit: z.number().int().min(1).max(100).default(10),
     minPosition,
   }),

@@ -56,12 +56,15 @@ export function reportsRouter(deps: QueryDeps) {
         from: input.from,
         to: input.to,
         currency: input.currency,
+        region: input.region ?? null,
+        view: 'restated' as const,
         currencyDigits: currencyDigits(input.currency),
         products: await readModelCall('reports.topProducts', () =>
           computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
             fromMonth: input.from,
             toMonth: input.to,
             currency: input.currency,
+            region: input.region ?? null,
             limit: input.limit,
           }),
         ),

@@ -186,7 +186,13 @@ export const TOP_PRODUCTS: ProcedureSpec = {
   role: 'reader',
   schema: topProductsInput,
   patternField: 'currency',
-  fields: [monthField('from'), monthField('to'), currencyField(), intField('limit', 1, 100)],
+  fields: [
+    monthField('from'),
+    monthField('to'),
+    currencyField(),
+    idField('region', false),
+    intField('limit', 1, 100),
+  ],
   valid: fc
     .tuple(
       validMonthRange,
