@@ -10,7 +10,7 @@ import { logger } from '../runtime/logger';
 
 /**
  * `readAll` for activities: a checkpoint from the cluster the store was restored from fails
- * the activity for good (retrying cannot change it), logged, with the README step to run,
+ * the activity for good (retrying cannot change it), logged, with the runbook's step to run,
  * so the projector or rebuild holding it ends failed instead of projecting nothing.
  */
 export async function readAllOrRefuse(

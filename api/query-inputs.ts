@@ -38,6 +38,13 @@ export const getOrderInput = z.strictObject({
   minVersion: z.number().int().min(1).max(1_000_000).optional(),
 });
 
+/** An order's events from the event store, a page at a time (`nextAfterVersion` goes on). */
+export const orderHistoryInput = z.strictObject({
+  orderId: id,
+  afterVersion: z.number().int().min(0).max(1_000_000).default(0),
+  pageSize: z.number().int().min(1).max(500).default(100),
+});
+
 /**
  * Read-your-writes: the `position` a command replied with. The query waits (at most 2 s)
  * until the read model has projected it, or answers with `stale: true`.
@@ -84,6 +91,7 @@ export const topProductsInput = rangeChecks(
     from: month,
     to: month,
     currency,
+    region: id.optional(),
     limit: z.number().int().min(1).max(100).default(10),
     minPosition,
   }),

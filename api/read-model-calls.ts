@@ -8,7 +8,7 @@ import { InexactSumError, InvalidCursorError, responseErrorOf } from '../project
 import { logger } from '../runtime/logger';
 import type { ReadModelDeps } from './order-queries';
 import { waitForPosition } from './read-your-writes';
-import { refusePastRetention } from './report-retention';
+import { refuseUnreportable } from './reportable-months';
 
 /** Elasticsearch down, overloaded or failing: worth retrying later. */
 function isUnavailable(err: unknown): boolean {
@@ -56,10 +56,14 @@ export interface QueryDeps extends ReadModelDeps {
   retentionMonths?: number;
 }
 
-/** The report queries' one retention rule (api/report-retention.ts), with this API's limit. */
-export function refuseExpired(deps: QueryDeps, from: string, range = false): void {
-  refusePastRetention(
-    { from, range },
+/** The report queries' one month rule (api/reportable-months.ts), with this API's retention. */
+export function refuseUnreportableMonths(
+  deps: QueryDeps,
+  months: { from: string; to: string },
+  range = false,
+): void {
+  refuseUnreportable(
+    { ...months, range },
     deps.retentionMonths ?? config().READ_MODEL_RETENTION_MONTHS,
     deps.reportTimeZone,
   );

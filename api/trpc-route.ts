@@ -66,7 +66,7 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
             errors.some((e) => e.code === 'TOO_MANY_REQUESTS')
               ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
               : {},
-          createContext: ({ req }): ApiContext => {
+          createContext: ({ req, res }): ApiContext => {
             const header = req.headers['x-correlation-id'];
             const correlationId =
               typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
@@ -75,6 +75,10 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
               principal: authenticate(options.tokens, req.headers.authorization),
               correlationId,
               inflight,
+              addResponseHeader: (name, value) => {
+                const earlier = res.getHeader(name);
+                res.header(name, earlier ? `${String(earlier)}, ${value}` : value);
+              },
             };
           },
           onError: ({ error, path }) => {

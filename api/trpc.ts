@@ -11,6 +11,8 @@ export interface ApiContext {
   correlationId: string;
   /** Calls in flight per token: above its limit a call is refused with 429. */
   inflight: InflightLimit;
+  /** Adds a value to a response header (a batch's calls each add theirs); absent in-process. */
+  addResponseHeader?: (name: string, value: string) => void;
 }
 
 export interface IssueSummary {

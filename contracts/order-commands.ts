@@ -50,3 +50,12 @@ export type CommandRunResult = CommandOutcome & { payloadHash: string };
 export const commandResultUpdate = defineUpdate<CommandReply, [string]>('commandResult');
 
 export const orderCommandWorkflowId = (commandId: string): string => `order-command-${commandId}`;
+
+/** The answer to a command id used before with another payload (or for another order). */
+export const commandIdConflict = (commandId: string): CommandOutcome => ({
+  ok: false,
+  error: {
+    code: 'CommandIdConflict',
+    message: `command id ${commandId} was already used for a different command`,
+  },
+});

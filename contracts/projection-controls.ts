@@ -5,7 +5,7 @@ import type { ReadModel } from '../domain/read-models';
 import type { HeldBack } from '../eventstore/held-back';
 import { type GlobalCheckpoint, START } from '../eventstore/types';
 
-/** Operator controls for a projection that failed for good (see README, "Find a failed projection"). */
+/** Operator controls for a projection that failed for good (see docs/runbooks.md, "Find a failed projection"). */
 export const retryProjectionSignal = defineSignal('retryProjection');
 export const skipProjectionSignal = defineSignal('skipProjection');
 

@@ -213,6 +213,22 @@ describe('query side', () => {
         .products.slice(0, 3)
         .map((p) => p.productId),
     );
+    // Narrowed to a region, as the monthly report is (restated view, as that one's default).
+    const north = await reader.reports.topProducts.query({
+      from: month,
+      to: month,
+      currency: 'DKK',
+      region: 'north',
+      limit: 3,
+    });
+    expect(north.region).toBe('north');
+    const sales = (p: { productId: string; totalSalesMinor: number }) => [
+      p.productId,
+      p.totalSalesMinor,
+    ];
+    expect(north.products.map(sales)).toEqual(
+      expectedReport(orders, 'DKK', 'north').products.slice(0, 3).map(sales),
+    );
   });
 
   it('search pages through every matching order exactly once', async () => {

@@ -167,6 +167,16 @@ describe('finance (reader) in the browser', () => {
     );
     expect(shown.sort()).toEqual([...drillOrders].sort());
     await screenshot(page, '03-drilldown');
+    // An order's events, from the event store, in order.
+    const orderId = shown[0] as string;
+    await page.click(`#drilldown tr[data-order="${orderId}"] button.history`);
+    await page.waitForSelector('#order-history tr[data-version]');
+    expect(await textOf(page, '#order-history h3')).toBe(`History of ${orderId}`);
+    const types = await page.$$eval('#order-history td[data-type]', (cells) =>
+      cells.map((c) => c.textContent),
+    );
+    expect(types.slice(0, 2)).toEqual(['OrderPlaced', 'OrderCompleted']);
+    await screenshot(page, '03b-order-history');
   });
 
   it('exports the table as CSV with the exact minor units the API answers', async () => {

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   condition,
   log,
   proxyActivities,
@@ -57,10 +58,10 @@ export async function parkedProjectionWorkflow(
       await projectOrder({ readModel: parked.readModel, orderId: parked.orderId });
       return 'projected';
     } catch (err) {
-      lastError = (err as Error).message;
+      lastError = refusalOf(err);
       log.error('parked projection failed again; waiting for retryProjection or skipProjection', {
         ...parked,
-        error: (err as Error).message,
+        error: lastError,
       });
       setStatus(parked.readModel, 'failed');
     }
@@ -71,4 +72,10 @@ function setStatus(readModel: ReadModel, state: 'retrying' | 'failed'): void {
   upsertSearchAttributes([
     { key: PROJECTION_STATUS, value: [projectionStatusValue(readModel, state)] },
   ]);
+}
+
+/** What the read model said: an activity's failure wraps it ("Activity task failed"). */
+function refusalOf(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -17,9 +17,10 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
+import { orderHistory } from '../order-history';
 import { getOrder } from '../order-queries';
 import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
-import { getOrderInput, searchOrdersInput } from '../query-inputs';
+import { getOrderInput, orderHistoryInput, searchOrdersInput } from '../query-inputs';
 import { type QueryDeps, readModelCall, staleFor } from '../read-model-calls';
 import { activeTraceparent } from '../tracing';
 import { readerProcedure, router, writerProcedure } from '../trpc';
@@ -33,7 +34,11 @@ export interface OrdersDeps extends QueryDeps {
 interface CommandContext {
   principal: Principal;
   correlationId: string;
+  addResponseHeader?: (name: string, value: string) => void;
 }
+
+/** A committed command's reply, with the id it ran under (generated when none was sent). */
+type CommandAnswer = CommandReply & { commandId: string };
 
 /** The server's clock, which the domain moves forward to an order's later last change. */
 const serverTime = () => ({ at: new Date().toISOString(), atFromServer: true });
@@ -71,8 +76,10 @@ export function ordersRouter(deps: OrdersDeps) {
     ctx: CommandContext,
     input: { commandId?: string | undefined } & Record<string, unknown>,
     build: (commandId: string) => OrderCommand,
-  ): Promise<CommandReply> {
+  ): Promise<CommandAnswer> {
     const commandId = input.commandId ?? randomUUID();
+    // Before anything can fail: a caller whose command timed out retries with this id.
+    ctx.addResponseHeader?.('x-command-id', commandId);
     const command = build(commandId);
     const timer = commandDuration.startTimer({ type: command.type });
     try {
@@ -85,7 +92,12 @@ export function ordersRouter(deps: OrdersDeps) {
         ...activeTraceparent(),
       });
       commands.inc({ type: command.type, outcome: 'committed' });
-      return reply;
+      return {
+        orderId: reply.orderId,
+        version: reply.version,
+        position: reply.position,
+        commandId,
+      };
     } catch (err) {
       const answer = toTRPCError(err, ctx.correlationId);
       commands.inc({ type: command.type, outcome: answer.code });
@@ -130,7 +142,7 @@ export function ordersRouter(deps: OrdersDeps) {
           type: 'CancelOrder',
           orderId: input.orderId,
           reason: input.reason,
-          ...serverTime(),
+          ...effectiveTime(ctx.principal, input.at),
         })),
       ),
     refund: writerProcedure
@@ -164,6 +176,9 @@ function orderQueries(deps: QueryDeps) {
       }
       return { ...found.order, stale: found.stale };
     }),
+    history: readerProcedure
+      .input(orderHistoryInput)
+      .query(({ input }) => orderHistory(deps.pool, input)),
     search: readerProcedure.input(searchOrdersInput).query(async ({ input, signal }) => {
       const { pageSize, cursor, minPosition, ...filters } = input;
       const stale = await staleFor(deps, minPosition, signal);

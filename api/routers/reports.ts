@@ -1,7 +1,12 @@
 import { currencyDigits } from '../../domain/currency';
 import { computeTopProducts, ordersAlias } from '../../projections/elasticsearch';
 import { monthlyReportInput, monthlySeriesInput, topProductsInput } from '../query-inputs';
-import { type QueryDeps, readModelCall, refuseExpired, staleFor } from '../read-model-calls';
+import {
+  type QueryDeps,
+  readModelCall,
+  refuseUnreportableMonths,
+  staleFor,
+} from '../read-model-calls';
 import { monthlyReport } from '../report-queries';
 import { monthlySeries } from '../report-series';
 import { readerProcedure, router } from '../trpc';
@@ -9,7 +14,7 @@ import { readerProcedure, router } from '../trpc';
 export function reportsRouter(deps: QueryDeps) {
   return router({
     monthly: readerProcedure.input(monthlyReportInput).query(async ({ input, signal }) => {
-      refuseExpired(deps, input.month);
+      refuseUnreportableMonths(deps, { from: input.month, to: input.month });
       const stale = await staleFor(deps, input.minPosition, signal);
       const report = await readModelCall('reports.monthly', () =>
         monthlyReport(deps, {
@@ -22,7 +27,7 @@ export function reportsRouter(deps: QueryDeps) {
       return { ...report, stale };
     }),
     monthlySeries: readerProcedure.input(monthlySeriesInput).query(async ({ input, signal }) => {
-      refuseExpired(deps, input.from, true);
+      refuseUnreportableMonths(deps, input, true);
       const stale = await staleFor(deps, input.minPosition, signal);
       const region = input.region ?? null;
       const months = await readModelCall('reports.monthlySeries', () =>
@@ -45,18 +50,21 @@ export function reportsRouter(deps: QueryDeps) {
       };
     }),
     topProducts: readerProcedure.input(topProductsInput).query(async ({ input, signal }) => {
-      refuseExpired(deps, input.from, true);
+      refuseUnreportableMonths(deps, input, true);
       return {
         stale: await staleFor(deps, input.minPosition, signal),
         from: input.from,
         to: input.to,
         currency: input.currency,
+        region: input.region ?? null,
+        view: 'restated' as const,
         currencyDigits: currencyDigits(input.currency),
         products: await readModelCall('reports.topProducts', () =>
           computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
             fromMonth: input.from,
             toMonth: input.to,
             currency: input.currency,
+            region: input.region ?? null,
             limit: input.limit,
           }),
         ),

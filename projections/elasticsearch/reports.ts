@@ -243,11 +243,20 @@ export async function computeMonthlyReport(
   };
 }
 
-/** The best-selling products of completed orders over [fromMonth, toMonth], both inclusive. */
+/**
+ * The best-selling products of completed orders over [fromMonth, toMonth], both inclusive,
+ * in every region or one: the restated view (refunded orders are out).
+ */
 export async function computeTopProducts(
   es: Client,
   index: string,
-  q: { fromMonth: string; toMonth: string; currency: string; limit: number },
+  q: {
+    fromMonth: string;
+    toMonth: string;
+    currency: string;
+    region?: string | null;
+    limit: number;
+  },
 ): Promise<ProductSales[]> {
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_TOP_PRODUCTS) {
     throw new RangeError(`limit must be an integer from 1 to ${MAX_TOP_PRODUCTS}, got ${q.limit}`);
@@ -257,7 +266,7 @@ export async function computeTopProducts(
   const response = await es.search({
     index,
     size: 0,
-    query: completedOrders(q.currency, months),
+    query: completedOrders(q.currency, months, q.region),
     aggs: {
       items: {
         nested: { path: 'items' },

@@ -67,7 +67,7 @@ describe('fault suite', () => {
     await underLoad(
       () =>
         outage('elasticsearch', 60_000, async () => {
-          // Operators see it: the README's query finds the projector flagged as retrying.
+          // Operators see it: the runbook's query finds the projector flagged as retrying.
           const query = `TaskQueue = '${taskQueue('projections')}' AND ExecutionStatus = 'Running' AND ProjectionStatus = 'elasticsearch:retrying'`;
           await waitFor(
             'projections flagged as retrying',
