@@ -79,6 +79,13 @@ describe('layers', () => {
     expect(inward).toEqual([]);
   });
 
+  it('given the product folders, then none imports an entry point (bench/, scripts/, test/, web/)', () => {
+    const outward = IMPORTS.filter(({ to }) => floorOf(to) === -1).map(
+      ({ from, to }) => `${from} → ${to}`,
+    );
+    expect(outward).toEqual([]);
+  });
+
   it('sees the imports it checks (a parser that found none would pass anything)', () => {
     expect(IMPORTS.length).toBeGreaterThan(200);
     expect(IMPORTS).toContainEqual({ from: 'api/router.ts', to: 'api/trpc' });
