@@ -109,7 +109,11 @@ export async function emptyWorkflowCell(
   while ((await running(client)) !== 0 && performance.now() - drainBegin < 60_000) await sleep(250);
   const summary = summarizeLoad(load);
   return {
-    ...{ scenario: 'empty-workflow', server: server.kind, connections, seconds, startedAt },
+    scenario: 'empty-workflow',
+    server: server.kind,
+    connections,
+    seconds,
+    startedAt,
     ...summary,
     cores,
     cpuMsPerRequest: cpuMsPerRequest(cores, summary.perSecond),
@@ -185,7 +189,11 @@ export async function eventStoreCell(
   const summary = summarizeLoad(load);
   const scenario = kind === 'append' ? 'event-store append' : 'event-store command (no Temporal)';
   return {
-    ...{ scenario, server: null, connections, seconds, startedAt },
+    scenario,
+    server: null,
+    connections,
+    seconds,
+    startedAt,
     ...summary,
     cores,
     cpuMsPerRequest: cpuMsPerRequest(cores, summary.perSecond),

@@ -116,8 +116,13 @@ async function reportApi(temporal: TemporalClient, pool: pg.Pool) {
   });
   const api = await createApiServer({
     deps: {
-      ...{ es: marking, redis, pool, temporal, reportTimeZone: 'UTC' },
-      ...{ esPrefix: REPORTS_DATA.esPrefix, redisPrefix: REPORTS_DATA.redisPrefix },
+      es: marking,
+      redis,
+      pool,
+      temporal,
+      reportTimeZone: 'UTC',
+      esPrefix: REPORTS_DATA.esPrefix,
+      redisPrefix: REPORTS_DATA.redisPrefix,
     },
     tokens: parseTokens(`writer:${BENCH_TOKEN}`),
     maxBodyBytes: 256 * 1024,

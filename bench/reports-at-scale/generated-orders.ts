@@ -211,7 +211,10 @@ export async function loadEventStore(
   const v = performance.now();
   await pool.query('vacuum (analyze) events, streams, commands');
   return {
-    ...{ orders, events, batchOrders, concurrency },
+    orders,
+    events,
+    batchOrders,
+    concurrency,
     /** Building the events with the domain (decide/evolve) and hashing payloads. */
     generateMs,
     /** Wall time of the append stages (the calls of a stage overlap). */

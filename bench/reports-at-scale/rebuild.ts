@@ -87,7 +87,12 @@ export async function rebuildOnce(
   const store = new TimedEventStore(pool);
   const bulk = watchBulk(es);
   const act = createRebuildActivities({
-    ...{ store, pool, es, redis, esPrefix: data.esPrefix, redisPrefix: data.redisPrefix },
+    store,
+    pool,
+    es,
+    redis,
+    esPrefix: data.esPrefix,
+    redisPrefix: data.redisPrefix,
     reportTimeZone: 'UTC',
     parkProjection: () => Promise.reject(new Error('nothing is refused here')),
   });

@@ -101,7 +101,11 @@ async function measure(
   loaded?.stop();
   const ok = load.samples.filter((x) => x.ok);
   const result: QueryResult = {
-    ...{ key, label, note, quiet, sequential: summarize(times) },
+    key,
+    label,
+    note,
+    quiet,
+    sequential: summarize(times),
     concurrent: {
       perSecond: ok.length / load.seconds,
       latency: summarize(ok.map((x) => x.latencyMs)),
