@@ -2,8 +2,8 @@ import { errors } from '@elastic/elasticsearch';
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTemporalDeadline } from '../api/temporal-calls';
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
+import { type Connections, openConnections } from '../temporal/connections';
 import { waitFor } from './support/wait';
 
 // The settings' defaults (config/env.ts), against the real servers: a call that gets no

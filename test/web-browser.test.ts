@@ -5,10 +5,9 @@ import { TRPCClientError } from '@trpc/client';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { parkedProjectionWorkflowId } from '../contracts/projection-controls';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { prefixedId } from '../temporal/task-queues';
-import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import {
@@ -168,6 +167,16 @@ describe('finance (reader) in the browser', () => {
     );
     expect(shown.sort()).toEqual([...drillOrders].sort());
     await screenshot(page, '03-drilldown');
+    // An order's events, from the event store, in order.
+    const orderId = shown[0] as string;
+    await page.click(`#drilldown tr[data-order="${orderId}"] button.history`);
+    await page.waitForSelector('#order-history tr[data-version]');
+    expect(await textOf(page, '#order-history h3')).toBe(`History of ${orderId}`);
+    const types = await page.$$eval('#order-history td[data-type]', (cells) =>
+      cells.map((c) => c.textContent),
+    );
+    expect(types.slice(0, 2)).toEqual(['OrderPlaced', 'OrderCompleted']);
+    await screenshot(page, '03b-order-history');
   });
 
   it('exports the table as CSV with the exact minor units the API answers', async () => {

@@ -1,12 +1,5 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-
-/**
- * `restated`: orders completed in the month and not refunded since (a refund restates its
- * completion month). `booked`: each completion in its completion month, each refund as a
- * negative line in its own month, so a closed month's booked numbers never change.
- */
-export const REPORT_VIEWS = ['restated', 'booked'] as const;
-export type ReportView = (typeof REPORT_VIEWS)[number];
+import type { ReportView } from '../report-slot';
 
 export interface MonthlyReportNumbers {
   month: string;
@@ -250,11 +243,20 @@ export async function computeMonthlyReport(
   };
 }
 
-/** The best-selling products of completed orders over [fromMonth, toMonth], both inclusive. */
+/**
+ * The best-selling products of completed orders over [fromMonth, toMonth], both inclusive,
+ * in every region or one: the restated view (refunded orders are out).
+ */
 export async function computeTopProducts(
   es: Client,
   index: string,
-  q: { fromMonth: string; toMonth: string; currency: string; limit: number },
+  q: {
+    fromMonth: string;
+    toMonth: string;
+    currency: string;
+    region?: string | null;
+    limit: number;
+  },
 ): Promise<ProductSales[]> {
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_TOP_PRODUCTS) {
     throw new RangeError(`limit must be an integer from 1 to ${MAX_TOP_PRODUCTS}, got ${q.limit}`);
@@ -264,7 +266,7 @@ export async function computeTopProducts(
   const response = await es.search({
     index,
     size: 0,
-    query: completedOrders(q.currency, months),
+    query: completedOrders(q.currency, months, q.region),
     aggs: {
       items: {
         nested: { path: 'items' },

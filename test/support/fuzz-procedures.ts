@@ -11,6 +11,7 @@ import {
   getOrderInput,
   monthlyReportInput,
   monthlySeriesInput,
+  orderHistoryInput,
   parkedProjectionInput,
   readModelInput,
   rebuildInput,
@@ -19,8 +20,8 @@ import {
   topProductsInput,
 } from '../../api/query-inputs';
 import { createAppRouter } from '../../api/router';
-import type { Connections } from '../../config/connections';
 import { config } from '../../config/env';
+import type { Connections } from '../../temporal/connections';
 import type { TOKENS } from './app';
 import { type Json, objectOf, validId } from './fuzz';
 import {
@@ -99,7 +100,7 @@ export const CANCEL: ProcedureSpec = {
   role: 'writer',
   schema: cancelOrderInput,
   patternField: 'orderId',
-  fields: [commandIdField, idField('orderId'), reasonField],
+  fields: [commandIdField, idField('orderId'), reasonField, atField],
 };
 export const REFUND: ProcedureSpec = {
   name: 'orders.refund',
@@ -124,6 +125,18 @@ export const GET: ProcedureSpec = {
   schema: getOrderInput,
   patternField: 'orderId',
   fields: [idField('orderId'), intField('minVersion', 1, 1_000_000)],
+};
+const HISTORY: ProcedureSpec = {
+  name: 'orders.history',
+  type: 'query',
+  role: 'reader',
+  schema: orderHistoryInput,
+  patternField: 'orderId',
+  fields: [
+    idField('orderId'),
+    intField('afterVersion', 0, 1_000_000),
+    intField('pageSize', 1, 500),
+  ],
 };
 export const SEARCH: ProcedureSpec = {
   name: 'orders.search',
@@ -173,7 +186,13 @@ export const TOP_PRODUCTS: ProcedureSpec = {
   role: 'reader',
   schema: topProductsInput,
   patternField: 'currency',
-  fields: [monthField('from'), monthField('to'), currencyField(), intField('limit', 1, 100)],
+  fields: [
+    monthField('from'),
+    monthField('to'),
+    currencyField(),
+    idField('region', false),
+    intField('limit', 1, 100),
+  ],
   valid: fc
     .tuple(
       validMonthRange,
@@ -257,6 +276,7 @@ export const WITH_INPUT: ProcedureSpec[] = [
   REFUND,
   REBUILD,
   GET,
+  HISTORY,
   SEARCH,
   MONTHLY,
   TOP_PRODUCTS,

@@ -11,6 +11,7 @@ import {
 } from './context';
 import { download } from './download';
 import { formatMinor, formatPercent } from './money';
+import { closeOrderHistory, orderHistoryPanel, showOrderHistory } from './order-history';
 import { compareMonths, type ReportRow, rowsToCsv, type SortKey, sortRows } from './report-rows';
 
 /**
@@ -61,6 +62,7 @@ async function loadReport(ctx: ScreenContext): Promise<void> {
     ...(state.region.trim() ? { region: state.region.trim() } : {}),
   };
   state.drill.productId = null;
+  closeOrderHistory();
   await load(ctx, state.report, async () => {
     const before = previousMonth(state.month);
     const [current, previous] = await Promise.all([
@@ -86,6 +88,7 @@ async function loadReport(ctx: ScreenContext): Promise<void> {
 
 async function drillDown(ctx: ScreenContext, report: Report, productId: string): Promise<void> {
   state.drill.productId = productId;
+  closeOrderHistory();
   await load(ctx, state.drill.orders, async () => {
     const page = await ctx.client.orders.search.query({
       // Restated counts the month's completions not refunded since; booked counts every one.
@@ -153,6 +156,7 @@ function reportTable(ctx: ScreenContext, report: Report) {
   const rows = sortRows(report.rows, state.sort.key, state.sort.descending);
   const csvName = `report-${report.month}-${report.currency}${report.region ? `-${report.region}` : ''}${report.view === 'booked' ? '-booked' : ''}.csv`;
   return html`
+    <h2 data-report-title>${report.month} · ${report.currency} · ${report.region ?? 'all regions'} · ${report.view} view</h2>
     <section class="summary" aria-label="Totals">
       <div><span>Net sales</span><strong data-total="sales">${formatMinor(report.totals.totalSalesMinor, report.currency)}</strong></div>
       <div><span>Orders</span><strong data-total="orders">${report.totals.orderCount}</strong></div>
@@ -195,11 +199,11 @@ function reportTable(ctx: ScreenContext, report: Report) {
         </tbody>
       </table>
     </div>
-    ${drillPanel(report)}
+    ${drillPanel(ctx, report)}
   `;
 }
 
-function drillPanel(report: Report) {
+function drillPanel(ctx: ScreenContext, report: Report) {
   const { productId, orders } = state.drill;
   if (!productId) return nothing;
   return html`<section id="drilldown" aria-live="polite">
@@ -208,17 +212,19 @@ function drillPanel(report: Report) {
     ${
       orders.data
         ? html`<div class="table-wrap"><table>
-          <thead><tr><th>Order</th><th>Customer</th><th>Region</th><th>Completed</th><th class="num">Quantity</th><th class="num">Amount</th></tr></thead>
+          <thead><tr><th>Order</th><th>Customer</th><th>Region</th><th>Completed</th><th class="num">Quantity</th><th class="num">Amount</th><th>History</th></tr></thead>
           <tbody>${orders.data.items.map(
             (
               o,
             ) => html`<tr data-order=${o.orderId}><td>${o.orderId}</td><td>${o.customerId}</td><td>${o.region}</td>
               <td>${o.completedAt ? new Date(o.completedAt).toLocaleString() : ''}</td>
-              <td class="num">${o.quantity}</td><td class="num">${formatMinor(o.totalMinor, report.currency)}</td></tr>`,
+              <td class="num">${o.quantity}</td><td class="num">${formatMinor(o.totalMinor, report.currency)}</td>
+              <td><button type="button" class="history" @click=${() => showOrderHistory(ctx, o.orderId)}>Events</button></td></tr>`,
           )}</tbody></table></div>
           ${orders.data.more ? html`<p>Showing the newest 100.</p>` : nothing}`
         : nothing
     }
+    ${orderHistoryPanel()}
   </section>`;
 }
 
