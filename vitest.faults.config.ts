@@ -7,6 +7,8 @@ export default defineConfig({
     ...base.test,
     include: ['test/faults/**/*.test.ts'],
     exclude: ['node_modules/**'],
+    // It stops and starts the servers every file relies on: one file at a time.
+    fileParallelism: false,
     testTimeout: 300_000,
   },
 });

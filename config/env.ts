@@ -161,6 +161,12 @@ const envSchema = z.object({
   READ_MODEL_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(24),
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
   APPLY_SCHEDULES: flag('true'),
+  /**
+   * The workflow code bundled ahead by this same checkout (`writeWorkflowBundle`): workers
+   * load it instead of bundling at start (seconds each). The test run writes one for all its
+   * files. Not with traces on: their bundle carries the tracing interceptors.
+   */
+  WORKFLOW_BUNDLE_PATH: optionalPath,
   // Traces (OpenTelemetry), off by default; the standard variables turn them on.
   /** `otlp` sends spans to OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; `none` or unset with no endpoint: off. */
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),

@@ -10,8 +10,13 @@ ensure_node_modules "$ROOT"
 bash scripts/stack.sh up
 bash scripts/stack.sh browser
 bash scripts/build-web.sh
-npx biome check .
-npx tsc --noEmit
-npx tsc --noEmit -p web
-npx tsx scripts/migrate.ts
+# Independent of each other: side by side, each with its own output; any failure stops the
+# run before the tests (after all of them ended, so every problem is reported at once).
+pids=()
+npx biome check . & pids+=($!)
+npx tsc --noEmit & pids+=($!)
+npx tsc --noEmit -p web & pids+=($!)
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ] || exit 1
 npx vitest run "$@"

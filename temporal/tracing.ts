@@ -1,8 +1,5 @@
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
+import { createRequire } from 'node:module';
+import type * as TemporalOtel from '@temporalio/interceptors-opentelemetry';
 import type { WorkerOptions } from '@temporalio/worker';
 import { tracing } from '../runtime/tracing';
 
@@ -13,6 +10,14 @@ import { tracing } from '../runtime/tracing';
 export function tracedWorkerOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   const t = tracing();
   if (!t) return {};
+  // Loaded with traces on only: it brings the OpenTelemetry SDK.
+  const {
+    makeWorkflowExporter,
+    OpenTelemetryActivityInboundInterceptor,
+    OpenTelemetryActivityOutboundInterceptor,
+  } = createRequire(import.meta.url)(
+    '@temporalio/interceptors-opentelemetry',
+  ) as typeof TemporalOtel;
   return {
     interceptors: {
       activity: [

@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Client as EsClient } from '@elastic/elasticsearch';
@@ -6,6 +7,7 @@ import {
   bundleWorkflowCode,
   NativeConnection,
   Worker,
+  type WorkflowBundle,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
@@ -36,14 +38,13 @@ export const ALL_QUEUES: QueueName[] = ['commands', 'projections'];
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow code bundled once per process, as production runs it. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
+function bundleWorkflows(traced: boolean): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     // Traces on: workflow and update spans, sent out through a sink (no I/O in workflows).
-    ...(tracing()
+    ...(traced
       ? {
           workflowInterceptorModules: [
             createRequire(import.meta.url).resolve(
@@ -61,7 +62,25 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
       error: (message, meta) => logger.error(meta ?? {}, message),
     },
   });
+}
+
+/**
+ * The workflow code bundled once per process, as production runs it, or the one bundled
+ * ahead into WORKFLOW_BUNDLE_PATH (traces off only: that one has no tracing interceptors).
+ */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  const ahead = config().WORKFLOW_BUNDLE_PATH;
+  bundle ??=
+    ahead && !tracing()
+      ? readFile(ahead, 'utf8').then((code) => ({ code }))
+      : bundleWorkflows(tracing() !== undefined);
   return bundle;
+}
+
+/** Bundles the workflow code (traces off) into `path`, for WORKFLOW_BUNDLE_PATH. */
+export async function writeWorkflowBundle(path: string): Promise<void> {
+  const { code } = await bundleWorkflows(false);
+  await writeFile(path, code);
 }
 
 export interface WorkerDeps {

@@ -8,7 +8,7 @@ import {
   DefaultLogger,
   Runtime,
   Worker,
-  type WorkflowBundleWithSourceMap,
+  type WorkflowBundle,
 } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { workflowBundle } from '../temporal/worker';
@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 /** Replays each history with `bundle`; the file names of those that fail, with the reason. */
 async function replayFailures(
-  bundle: WorkflowBundleWithSourceMap,
+  bundle: WorkflowBundle,
   histories: Recorded[],
 ): Promise<{ failures: Map<string, string>; replayed: number }> {
   const results = Worker.runReplayHistories(
@@ -75,7 +75,7 @@ async function patchIdsInWorkflowCode(): Promise<{ ids: string[]; unnamed: strin
  * The workflow code with `patchId` taken whatever the history says: `patched` of
  * @temporalio/workflow is swapped for one that answers true for that id.
  */
-async function bundleWithPatchForced(patchId: string): Promise<WorkflowBundleWithSourceMap> {
+async function bundleWithPatchForced(patchId: string): Promise<WorkflowBundle> {
   const dir = await mkdtemp(join(tmpdir(), 'replay-patch-forced-'));
   try {
     const shim = join(dir, 'workflow-with-patch-forced.js');

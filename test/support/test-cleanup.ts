@@ -1,0 +1,100 @@
+import { Client as EsClient } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
+import { elasticsearchOptions } from '../../config/client-options';
+import { config } from '../../config/env';
+import { createTemporalClient } from '../../temporal/client';
+import { dropDatabases } from './test-databases';
+
+/** What a test file (or a whole run) leaves on the servers, by name. */
+export interface TestResources {
+  /** Every workflow and schedule id of it starts with this. */
+  workflowIdPrefix: string;
+  esIndexPrefix: string;
+  redisKeyPrefix: string;
+  /** A connection string to a database that stays (the run's base test database). */
+  adminDatabaseUrl: string;
+  databases: string[];
+}
+
+/** Runs `work` over `items`, at most `concurrency` at a time. */
+async function eachAtMost<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const queue = [...items];
+  const lanes = Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * Workflows that never end by themselves (the projectors, partitions, parked orders) would
+ * otherwise stay in the Temporal server, waiting for workers that are gone.
+ */
+async function terminateWorkflows(prefix: string): Promise<void> {
+  const client = await createTemporalClient();
+  try {
+    const query = `ExecutionStatus = 'Running' AND WorkflowId STARTS_WITH '${prefix}'`;
+    const running: { workflowId: string; runId: string }[] = [];
+    for await (const wf of client.workflow.list({ query })) running.push(wf);
+    await eachAtMost(running, 8, (wf) =>
+      client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .terminate('test finished')
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+    );
+  } finally {
+    await client.connection.close();
+  }
+}
+
+async function deleteIndices(prefix: string): Promise<void> {
+  const es = new EsClient(elasticsearchOptions(config()));
+  try {
+    // By name: ES refuses wildcard deletes (action.destructive_requires_name).
+    const indices = Object.keys(
+      await es.indices.get({ index: `${prefix}*`, allow_no_indices: true }),
+    );
+    if (indices.length > 0) await es.indices.delete({ index: indices, ignore_unavailable: true });
+    const templates = await es.indices.getIndexTemplate({ name: `${prefix}*` }, { ignore: [404] });
+    for (const t of templates.index_templates ?? []) {
+      await es.indices.deleteIndexTemplate({ name: t.name }, { ignore: [404] });
+    }
+  } finally {
+    await es.close();
+  }
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(config().REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Removes everything named after the prefixes, and the databases. An empty prefix would
+ * name everything on the server: that kind is left alone.
+ */
+export async function removeTestResources(r: TestResources): Promise<void> {
+  const results = await Promise.allSettled([
+    r.workflowIdPrefix ? terminateWorkflows(r.workflowIdPrefix) : undefined,
+    r.esIndexPrefix ? deleteIndices(r.esIndexPrefix) : undefined,
+    r.redisKeyPrefix ? deleteKeys(r.redisKeyPrefix) : undefined,
+    dropDatabases(r.adminDatabaseUrl, r.databases),
+  ]);
+  const failed = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed.length > 0) throw new AggregateError(failed.map((f) => f.reason));
+}
