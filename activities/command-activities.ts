@@ -1,14 +1,14 @@
+import type { CommandReply, OrderCommandInput } from '../contracts/order-commands';
 import {
   type DomainError,
-  decide,
-  fold,
+  decideBatch,
   type OrderEvent,
   type OrderState,
   orderStreamId,
-  upcast,
+  UnknownEventError,
 } from '../domain';
 import { CommandIdConflictError, ConcurrencyError, type EventStore } from '../eventstore';
-import type { CommandReply, OrderCommandInput } from '../workflows/order-command-contract';
+import { loadDecisionInputs, recordRefusals } from './command-decision';
 import { appendOptionsOf, newEvents } from './command-events';
 
 export type LoadOrderResult =
@@ -19,6 +19,11 @@ export type LoadOrderResult =
    * `command_refusals`, so the answer outlives Temporal's retention of the first run).
    */
   | { kind: 'refused'; error: DomainError }
+  /**
+   * Accepted on this state: the workflow decides its events (the same `decideBatch`, a
+   * batch of one) and appends them at `version`. (Runs recorded before refusals were
+   * recorded here got this for refused commands too, and refused them in the workflow.)
+   */
   | { kind: 'state'; state: OrderState; version: number };
 
 export type AppendOrderEventsResult =
@@ -34,60 +39,52 @@ export interface AppendOrderEventsInput {
   events: OrderEvent[];
 }
 
-/** The event store I/O of the command workflow. Expected outcomes are results, not throws. */
+/**
+ * The event store I/O of the command workflow (one workflow per command), in two local
+ * activities whose names and results recorded histories hold. Expected outcomes are
+ * results, not throws.
+ */
 export function createCommandActivities(store: EventStore) {
   return {
     /**
-     * The order's current state, unless this command id already has an outcome in the store
-     * (events, or a recorded refusal). A command the domain refuses on that state is
-     * refused here, and the refusal recorded with the command id, as the command partitions
-     * do: the workflow would decide the same (`decide` is pure), but a workflow cannot
-     * write. A concurrency conflict is not a refusal: it is never recorded.
+     * The command decided as a batch of one: answered from the store when its id has an
+     * outcome there (events, or a recorded refusal); refused, and the refusal recorded,
+     * when the domain refuses it (a workflow cannot write); else the order's state. A
+     * concurrency conflict is not a refusal: it is never recorded.
      */
     async loadOrder(input: OrderCommandInput): Promise<LoadOrderResult> {
-      const streamId = orderStreamId(input.command.orderId);
-      const [previous, refusals] = await Promise.all([
-        store.findCommand(input.commandId),
-        store.findRefusals([input.commandId]),
-      ]);
-      if (previous) {
-        if (previous.payloadHash !== input.payloadHash) return { kind: 'commandIdConflict' };
-        return {
-          kind: 'processed',
-          reply: {
-            orderId: input.command.orderId,
-            version: previous.version,
-            position: previous.position,
-          },
-        };
-      }
-      const refused = refusals.get(input.commandId.toLowerCase());
-      if (refused) {
-        if (refused.payloadHash !== input.payloadHash || refused.streamId !== streamId) {
-          return { kind: 'commandIdConflict' };
+      const { orders, recorded } = await loadDecisionInputs(store, [input]);
+      const { outcomes, refusals } = decideBatch([input], orders, recorded);
+      const outcome = outcomes[0];
+      switch (outcome?.kind) {
+        case 'committed': {
+          const { version, position } = outcome;
+          return {
+            kind: 'processed',
+            reply: { orderId: input.command.orderId, version, position },
+          };
         }
-        return { kind: 'refused', error: refused.error as DomainError };
+        case 'idConflict':
+          return { kind: 'commandIdConflict' };
+        case 'refused': {
+          const kept = await recordRefusals(store, refusals);
+          return {
+            kind: 'refused',
+            error: kept.get(input.commandId.toLowerCase()) ?? outcome.error,
+          };
+        }
+        case 'unreadable':
+          // Retried by the local activity, then the run fails: the caller is told to resend.
+          throw new UnknownEventError(outcome.cause);
+        case 'accepted': {
+          const order = orders.get(orderStreamId(input.command.orderId));
+          if (!order) return { kind: 'state', state: { status: 'none' }, version: 0 };
+          if ('state' in order) return { kind: 'state', ...order };
+          throw new UnknownEventError(order.unreadable); // never: an unreadable order accepts nothing
+        }
+        case undefined:
+          throw new TypeError('decideBatch answered no outcome for the command');
       }
-      const stored = await store.readStream(streamId);
-      const state = fold(stored.map(upcast));
-      const decision = decide(input.command, state);
-      if (!decision.ok) {
-        await store.recordRefusals([
-          {
-            commandId: input.commandId,
-            streamId,
-            payloadHash: input.payloadHash,
-            error: decision.error,
-          },
-        ]);
-        // The first record wins: a concurrent run of the same command id may have refused
-        // it on another state; every run answers what was recorded.
-        const recorded = (await store.findRefusals([input.commandId])).get(
-          input.commandId.toLowerCase(),
-        );
-        return { kind: 'refused', error: (recorded?.error as DomainError) ?? decision.error };
-      }
-      return { kind: 'state', state, version: stored.length };
     },
 
     async appendOrderEvents({

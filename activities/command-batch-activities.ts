@@ -1,16 +1,19 @@
 import { trace } from '@opentelemetry/api';
 import { ApplicationFailure } from '@temporalio/activity';
-import { logger } from '../config/logger';
-import { commandsUnprocessable } from '../config/metrics';
-import { type DomainError, decide, fold, type OrderState, orderStreamId, upcast } from '../domain';
-import type { BatchAppend, EventStore } from '../eventstore';
+import { COMMAND_UNPROCESSABLE, type UnprocessableCommand } from '../contracts/command-partitions';
 import {
-  COMMAND_UNPROCESSABLE,
-  type UnprocessableCommand,
-} from '../workflows/command-partition-contract';
-import type { CommandOutcome, OrderCommandInput } from '../workflows/order-command-contract';
+  type CommandOutcome,
+  commandIdConflict,
+  type OrderCommandInput,
+  type UnprocessableReason,
+} from '../contracts/order-commands';
+import { type BatchOutcome, type DomainError, decideBatch } from '../domain';
+import { type AppendResult, type EventStore, InvalidBatchError } from '../eventstore';
+import { logger } from '../runtime/logger';
+import { commandsUnprocessable } from '../runtime/metrics';
+import { loadDecisionInputs, recordRefusals } from './command-decision';
 import { appendOptionsOf, newEvents } from './command-events';
-import { commandFailureOf, unprocessableMessage } from './command-failures';
+import { commandFailureOf, unprocessableMessage, unreadableCause } from './command-failures';
 import { linksToRequests } from './trace-links';
 
 /** Links from a batch's span to the requests of its commands (a batch holds far fewer). */
@@ -18,14 +21,6 @@ const MAX_LINKED_REQUESTS = 100;
 
 /** How many times a command is re-decided after losing an optimistic-concurrency race. */
 export const MAX_BATCH_DECIDE_ATTEMPTS = 5;
-
-const commandIdConflict = (input: OrderCommandInput): CommandOutcome => ({
-  ok: false,
-  error: {
-    code: 'CommandIdConflict',
-    message: `command id ${input.commandId} was already used for a different command`,
-  },
-});
 
 const concurrencyConflict = (input: OrderCommandInput): CommandOutcome => ({
   ok: false,
@@ -35,151 +30,107 @@ const concurrencyConflict = (input: OrderCommandInput): CommandOutcome => ({
   },
 });
 
+/** What became of a command: an outcome to answer, or a command no retry can process. */
+type Settled = CommandOutcome | UnprocessableCommand;
+
+/** A command no retry can process: logged and counted here, refused by the partition. */
+function unprocessable(
+  input: OrderCommandInput,
+  reason: UnprocessableReason,
+  cause: string,
+  err?: unknown,
+): UnprocessableCommand {
+  const { commandId, command } = input;
+  logger.error(
+    { err, commandId, orderId: command.orderId, reason },
+    'command cannot be processed: refused (nothing saved)',
+  );
+  commandsUnprocessable.inc({ reason });
+  return { commandId, reason, message: unprocessableMessage(command.orderId, commandId, cause) };
+}
+
+/**
+ * A decided command's outcome: an accepted one's reply is its append's result; a refusal is
+ * the one the store kept (`refused`, by command id).
+ */
+function settle(
+  input: OrderCommandInput,
+  outcome: BatchOutcome | undefined,
+  appended: readonly AppendResult[],
+  refused: ReadonlyMap<string, DomainError>,
+): Settled {
+  const reply = (version: number, position: number): CommandOutcome => ({
+    ok: true,
+    reply: { orderId: input.command.orderId, version, position },
+  });
+  if (!outcome) throw new InvalidBatchError(`no outcome for command ${input.commandId}`);
+  switch (outcome.kind) {
+    case 'committed':
+      return reply(outcome.version, outcome.position);
+    case 'idConflict':
+      return commandIdConflict(input.commandId);
+    case 'refused':
+      return { ok: false, error: refused.get(input.commandId.toLowerCase()) ?? outcome.error };
+    case 'unreadable':
+      return unprocessable(input, 'unknown_event', unreadableCause(outcome.cause));
+    case 'accepted': {
+      const result = appended[outcome.append];
+      if (!result) throw new InvalidBatchError(`no append result for ${input.commandId}`);
+      return reply(result.version, result.position);
+    }
+  }
+}
+
 /**
  * The event-store side of a command partition: a batch of queued commands decided and
  * appended together, in one local activity and one transaction.
  */
 export function createCommandBatchActivities(store: EventStore) {
   /**
-   * One attempt at the whole batch: what the store already holds answers committed commands
-   * (a redelivered batch after a crash, a retry with the same command id); the others are
-   * decided in order, each on the state the earlier ones of the batch leave, and appended
-   * in one transaction. Throws the store's error when the append fails as a whole.
+   * One attempt at the whole batch: load what the store holds for it, decide it
+   * (`decideBatch`), append the accepted commands in one transaction, record the refusals.
+   * Throws the store's error when the append fails as a whole.
    */
-  async function attempt(inputs: readonly OrderCommandInput[]): Promise<CommandOutcome[]> {
-    const ids = inputs.map((i) => i.commandId);
-    const [processed, refused] = await Promise.all([
-      store.findCommands(ids),
-      store.findRefusals(ids),
-    ]);
-    const refusals: { commandId: string; streamId: string; payloadHash: string; error: unknown }[] =
-      [];
-    const streamIds = [...new Set(inputs.map((i) => orderStreamId(i.command.orderId)))];
-    const stored = await store.readStreams(streamIds);
-    const states = new Map<string, { state: OrderState; version: number }>();
-    for (const [streamId, events] of stored) {
-      states.set(streamId, { state: fold(events.map(upcast)), version: events.length });
-    }
-    const outcomes: (CommandOutcome | undefined)[] = [];
-    const entries: BatchAppend[] = [];
-    const entryOf: number[] = [];
-    const firstOf = new Map<string, number>();
-    inputs.forEach((input, i) => {
-      const streamId = orderStreamId(input.command.orderId);
-      const key = input.commandId.toLowerCase();
-      const previous = processed.get(key);
-      if (previous) {
-        outcomes[i] =
-          previous.payloadHash === input.payloadHash && previous.streamId === streamId
-            ? {
-                ok: true,
-                reply: {
-                  orderId: input.command.orderId,
-                  version: previous.version,
-                  position: previous.position,
-                },
-              }
-            : commandIdConflict(input);
-        return;
-      }
-      const earlier = refused.get(key);
-      if (earlier) {
-        outcomes[i] =
-          earlier.payloadHash === input.payloadHash && earlier.streamId === streamId
-            ? { ok: false, error: earlier.error as DomainError }
-            : commandIdConflict(input);
-        return;
-      }
-      if (firstOf.has(key)) return; // the same command twice in one batch: answered below
-      firstOf.set(key, i);
-      const current = states.get(streamId) ?? { state: { status: 'none' }, version: 0 };
-      const decision = decide(input.command, current.state);
-      if (!decision.ok) {
-        outcomes[i] = decision;
-        refusals.push({
-          commandId: input.commandId,
-          streamId,
-          payloadHash: input.payloadHash,
-          error: decision.error,
-        });
-        return;
-      }
-      entries.push({
-        streamId,
-        expectedVersion: current.version,
-        events: newEvents(decision.events),
+  async function attempt(inputs: readonly OrderCommandInput[]): Promise<Settled[]> {
+    const { orders, recorded } = await loadDecisionInputs(store, inputs);
+    const decision = decideBatch(inputs, orders, recorded);
+    const entries = decision.appends.map((planned) => {
+      const input = inputs[planned.command];
+      if (!input) throw new InvalidBatchError(`no command ${planned.command} in the batch`);
+      return {
+        streamId: planned.streamId,
+        expectedVersion: planned.expectedVersion,
+        events: newEvents(planned.events),
         ...appendOptionsOf(input),
-      });
-      entryOf.push(i);
-      states.set(streamId, {
-        state: fold(decision.events, current.state),
-        version: current.version + decision.events.length,
-      });
+      };
     });
-    if (entries.length > 0) {
-      const results = await store.appendBatch(entries);
-      results.forEach((result, k) => {
-        const i = entryOf[k] ?? -1;
-        const input = inputs[i];
-        if (!input) return;
-        outcomes[i] = {
-          ok: true,
-          reply: {
-            orderId: input.command.orderId,
-            version: result.version,
-            position: result.position,
-          },
-        };
-      });
-    }
-    await store.recordRefusals(refusals);
-    return inputs.map((input, i) => {
-      const own = outcomes[i];
-      if (own) return own;
-      const first = outcomes[firstOf.get(input.commandId.toLowerCase()) ?? -1];
-      if (
-        first &&
-        inputs[firstOf.get(input.commandId.toLowerCase()) ?? -1]?.payloadHash === input.payloadHash
-      ) {
-        return first;
-      }
-      return commandIdConflict(input);
-    });
+    const appended = entries.length > 0 ? await store.appendBatch(entries) : [];
+    const refused = await recordRefusals(store, decision.refusals);
+    return inputs.map((input, i) => settle(input, decision.outcomes[i], appended, refused));
   }
 
   /**
    * One command on its own, re-decided after a lost race, its refusals as outcomes; a
    * failure no retry can fix as an `UnprocessableCommand`. Transient failures are thrown.
    */
-  async function single(input: OrderCommandInput): Promise<CommandOutcome | UnprocessableCommand> {
+  async function single(input: OrderCommandInput): Promise<Settled> {
     for (let round = 1; round <= MAX_BATCH_DECIDE_ATTEMPTS; round++) {
       try {
-        const [outcome] = await attempt([input]);
-        if (outcome) return outcome;
+        const [settled] = await attempt([input]);
+        if (settled) return settled;
       } catch (err) {
         const failure = commandFailureOf(err);
         switch (failure.kind) {
           case 'redecide':
             continue;
           case 'commandIdConflict':
-            return commandIdConflict(input);
+            return commandIdConflict(input.commandId);
           case 'invalidData': {
             const message = `invalid command: the event store refused its data (${(err as Error).message})`;
             return { ok: false, error: { code: 'InvalidCommand', message, issues: [] } };
           }
-          case 'unprocessable': {
-            const { commandId, command } = input;
-            logger.error(
-              { err, commandId, orderId: command.orderId, reason: failure.reason },
-              'command cannot be processed: refused (nothing saved)',
-            );
-            commandsUnprocessable.inc({ reason: failure.reason });
-            return {
-              commandId,
-              reason: failure.reason,
-              message: unprocessableMessage(command.orderId, commandId, failure.cause),
-            };
-          }
+          case 'unprocessable':
+            return unprocessable(input, failure.reason, failure.cause, err);
           case 'transient':
             throw err;
         }
@@ -188,21 +139,22 @@ export function createCommandBatchActivities(store: EventStore) {
     return concurrencyConflict(input);
   }
 
-  /** Each command on its own; those no retry can process fail the activity for good, named. */
-  async function oneByOne(inputs: readonly OrderCommandInput[]): Promise<CommandOutcome[]> {
+  /**
+   * The outcomes, when every command has one. Otherwise the activity fails for good,
+   * naming the commands no retry can process; the others' outcomes are stored, so the
+   * partition sends them again without these and they are answered from the store.
+   */
+  function outcomesOf(settled: readonly Settled[]): CommandOutcome[] {
     const outcomes: CommandOutcome[] = [];
     const unprocessable: UnprocessableCommand[] = [];
-    for (const input of inputs) {
-      const outcome = await single(input);
-      if ('reason' in outcome) unprocessable.push(outcome);
-      else outcomes.push(outcome);
+    for (const s of settled) {
+      if ('reason' in s) unprocessable.push(s);
+      else outcomes.push(s);
     }
     if (unprocessable.length === 0) return outcomes;
-    // The others' outcomes are stored: the partition sends them again without these, and
-    // they are answered from the store.
     throw ApplicationFailure.create({
       type: COMMAND_UNPROCESSABLE,
-      message: `${unprocessable.length} of ${inputs.length} command(s) cannot be processed: ${unprocessable[0]?.message}`,
+      message: `${unprocessable.length} of ${settled.length} command(s) cannot be processed: ${unprocessable[0]?.message}`,
       details: [unprocessable],
       nonRetryable: true,
     });
@@ -213,10 +165,11 @@ export function createCommandBatchActivities(store: EventStore) {
      * Decides and appends a partition's queued commands, in order, and answers each with
      * its own outcome. All in one transaction when nothing conflicts; when the batch as a
      * whole is refused (an order changed by a writer outside the partition, a reused
-     * command id, data PostgreSQL refuses, an order this code cannot read), each command is
-     * decided and appended on its own, so one command's problem is never another's; those
-     * that no retry can process fail the activity non-retryably (`CommandUnprocessable`,
-     * naming them). Transient errors of the store (unreachable) are thrown: the local
+     * command id, data PostgreSQL refuses), each command is decided and appended on its
+     * own, so one command's problem is never another's. Commands that no retry can process
+     * (their order holds an event this code cannot read, a SQLSTATE PostgreSQL will answer
+     * again) fail the activity non-retryably (`CommandUnprocessable`, naming them) once the
+     * others are stored. Transient errors of the store (unreachable) are thrown: the local
      * activity retries the batch, which is idempotent by command id.
      */
     async decideAndAppendBatch(inputs: OrderCommandInput[]): Promise<CommandOutcome[]> {
@@ -229,13 +182,19 @@ export function createCommandBatchActivities(store: EventStore) {
           MAX_LINKED_REQUESTS,
         ),
       );
-      if (inputs.length === 1) return oneByOne(inputs);
-      try {
-        return await attempt(inputs);
-      } catch (err) {
-        if (commandFailureOf(err).kind === 'transient') throw err;
+      let settled: Settled[] | undefined;
+      if (inputs.length > 1) {
+        try {
+          settled = await attempt(inputs);
+        } catch (err) {
+          if (commandFailureOf(err).kind === 'transient') throw err;
+        }
       }
-      return oneByOne(inputs);
+      if (!settled) {
+        settled = [];
+        for (const input of inputs) settled.push(await single(input));
+      }
+      return outcomesOf(settled);
     },
   };
 }

@@ -1,6 +1,6 @@
+import type { OrderCommandInput } from '../contracts/order-commands';
 import { CURRENT_SCHEMA_VERSION, type OrderEvent } from '../domain';
 import type { AppendOptions, NewEvent } from '../eventstore';
-import type { OrderCommandInput } from '../workflows/order-command-contract';
 
 /** A decided command's events, as the event store stores them (current schema versions). */
 export function newEvents(events: readonly OrderEvent[]): NewEvent[] {

@@ -1,4 +1,5 @@
-import { UnknownEventError } from '../domain';
+import type { UnprocessableReason } from '../contracts/order-commands';
+import { InvalidEventError, UnknownEventError } from '../domain';
 import {
   CommandIdConflictError,
   ConcurrencyError,
@@ -6,7 +7,6 @@ import {
   PartlyAppendedError,
   storeFailureKind,
 } from '../eventstore';
-import type { UnprocessableReason } from '../workflows/order-command-contract';
 
 /**
  * What a failed attempt at a command means, decided from the error's type (never its text):
@@ -22,8 +22,18 @@ export type CommandFailure =
   | { kind: 'redecide' | 'commandIdConflict' | 'invalidData' | 'transient' }
   | { kind: 'unprocessable'; reason: UnprocessableReason; cause: string };
 
-/** Errors of the code itself: the same input throws them again. */
-const BUGS = [TypeError, RangeError, ReferenceError, SyntaxError, InvalidBatchError];
+/**
+ * Errors of the code itself: the same input throws them again. (`InvalidEventError`: a
+ * stored event that cannot follow its order's state, which `evolve` calls a bug.)
+ */
+const BUGS = [
+  TypeError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  InvalidBatchError,
+  InvalidEventError,
+];
 
 export function commandFailureOf(err: unknown): CommandFailure {
   if (err instanceof ConcurrencyError || err instanceof PartlyAppendedError) {
@@ -31,11 +41,7 @@ export function commandFailureOf(err: unknown): CommandFailure {
   }
   if (err instanceof CommandIdConflictError) return { kind: 'commandIdConflict' };
   if (err instanceof UnknownEventError) {
-    return {
-      kind: 'unprocessable',
-      reason: 'unknown_event',
-      cause: `its stream holds an event this version of the service cannot read (${err.message}), written by a newer version?`,
-    };
+    return { kind: 'unprocessable', reason: 'unknown_event', cause: unreadableCause(err.message) };
   }
   const store = storeFailureKind(err);
   if (store === 'invalid-data') return { kind: 'invalidData' };
@@ -52,6 +58,11 @@ export function commandFailureOf(err: unknown): CommandFailure {
     return { kind: 'unprocessable', reason: 'internal', cause: 'an internal error' };
   }
   return { kind: 'transient' };
+}
+
+/** Why a command on an order this code cannot read (`detail`: the event) is not processed. */
+export function unreadableCause(detail: string): string {
+  return `its stream holds an event this version of the service cannot read (${detail}), written by a newer version?`;
 }
 
 /** What the caller of an unprocessable command is told. */

@@ -2,13 +2,6 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
-import {
-  highWaterMark,
-  projectorBatchDuration,
-  projectorBatchEvents,
-  projectorBatchFailures,
-  projectorCheckpoint,
-} from '../config/metrics';
 import { monthIn, orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
@@ -16,18 +9,25 @@ import type {
   GlobalCheckpoint,
   ProjectionCheckpoints,
 } from '../eventstore';
-import { isMonthRolledUp, noteMonthChanged } from '../projections/elasticsearch/month-markers';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import type { OrderDocument } from '../projections/elasticsearch/order-document';
-import { rebuildTargets } from '../projections/elasticsearch/orders-index';
-import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
+import type { OrderDocument } from '../projections/elasticsearch';
 import {
+  bulkWriteOrderDocuments,
+  isMonthRolledUp,
   latestOrderDocuments,
+  noteMonthChanged,
   orderDocumentsOf,
+  ordersAlias,
+  rebuildTargets,
   reportSlotsMoved,
-} from '../projections/order-documents';
-import { writeOrderSummaries } from '../projections/redis/order-cache';
-import { invalidateReports } from '../projections/redis/report-cache';
+} from '../projections/elasticsearch';
+import { invalidateReports, writeOrderSummaries } from '../projections/redis';
+import {
+  highWaterMark,
+  projectorBatchDuration,
+  projectorBatchEvents,
+  projectorBatchFailures,
+  projectorCheckpoint,
+} from '../runtime/metrics';
 import { readAllOrRefuse } from './restore-guard';
 import { linksToRequests } from './trace-links';
 

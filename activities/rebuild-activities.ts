@@ -12,16 +12,16 @@ import {
   restoredEventsMessage,
   streamsStartedAfter,
 } from '../eventstore';
-import { ordersAlias } from '../projections/elasticsearch/names';
 import {
+  bulkWriteOrderDocuments,
   createNextOrdersIndex,
   currentOrdersIndex,
+  latestOrderDocuments,
   markRebuildTarget,
+  ordersAlias,
   swapOrdersAlias,
-} from '../projections/elasticsearch/orders-index';
-import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
-import { latestOrderDocuments } from '../projections/order-documents';
-import { clearOrderSummaries, clearReportCache } from '../projections/redis/clear';
+} from '../projections/elasticsearch';
+import { clearOrderSummaries, clearReportCache } from '../projections/redis';
 import { heartbeating } from './keep-alive';
 import { readAllOrRefuse } from './restore-guard';
 

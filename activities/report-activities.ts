@@ -1,33 +1,28 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { markMonthRolledUp, markRollupCaughtUp } from '../projections/elasticsearch/month-markers';
-import { ordersAlias } from '../projections/elasticsearch/names';
 import {
   computeMonthlyReport,
-  InexactSumError,
-  type MonthlyReportNumbers,
-  REPORT_VIEWS,
-  type ReportView,
-  slotsWithOrders,
-} from '../projections/elasticsearch/reports';
-import {
   deleteMatching,
   dropRollup,
+  InexactSumError,
+  type MonthlyReportNumbers,
+  markMonthRolledUp,
+  markRollupCaughtUp,
+  monthsNeverRolledUp,
+  ordersAlias,
+  REPORT_VIEWS,
   type ReportSlot,
+  type ReportView,
   readRollup,
   reportsIndexName,
   rolledUpSlots,
   rollupBasis,
+  slotsWithOrders,
   writeRollup,
-} from '../projections/elasticsearch/rollups';
-import { monthsNeverRolledUp } from '../projections/elasticsearch/unrolled-months';
+} from '../projections/elasticsearch';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
-import {
-  invalidateReports,
-  readReportGeneration,
-  writeCachedReport,
-} from '../projections/redis/report-cache';
+import { invalidateReports, readReportGeneration, writeCachedReport } from '../projections/redis';
 import { earlierProgress, heartbeating, recordProgress } from './keep-alive';
 
 export interface ReportActivityDeps {

@@ -1,5 +1,4 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { logger } from '../config/logger';
 import {
   CHECKPOINT_FROM_ANOTHER_CLUSTER,
   CheckpointFromAnotherClusterError,
@@ -7,10 +6,11 @@ import {
   type GlobalCheckpoint,
   type ReadAllResult,
 } from '../eventstore';
+import { logger } from '../runtime/logger';
 
 /**
  * `readAll` for activities: a checkpoint from the cluster the store was restored from fails
- * the activity for good (retrying cannot change it), logged, with the README step to run,
+ * the activity for good (retrying cannot change it), logged, with the runbook's step to run,
  * so the projector or rebuild holding it ends failed instead of projecting nothing.
  */
 export async function readAllOrRefuse(

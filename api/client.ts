@@ -9,6 +9,9 @@ export type { AppRouter } from './router';
  */
 export const PAST_RETENTION = 'PastRetention';
 
+/** `data.reason` of a report refused because it asks for a month that has not begun (400). */
+export const FUTURE_MONTH = 'FutureMonth';
+
 export interface OrdersClientOptions {
   /** e.g. http://127.0.0.1:3000/trpc */
   url: string;

@@ -6,16 +6,16 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { COMMAND_TYPE, ORDER_ID } from '../temporal/search-attributes';
-import { taskQueue } from '../temporal/task-queues';
-import type { orderCommandWorkflowV2 } from '../workflows/order-command';
 import {
   type CommandErrorCode,
   type CommandReply,
   commandResultUpdate,
   type OrderCommandInput,
   orderCommandWorkflowId,
-} from '../workflows/order-command-contract';
+} from '../contracts/order-commands';
+import { COMMAND_TYPE, ORDER_ID } from '../contracts/search-attributes';
+import { taskQueue } from '../temporal/task-queues';
+import type { orderCommandWorkflowV2 } from '../workflows/order-command-v2';
 import {
   CommandRejectedError,
   isBusy,

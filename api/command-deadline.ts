@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { CommandErrorCode } from '../workflows/order-command-contract';
+import type { CommandErrorCode } from '../contracts/order-commands';
 
 /** A command refused by the domain or by idempotency/concurrency rules, or not known yet. */
 export class CommandRejectedError extends Error {

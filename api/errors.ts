@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 import { CommandRejectedError } from './command-deadline';
 
 const CODE_FOR: Record<CommandRejectedError['code'], TRPC_ERROR_CODE_KEY> = {

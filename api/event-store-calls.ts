@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 
 /** PostgreSQL cancelled the statement at statement_timeout (SQLSTATE 57014). */
 const QUERY_CANCELED = '57014';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyError } from 'fastify';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 
 // Refusals that never reach tRPC (Node's parser or Fastify give up first) still answer in
 // the shape tRPC errors have, so a client handles every refusal the same way.

@@ -47,6 +47,8 @@ export const cancelOrderInput = z.strictObject({ commandId, orderId: id, reason 
 export const refundOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
 
 export const commandReplyOutput = z.object({
+  /** The command's id: the caller's, or the one generated for it (also in `x-command-id`). */
+  commandId: z.string(),
   orderId: z.string(),
   version: z.number().int(),
   position: z.number().int(),

@@ -1,8 +1,8 @@
 // `npm run api`: the HTTP API alone (workers run elsewhere: `npm run worker`).
 import { config } from '../config/env';
-import { exitOnUncaughtErrors, stopOnSignals } from '../config/lifecycle';
-import { logger } from '../config/logger';
-import { installTracing } from '../config/tracing';
+import { exitOnUncaughtErrors, stopOnSignals } from '../runtime/lifecycle';
+import { logger } from '../runtime/logger';
+import { installTracing } from '../runtime/tracing';
 import { startApi } from './start';
 
 exitOnUncaughtErrors();

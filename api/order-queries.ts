@@ -1,10 +1,9 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
-import { logger } from '../config/logger';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import type { OrderDocument } from '../projections/elasticsearch/order-document';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
-import { readOrderSummary } from '../projections/redis/order-cache';
+import type { OrderDocument } from '../projections/elasticsearch';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
+import { readOrderSummary } from '../projections/redis';
+import { logger } from '../runtime/logger';
 
 export interface ReadModelDeps {
   es: EsClient;

@@ -4,21 +4,21 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { partitionOf } from '../domain';
-import { prefixedId, taskQueue } from '../temporal/task-queues';
-import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
   PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
   submitCommandUpdate,
-} from '../workflows/command-partition-contract';
+} from '../contracts/command-partitions';
 import type {
   CommandErrorCode,
   CommandReply,
   OrderCommandInput,
-} from '../workflows/order-command-contract';
+} from '../contracts/order-commands';
+import { partitionOf } from '../domain';
+import { prefixedId, taskQueue } from '../temporal/task-queues';
+import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
   CommandRejectedError,
   isBusy,

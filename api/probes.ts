@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 import { authenticate, hasRole, type TokenTable } from './auth';
 import type { HealthCheck, HealthReport } from './health';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REPORT_VIEWS } from '../projections/elasticsearch/reports';
+import { REPORT_VIEWS } from '../projections/elasticsearch';
 import { currencyCode as currency, id, utcInstant as instant, month } from './input-primitives';
 
 /** The most months one range query may cover: each is an aggregation over its orders. */
@@ -36,6 +36,13 @@ function rangeChecks<T extends z.ZodType<{ from: string; to: string }>>(schema: 
 export const getOrderInput = z.strictObject({
   orderId: id,
   minVersion: z.number().int().min(1).max(1_000_000).optional(),
+});
+
+/** An order's events from the event store, a page at a time (`nextAfterVersion` goes on). */
+export const orderHistoryInput = z.strictObject({
+  orderId: id,
+  afterVersion: z.number().int().min(0).max(1_000_000).default(0),
+  pageSize: z.number().int().min(1).max(500).default(100),
 });
 
 /**

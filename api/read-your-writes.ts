@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { logger } from '../config/logger';
 import type { ReadModel } from '../domain';
 import { ProjectionCheckpoints } from '../eventstore';
+import { logger } from '../runtime/logger';
 import { projectorWorkflowId } from '../temporal/projectors';
 
 import { READ_YOUR_WRITES_WAIT_MS } from './order-queries';

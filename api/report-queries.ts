@@ -1,17 +1,14 @@
-import { logger } from '../config/logger';
 import { currencyDigits } from '../domain/currency';
 import { monthIn } from '../domain/report-months';
-import { ordersAlias } from '../projections/elasticsearch/names';
+import type { ReportSlot } from '../projections/elasticsearch';
 import {
   computeMonthlyReport,
   type MonthlyReportNumbers,
-} from '../projections/elasticsearch/reports';
-import { readRollup } from '../projections/elasticsearch/rollups';
-import {
-  type ReportSlot,
-  readCachedReport,
-  writeCachedReport,
-} from '../projections/redis/report-cache';
+  ordersAlias,
+  readRollup,
+} from '../projections/elasticsearch';
+import { readCachedReport, writeCachedReport } from '../projections/redis';
+import { logger } from '../runtime/logger';
 import type { ReadModelDeps } from './order-queries';
 
 export interface MonthlyReport extends MonthlyReportNumbers {

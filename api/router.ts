@@ -4,7 +4,7 @@ import type { ReadModelDeps } from './order-queries';
 import type { PartitionBusOptions } from './partition-bus';
 import { adminRouter } from './routers/admin';
 import { ordersRouter } from './routers/orders';
-import { reportsRouter } from './routers/queries';
+import { reportsRouter } from './routers/reports';
 import { sessionRouter } from './routers/session';
 import { router } from './trpc';
 

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { config } from '../config/env';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 import type { TokenTable } from './auth';
 import { HealthCheck, type HealthDeps } from './health';
 import {

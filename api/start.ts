@@ -1,6 +1,6 @@
-import { type Connections, openConnections, openPool } from '../config/connections';
 import { config } from '../config/env';
-import { startMetricsServer } from '../config/metrics-server';
+import { startMetricsServer } from '../runtime/metrics-server';
+import { type Connections, openConnections, openPool } from '../temporal/connections';
 import { createApiServer } from './server';
 import { loadTokens } from './tokens';
 

@@ -8,7 +8,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import { tracing } from '../config/tracing';
+import { tracing } from '../runtime/tracing';
 
 const tracer = trace.getTracer('order-reporting-api');
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 import { authenticate, type TokenTable } from './auth';
 import { trpcErrorBody } from './http-refusals';
 import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
@@ -66,7 +66,7 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
             errors.some((e) => e.code === 'TOO_MANY_REQUESTS')
               ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
               : {},
-          createContext: ({ req }): ApiContext => {
+          createContext: ({ req, res }): ApiContext => {
             const header = req.headers['x-correlation-id'];
             const correlationId =
               typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
@@ -75,6 +75,10 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
               principal: authenticate(options.tokens, req.headers.authorization),
               correlationId,
               inflight,
+              addResponseHeader: (name, value) => {
+                const earlier = res.getHeader(name);
+                res.header(name, earlier ? `${String(earlier)}, ${value}` : value);
+              },
             };
           },
           onError: ({ error, path }) => {

@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
-import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../config/metrics';
+import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
@@ -11,6 +11,8 @@ export interface ApiContext {
   correlationId: string;
   /** Calls in flight per token: above its limit a call is refused with 429. */
   inflight: InflightLimit;
+  /** Adds a value to a response header (a batch's calls each add theirs); absent in-process. */
+  addResponseHeader?: (name: string, value: string) => void;
 }
 
 export interface IssueSummary {

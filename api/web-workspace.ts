@@ -35,7 +35,7 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
       },
     },
     frameguard: { action: 'deny' },
-    // TLS ends at the operator's proxy (README, Security), which sets HSTS for its host.
+    // TLS ends at the operator's proxy (docs/security.md, "Production settings"), which sets HSTS for its host.
     strictTransportSecurity: false,
   });
 }

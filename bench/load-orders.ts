@@ -17,9 +17,9 @@ import {
   type OrderState,
   type PlaceOrder,
 } from '../domain';
+import { orderStreamId } from '../domain/streams';
 import { type BatchAppend, EventStore } from '../eventstore/event-store';
 import { migrate } from '../eventstore/migrate';
-import { orderStreamId } from '../workflows/order-command-contract';
 import { cpuSnapshot, cpuUsage } from './bench-stats';
 
 export const BENCH_DATABASE = 'orders_bench';

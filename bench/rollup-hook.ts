@@ -6,7 +6,7 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createReportActivities } from '../activities/report-activities';
-import { ensureReportsIndex, readRollup } from '../projections/elasticsearch/rollups';
+import { ensureReportsIndex, readRollup } from '../projections/elasticsearch';
 
 export interface RollupBenchContext {
   es: EsClient;

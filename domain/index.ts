@@ -1,6 +1,7 @@
 export * from './commands';
 export * from './currency';
 export * from './decide';
+export * from './decide-batch';
 export * from './errors';
 export * from './events';
 export * from './evolve';

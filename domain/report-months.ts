@@ -48,3 +48,26 @@ export function monthSpan(from: string, to: string): number {
 export function retentionCutoff(now: Date, timeZone: string, retentionMonths: number): string {
   return addMonths(monthIn(now, timeZone), -retentionMonths);
 }
+
+/** Why a report query's months cannot be answered from the read models. */
+export type UnreportableMonths =
+  | { reason: 'PastRetention'; cutoff: string }
+  | { reason: 'FutureMonth'; current: string };
+
+/**
+ * The months a report may be asked for: from the retention cutoff to the current month, in
+ * the report time zone. Before the cutoff the read models keep nothing; after the current
+ * month nothing can have sold yet. Either would answer zeros as if nothing had sold.
+ */
+export function unreportableMonths(
+  q: { from: string; to: string },
+  now: Date,
+  timeZone: string,
+  retentionMonths: number,
+): UnreportableMonths | null {
+  const cutoff = retentionCutoff(now, timeZone, retentionMonths);
+  if (monthSpan(cutoff, q.from) < 1) return { reason: 'PastRetention', cutoff };
+  const current = monthIn(now, timeZone);
+  if (monthSpan(current, q.to) > 1) return { reason: 'FutureMonth', current };
+  return null;
+}

@@ -12,7 +12,7 @@ import {
   type RefusedCommand,
   recordRefusals,
 } from './command-records';
-import { readAll, readStream, readStreams, watermark } from './read-events';
+import { readAll, readStream, readStreamPage, readStreams, watermark } from './read-events';
 import type {
   AppendOptions,
   AppendResult,
@@ -67,6 +67,11 @@ export class EventStore {
   /** All events of one stream, in stream order. */
   readStream(streamId: string): Promise<StoredEvent[]> {
     return readStream(this.pool, streamId);
+  }
+
+  /** At most `limit` events of a stream after `afterVersion`, in stream order. */
+  readStreamPage(streamId: string, afterVersion: number, limit: number): Promise<StoredEvent[]> {
+    return readStreamPage(this.pool, streamId, afterVersion, limit);
   }
 
   /** All events of several streams, grouped by stream in stream order (one query). */

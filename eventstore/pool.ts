@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { logger } from '../config/logger';
 
 /** Bounds on how long the pool waits for PostgreSQL; unset: no bound (pg's default). */
 export interface PoolTimeouts {
@@ -12,18 +11,25 @@ export interface PoolTimeouts {
   statementTimeoutMs?: number;
 }
 
+/** An idle client's lost connection, as the pool reports it (never the URL). */
+export interface IdleClientError {
+  message: string;
+  code?: string;
+}
+
+export interface PoolOptions extends PoolTimeouts {
+  /** Told when an idle client loses its connection; the next query reconnects. */
+  onIdleError?: (err: IdleClientError) => void;
+}
+
 // The client-side bound comes after the server's, so a slow statement ends with the
 // server's clear "canceling statement due to statement timeout", and only a server that
 // does not answer at all hits the client's "Query read timeout".
 const CLIENT_GRACE_MS = 1_000;
 
 /** A connection pool for the event store database. */
-export function createPool(
-  connectionString: string,
-  max = 20,
-  timeouts: PoolTimeouts = {},
-): pg.Pool {
-  const { connectTimeoutMs, statementTimeoutMs } = timeouts;
+export function createPool(connectionString: string, max = 20, options: PoolOptions = {}): pg.Pool {
+  const { connectTimeoutMs, statementTimeoutMs, onIdleError } = options;
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -33,13 +39,10 @@ export function createPool(
     query_timeout:
       statementTimeoutMs === undefined ? undefined : statementTimeoutMs + CLIENT_GRACE_MS,
   });
-  // An idle client losing its connection (PostgreSQL restarted) must not crash the process;
-  // the next query reconnects. Logged as one line: the message and code, never the URL.
+  // An idle client losing its connection (PostgreSQL restarted) must not crash the process:
+  // the pool emits it as an error event, which would otherwise be unhandled.
   pool.on('error', (err: Error & { code?: string }) => {
-    logger.warn(
-      { pgError: { message: err.message, code: err.code } },
-      'idle postgres client failed',
-    );
+    onIdleError?.({ message: err.message, code: err.code });
   });
   return pool;
 }

@@ -14,6 +14,20 @@ export async function readStream(pool: pg.Pool, streamId: string): Promise<Store
   return rows.map(toStored);
 }
 
+export async function readStreamPage(
+  pool: pg.Pool,
+  streamId: string,
+  afterVersion: number,
+  limit: number,
+): Promise<StoredEvent[]> {
+  const { rows } = await pool.query<EventRow>(
+    `select ${EVENT_COLUMNS} from events where stream_id = $1 and stream_version > $2
+     order by stream_version limit $3`,
+    [streamId, afterVersion, limit],
+  );
+  return rows.map(toStored);
+}
+
 export async function readStreams(
   pool: pg.Pool,
   streamIds: string[],

@@ -63,7 +63,7 @@ export class CheckpointFromAnotherClusterError extends Error {
     readonly nextTransactionId: string,
   ) {
     super(
-      `the reader's checkpoint (transaction ${checkpoint.transactionId}, position ${checkpoint.position}) is at or past this PostgreSQL cluster's next transaction id ${nextTransactionId}: it was taken on the cluster the event store was restored from, and no event would ever be read after it here. Follow the README's "After restoring the event store": stop the workers, run \`${AFTER_RESTORE_STEP}\` unless it ran already (it also clears the stored checkpoints), start the workers (they start the projectors again from the stored checkpoints), then rebuild each read model`,
+      `the reader's checkpoint (transaction ${checkpoint.transactionId}, position ${checkpoint.position}) is at or past this PostgreSQL cluster's next transaction id ${nextTransactionId}: it was taken on the cluster the event store was restored from, and no event would ever be read after it here. Follow docs/runbooks.md, "After restoring the event store": stop the workers, run \`${AFTER_RESTORE_STEP}\` unless it ran already (it also clears the stored checkpoints), start the workers (they start the projectors again from the stored checkpoints), then rebuild each read model`,
     );
   }
 }

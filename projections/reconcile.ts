@@ -2,22 +2,20 @@ import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { recordReconciliation } from '../eventstore';
-import { ordersAlias } from './elasticsearch/names';
 import {
   computeMonthlyReport,
   InexactSumError,
-  type MonthlyReportNumbers,
-  REPORT_VIEWS,
-  type ReportView,
-  slotsWithOrders,
-} from './elasticsearch/reports';
-import {
   isMonthRolledUp,
+  type MonthlyReportNumbers,
+  ordersAlias,
+  REPORT_VIEWS,
   type ReportSlot,
+  type ReportView,
   readRollup,
   rolledUpSlots,
-} from './elasticsearch/rollups';
-import { readCachedReport } from './redis/report-cache';
+  slotsWithOrders,
+} from './elasticsearch';
+import { readCachedReport } from './redis';
 
 export interface ReconcileDeps {
   pool: pg.Pool;

@@ -1,11 +1,11 @@
 // `npm start` (after the stack is up): the API, then every worker, in one process.
 import { startApi } from '../api/start';
-import { openConnections } from '../config/connections';
 import { config } from '../config/env';
-import { exitOnUncaughtErrors, stopOnSignals } from '../config/lifecycle';
-import { logger } from '../config/logger';
-import { installTracing } from '../config/tracing';
+import { exitOnUncaughtErrors, stopOnSignals } from '../runtime/lifecycle';
+import { logger } from '../runtime/logger';
+import { installTracing } from '../runtime/tracing';
 import { bootWorkersWhenReachable } from '../temporal/bootstrap';
+import { openConnections } from '../temporal/connections';
 import { ALL_QUEUES } from '../temporal/worker';
 
 exitOnUncaughtErrors();

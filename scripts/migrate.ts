@@ -1,9 +1,9 @@
 // `npm run migrate`: applies the event store's SQL migrations to DATABASE_URL.
 // `npm run migrate -- --after-restore`: then makes events restored from another cluster
-// visible to the readers again (README, "After restoring the event store").
+// visible to the readers again (docs/runbooks.md, "After restoring the event store").
 import { config } from '../config/env';
-import { logger } from '../config/logger';
 import { checkRestoredEvents, createPool, migrate, renumberRestoredEvents } from '../eventstore';
+import { logger } from '../runtime/logger';
 
 const afterRestore = process.argv.slice(2).includes('--after-restore');
 const pool = createPool(config().DATABASE_URL, 1);

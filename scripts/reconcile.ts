@@ -1,21 +1,39 @@
-// `npm run reconcile -- --month YYYY-MM [--workflow]`: the month recomputed from the event
+// `npm run reconcile -- [--month] YYYY-MM [--workflow]`: the month recomputed from the event
 // store, compared with the rollup, the live aggregation and the Redis cache. Exits 1 on any
-// difference. --workflow runs it as a Temporal workflow (visible in the UI).
+// difference and only then (a cron job tells them apart), 2 on a usage error, 3 when it
+// could not compare (a server down, no read model yet). --workflow
+// runs it as a Temporal workflow (visible in the UI).
 import { parseArgs } from 'node:util';
-import { openConnections } from '../config/connections';
 import { config } from '../config/env';
+import { retentionCutoff } from '../domain/report-months';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
+import { openConnections } from '../temporal/connections';
 import { taskQueue } from '../temporal/task-queues';
 import type { reconcileMonthWorkflow } from '../workflows/reports';
 
-const { values } = parseArgs({
-  options: { month: { type: 'string' }, workflow: { type: 'boolean', default: false } },
-});
-if (!values.month || !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.month)) {
-  console.error('usage: npm run reconcile -- --month YYYY-MM [--workflow]');
+function usage(reason: string): never {
+  console.error(`${reason}\nusage: npm run reconcile -- [--month] YYYY-MM [--workflow]`);
   process.exit(2);
 }
-const month = values.month;
+
+function parse() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { month: { type: 'string' }, workflow: { type: 'boolean', default: false } },
+    });
+  } catch (err) {
+    // An unknown or incomplete option: say which, not a stack trace.
+    return usage((err as Error).message);
+  }
+}
+const { values, positionals } = parse();
+if (positionals.length > 1) usage(`one month only; got ${positionals.join(' ')}`);
+if (values.month && positionals[0]) usage('give the month once: --month YYYY-MM or YYYY-MM');
+const month = values.month ?? positionals[0];
+if (!month) usage('which month? e.g. 2025-06');
+if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month))
+  usage(`the month must be YYYY-MM (e.g. 2025-06); got "${month}"`);
 const c = config();
 const connections = await openConnections();
 let result: ReconcileResult;
@@ -38,6 +56,11 @@ try {
         },
         month,
       );
+} catch (err) {
+  // Could not compare (a server down, no read model yet): neither "no differences" nor
+  // "differences", so its own exit code, and one line rather than a stack trace.
+  console.error(`reconcile ${month} could not run: ${(err as Error).message}`);
+  process.exit(3);
 } finally {
   await connections.close();
 }
@@ -45,8 +68,11 @@ console.log(
   `reconcile ${month} (zone ${c.REPORT_TIMEZONE}): ${result.slots} report slot(s), each restated and booked; compared live ${result.checked.live}, rollup ${result.checked.rollup}, cache ${result.checked.cache}`,
 );
 if (!result.rolledUp && result.checked.live > 0) {
+  const cutoff = retentionCutoff(new Date(), c.REPORT_TIMEZONE, c.READ_MODEL_RETENTION_MONTHS);
   console.log(
-    '  note: this month has never been rolled up: its reports are computed live (the monthly schedule rolls it up at its next run if it is closed and within READ_MODEL_RETENTION_MONTHS; `npm run report -- rollup` does now)',
+    month < cutoff
+      ? `  note: this month has never been rolled up, and is past the read models' retention (before ${cutoff}): no schedule rolls it up, and its read-model data is being deleted; the event store's numbers above are the ones that count`
+      : '  note: this month has never been rolled up: its reports are computed live (the monthly schedule rolls it up at its next run once it is closed; `npm run report -- rollup` does now)',
   );
 }
 for (const note of result.notes ?? []) console.log(`  note: ${note}`);

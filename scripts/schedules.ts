@@ -1,6 +1,7 @@
 // `npm run schedules -- apply | list`: the Temporal Schedules of this system.
-import { openConnections } from '../config/connections';
+
 import { config } from '../config/env';
+import { openConnections } from '../temporal/connections';
 import { applySchedules, scheduleDefinitions } from '../temporal/schedules';
 
 const command = process.argv[2] ?? 'list';

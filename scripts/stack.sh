@@ -43,7 +43,7 @@ TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1
 # stack's PostgreSQL (databases temporal, temporal_visibility), via scripts/temporal-postgres.sh.
 TEMPORAL_PERSISTENCE=${TEMPORAL_PERSISTENCE:-sqlite}
 
-# Custom search attributes the workers upsert; keep in sync with temporal/search-attributes.ts.
+# Custom search attributes the workers upsert; keep in sync with contracts/search-attributes.ts.
 TEMPORAL_SEARCH_ATTRIBUTES=(
   OrderId=Keyword
   CommandType=Keyword

@@ -207,7 +207,7 @@ log:
 persistence:
   defaultStore: postgres-default
   visibilityStore: postgres-visibility
-  # Fixed at the cluster's first start (stored in cluster metadata); see the README.
+  # Fixed at the cluster's first start (stored in cluster metadata); see docs/stack.md, "Temporal on PostgreSQL".
   numHistoryShards: 4
   datastores:
     postgres-default:

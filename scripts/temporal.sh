@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run temporal -- <args>`: the Temporal CLI the stack uses (on PATH, or the one
-# `npm run stack -- up` built), pointed at the app's server and namespace, so the README's
+# `npm run stack -- up` built), pointed at the app's server and namespace, so the docs'
 # `temporal …` commands work without putting anything on PATH.
 set -euo pipefail
 CACHE_DIR=${STACK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/order-reporting}

@@ -1,6 +1,6 @@
 import type { RebuildActivities } from '../activities/rebuild-activities';
 import type { ReportActivities } from '../activities/report-activities';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 import {
   countRun,
   highWaterMark,
@@ -10,7 +10,7 @@ import {
   reconciliationRuns,
   rollupRefusedSlots,
   rollupRuns,
-} from '../config/metrics';
+} from '../runtime/metrics';
 
 // Measured where the workers register the activities, so the report and rebuild code
 // stays free of metrics.

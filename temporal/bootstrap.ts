@@ -1,7 +1,7 @@
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
-import { logger } from '../config/logger';
 import { checkRestoredEvents, migrate, restoredEventsMessage } from '../eventstore';
+import { logger } from '../runtime/logger';
+import { type Connections, openConnections } from '../temporal/connections';
 import { installTemporalLogging } from './logging';
 import { applySchedules } from './schedules';
 import { createWorkers, type QueueName, type RunningWorkers } from './worker';

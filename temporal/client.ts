@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { config } from '../config/env';
-import { tracing } from '../config/tracing';
+import { tracing } from '../runtime/tracing';
 import { temporalConnectionOptions } from './connection-options';
 
 /** gRPC status code 8. */

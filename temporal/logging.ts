@@ -1,6 +1,6 @@
 import { Runtime, type TelemetryOptions } from '@temporalio/worker';
 import { config } from '../config/env';
-import { logger } from '../config/logger';
+import { logger } from '../runtime/logger';
 
 /**
  * The SDK runtime's own metrics (`temporal_*`: task slots, poll and schedule latencies,

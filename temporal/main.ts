@@ -1,10 +1,10 @@
 // `npm run worker [-- --queues commands,projections]`: Temporal workers for the given queues.
 import { parseArgs } from 'node:util';
 import { config } from '../config/env';
-import { exitOnUncaughtErrors } from '../config/lifecycle';
-import { logger } from '../config/logger';
-import { startMetricsServer } from '../config/metrics-server';
-import { installTracing } from '../config/tracing';
+import { exitOnUncaughtErrors } from '../runtime/lifecycle';
+import { logger } from '../runtime/logger';
+import { startMetricsServer } from '../runtime/metrics-server';
+import { installTracing } from '../runtime/tracing';
 import { bootWorkers } from './bootstrap';
 import { ALL_QUEUES, type QueueName } from './worker';
 

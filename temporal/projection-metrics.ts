@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { Counter, Gauge } from 'prom-client';
-import { logger } from '../config/logger';
-import { metricsRegistry } from '../config/metrics';
+import { logger } from '../runtime/logger';
+import { metricsRegistry } from '../runtime/metrics';
 import { projectionStatus, type ReadModelStatus } from './projection-status';
 
 /** A scrape every few seconds costs one status read (a few counts in Temporal's visibility). */

@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
-import { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/read-models';
-import { type ProjectionCheckpoints, START } from '../eventstore';
 import {
   type ParkedProjection,
-  type parkedProjectionWorkflow,
   parkedProjectionWorkflowId,
-} from '../workflows/parked-projection';
+} from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
+import { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/read-models';
+import { type ProjectionCheckpoints, START } from '../eventstore';
+import type { parkedProjectionWorkflow } from '../workflows/parked-projection';
 import type { projectorWorkflow } from '../workflows/projector';
-import { PROJECTION_STATUS } from './search-attributes';
 import { prefixedId, taskQueue } from './task-queues';
 
 export const projectorWorkflowId = (readModel: ReadModel): string =>

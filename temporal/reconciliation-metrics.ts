@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { Gauge } from 'prom-client';
-import { logger } from '../config/logger';
-import { metricsRegistry } from '../config/metrics';
 import { lastReconciliations, type ReconciliationRecord } from '../eventstore';
+import { logger } from '../runtime/logger';
+import { metricsRegistry } from '../runtime/metrics';
 
 /** A scrape never waits longer than this for the stored results; it then shows the last ones. */
 const READ_TIMEOUT_MS = 3_000;

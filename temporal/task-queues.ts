@@ -1,9 +1,9 @@
 import { config } from '../config/env';
+import { type QueueKind, queueName } from '../contracts/task-queues';
 
-/** Task queue names; a prefix keeps test workers apart from a running app's workers. */
-export function taskQueue(name: 'commands' | 'projections'): string {
-  const prefix = config().TASK_QUEUE_PREFIX;
-  return prefix ? `${prefix}-orders-${name}` : `orders-${name}`;
+/** This deployment's task queue of `kind`. */
+export function taskQueue(kind: QueueKind): string {
+  return queueName(config().TASK_QUEUE_PREFIX, kind);
 }
 
 /** Workflow and schedule ids are global to the namespace: the same prefix keeps tests apart. */

@@ -4,7 +4,7 @@ import {
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkerOptions } from '@temporalio/worker';
-import { tracing } from '../config/tracing';
+import { tracing } from '../runtime/tracing';
 
 /**
  * With traces on: activity spans (children of the workflow's) and the sink the workflow

@@ -16,14 +16,14 @@ import { createProjectionActivities } from '../activities/projection-activities'
 import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
-import { logger } from '../config/logger';
-import { tracing } from '../config/tracing';
 import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
-import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
-import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
+import { logger } from '../runtime/logger';
+import { tracing } from '../runtime/tracing';
 import { measuredRebuildActivities, measuredReportActivities } from './activity-metrics';
 import { temporalConnectionOptions } from './connection-options';
+import { logIdlePoolError } from './connections';
 import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
 import { exportReconciliations } from './reconciliation-metrics';
@@ -175,6 +175,7 @@ async function openWorkers(
       const own = createPool(c.DATABASE_URL, c.DATABASE_POOL_SIZE, {
         connectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
         statementTimeoutMs: c.DATABASE_STATEMENT_TIMEOUT_MS,
+        onIdleError: logIdlePoolError,
       });
       resources.add(() => own.end());
       commandPool = own;

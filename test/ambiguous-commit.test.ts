@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
+import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
-import { orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp, type TestApp } from './support/app';
 
 /**

@@ -3,8 +3,8 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { fold, type OrderCancelledV1, upcast } from '../domain';
+import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
-import { orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 
 let app: TestApp;
@@ -26,7 +26,7 @@ const placeInput = () => ({
 });
 
 interface HttpBody {
-  result: { data: { orderId: string; version: number; position: number } };
+  result: { data: { orderId: string; version: number; position: number; commandId: string } };
   error: { message: string; data: { code: string; issues?: { path: string }[] } };
 }
 
@@ -39,7 +39,11 @@ async function post(path: string, body: unknown, token: string | null = TOKENS.w
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as HttpBody };
+  return {
+    status: res.status,
+    commandIdHeader: res.headers.get('x-command-id'),
+    body: (await res.json()) as HttpBody,
+  };
 }
 
 async function trpcCode(promise: Promise<unknown>): Promise<string | undefined> {
@@ -150,6 +154,69 @@ describe('orders command API over plain JSON HTTP', () => {
       ['commandId', missing.commandId],
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('a command sent without a commandId gets one, returned in the reply and the x-command-id header, that finds it', async () => {
+    const placed = await post('orders.place', placeInput());
+    expect(placed.status).toBe(200);
+    const { commandId } = placed.body.result.data;
+    expect(commandId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(placed.commandIdHeader).toBe(commandId);
+    expect(await app.client('admin').admin.commands.get.query({ commandId })).toMatchObject({
+      commandId,
+      outcome: 'committed',
+      orderId: placed.body.result.data.orderId,
+    });
+    // A refusal names its command too, so a caller can look it up or retry with it.
+    const refused = await post('orders.complete', { orderId: 'o-no-such-order' });
+    expect(refused.status).toBe(404);
+    expect(refused.commandIdHeader).toMatch(/^[0-9a-f-]{36}$/);
+    // A caller's own id is echoed as sent.
+    const own = randomUUID();
+    const named = await post('orders.place', { ...placeInput(), commandId: own });
+    expect(named.body.result.data.commandId).toBe(own);
+    expect(named.commandIdHeader).toBe(own);
+  });
+
+  it("orders.history answers the order's events from the event store, in version order, a page at a time", async () => {
+    const writer = app.client('writer');
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const placed = await writer.orders.place.mutate({ ...placeInput(), commandId: ids[0] });
+    await writer.orders.complete.mutate({ orderId: placed.orderId, commandId: ids[1] });
+    await writer.orders.refund.mutate({
+      orderId: placed.orderId,
+      reason: 'late',
+      commandId: ids[2],
+    });
+    const reader = app.client('reader');
+    const all = await reader.orders.history.query({ orderId: placed.orderId });
+    expect(all.events.map((e) => [e.version, e.type, e.metadata.commandId])).toEqual([
+      [1, 'OrderPlaced', ids[0]],
+      [2, 'OrderCompleted', ids[1]],
+      [3, 'OrderRefunded', ids[2]],
+    ]);
+    expect(all.events[0]).toMatchObject({
+      position: placed.position,
+      data: { orderId: placed.orderId, totalMinor: 4498, currency: 'EUR' },
+      metadata: { actor: expect.stringMatching(/^writer:/) },
+    });
+    expect(all.nextAfterVersion).toBeNull();
+    const first = await reader.orders.history.query({ orderId: placed.orderId, pageSize: 2 });
+    expect(first.events.map((e) => e.version)).toEqual([1, 2]);
+    expect(first.nextAfterVersion).toBe(2);
+    const rest = await reader.orders.history.query({
+      orderId: placed.orderId,
+      afterVersion: 2,
+      pageSize: 2,
+    });
+    expect(rest.events.map((e) => e.version)).toEqual([3]);
+    expect(rest.nextAfterVersion).toBeNull();
+    expect(await trpcCode(reader.orders.history.query({ orderId: 'o-never-placed' }))).toBe(
+      'NOT_FOUND',
+    );
+    expect(
+      await trpcCode(reader.orders.history.query({ orderId: placed.orderId, pageSize: 0 })),
+    ).toBe('BAD_REQUEST');
   });
 
   it('admin.commands.get answers where and how a command ended', async () => {

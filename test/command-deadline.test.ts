@@ -3,8 +3,8 @@ import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
+import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
-import { orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp } from './support/app';
 
 const DEADLINE_MS = 3_000;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { commandFailureOf } from '../activities/command-failures';
-import { UnknownEventError } from '../domain';
+import { InvalidEventError, UnknownEventError } from '../domain';
 import {
   CommandIdConflictError,
   ConcurrencyError,
@@ -63,6 +63,10 @@ describe('what a failed attempt at a command means (pure)', () => {
   it.each([
     ['a TypeError', new TypeError("Cannot read properties of undefined (reading 'x')")],
     ['an invalid batch', new InvalidBatchError('appendBatch: command c has no events')],
+    [
+      'a stored event that cannot follow its state',
+      new InvalidEventError('OrderCompleted on completed'),
+    ],
   ])(
     'given %s (a bug), then it is unprocessable (internal), its text kept from the caller',
     (_, err) => {

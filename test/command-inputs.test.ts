@@ -11,8 +11,7 @@ import {
   orderStreamId,
 } from '../domain';
 import { EventStore } from '../eventstore';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { waitFor } from './support/wait';
 

@@ -5,18 +5,19 @@ import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { payloadHash } from '../api/command-hash';
-import { partitionOf } from '../domain';
-import { EventStore } from '../eventstore';
-import { createPool } from '../eventstore/pool';
-import { COMMAND_PARTITION_STATUS } from '../temporal/search-attributes';
-import { prefixedId, taskQueue } from '../temporal/task-queues';
-import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
   submitCommandUpdate,
-} from '../workflows/command-partition-contract';
-import { type OrderCommandInput, orderStreamId } from '../workflows/order-command-contract';
+} from '../contracts/command-partitions';
+import type { OrderCommandInput } from '../contracts/order-commands';
+import { COMMAND_PARTITION_STATUS } from '../contracts/search-attributes';
+import { partitionOf } from '../domain';
+import { orderStreamId } from '../domain/streams';
+import { EventStore } from '../eventstore';
+import { createPool } from '../eventstore/pool';
+import { prefixedId, taskQueue } from '../temporal/task-queues';
+import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import { startTestApp, type TestApp } from './support/app';
 import { sampleValue, scrape, serveMetrics } from './support/prometheus-text';
 import { waitFor } from './support/wait';

@@ -3,13 +3,13 @@ import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
+import { commandPartitionWorkflowId } from '../contracts/command-partitions';
+import { COMMAND_PARTITION_STATUS } from '../contracts/search-attributes';
 import { partitionOf } from '../domain';
+import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { createPool } from '../eventstore/pool';
-import { COMMAND_PARTITION_STATUS } from '../temporal/search-attributes';
 import { prefixedId } from '../temporal/task-queues';
-import { commandPartitionWorkflowId } from '../workflows/command-partition-contract';
-import { orderStreamId } from '../workflows/order-command-contract';
 import { startTestApp } from './support/app';
 
 const input = (commandId: string) => ({

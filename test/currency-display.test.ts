@@ -4,8 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { currencyDigits, formatMinor } from '../domain/currency';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 

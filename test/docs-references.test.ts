@@ -211,6 +211,36 @@ function anchors(doc: string): Set<string> {
   return out;
 }
 
+/**
+ * Files whose text may send a reader to a doc's section: the code, scripts, rules, docs
+ * (not this file: its examples are no citations).
+ */
+const CITING_FILES = TREE.filter(
+  (p) => /\.(ts|sh|ya?ml|sql|md)$/.test(p) && p !== 'test/docs-references.test.ts',
+);
+
+/**
+ * A section cited by name: a doc, then the heading in quotes — `README "Find a command"`,
+ * `docs/runbooks.md, 'After restoring the event store'`, `README's "Traces"`.
+ */
+const SECTION_CITATION =
+  /\b(README(?:\.md)?|BENCHMARKS\.md|docs\/[\w-]+\.md)(?:'s)?,?\s+(?:section\s+)?(["'])([^"'\n]{2,80}?)\2/g;
+
+/** A heading's text as a reader quotes it: no markdown, any case. */
+const headingText = (text: string) =>
+  text.replace(/[`*_]/g, '').replace(/\s+/g, ' ').trim().toLowerCase();
+
+function headings(doc: string): Set<string> {
+  const out = new Set<string>();
+  for (const block of blocks(readFileSync(path.join(ROOT, doc), 'utf8'))) {
+    if (block.fenced) continue;
+    for (const m of block.body.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+      out.add(headingText(m[1] ?? ''));
+    }
+  }
+  return out;
+}
+
 describe('the docs cite only what exists', () => {
   it('reads the docs and the sources it checks them against', () => {
     expect(DOCS).toContain('docs/architecture.md');
@@ -248,6 +278,36 @@ describe('the docs cite only what exists', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('every section the code, rules, scripts and docs cite by name is a heading of that doc', () => {
+    const cites: string[] = [];
+    const broken: string[] = [];
+    for (const file of CITING_FILES) {
+      const text = readFileSync(path.join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(SECTION_CITATION)) {
+        const doc = m[1] === 'README' ? 'README.md' : (m[1] ?? '');
+        const section = m[3] ?? '';
+        cites.push(`${file}: ${doc} "${section}"`);
+        if (!ENTRIES.has(doc)) {
+          broken.push(`${file}:${lineAt(text, m.index)}: cites ${doc}, which is not in the tree`);
+        } else if (!headings(doc).has(headingText(section))) {
+          broken.push(`${file}:${lineAt(text, m.index)}: ${doc} has no heading "${section}"`);
+        }
+      }
+    }
+    // The operators' pointers (alert rules, the restore guard's message) are among them.
+    expect(cites.some((c) => c.startsWith('ops/prometheus/rules.yml'))).toBe(true);
+    expect(cites.some((c) => c.startsWith('eventstore/restore.ts'))).toBe(true);
+    expect(broken).toEqual([]);
+  });
+
+  it('the README is a short guide (at most 300 lines) that links every doc of docs/', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const linked = new Set(CITED[0]?.links.map((c) => c.text.split('#')[0]));
+    const unlinked = DOCS.filter((d) => d.startsWith('docs/') && !linked.has(d));
+    expect(readme.trimEnd().split('\n').length).toBeLessThanOrEqual(300);
+    expect(unlinked).toEqual([]);
   });
 
   it('every code name they quote is named in the TypeScript sources', () => {

@@ -248,7 +248,7 @@ const STATUS_AFTER: Record<OrderCommand['type'], OrderState['status']> = {
   CancelOrder: 'cancelled',
   RefundOrder: 'refunded',
 };
-/** The follow-ups the domain's rules allow from each status (README: the order's life). */
+/** The follow-ups the domain allows from each status (docs/api.md, "Commands"). */
 const LEGAL_NEXT: Record<OrderState['status'], ReadonlyArray<OrderCommand['type']>> = {
   none: [],
   placed: ['CompleteOrder', 'CancelOrder'],

@@ -2,25 +2,23 @@
 // index behind its alias, writing (strict mapping, highest version wins) and searching.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrderStatus } from '../domain';
-import { ordersAlias, ordersIndexName } from '../projections/elasticsearch/names';
-import { type OrderDocument, reportMonthOf } from '../projections/elasticsearch/order-document';
 import {
+  bulkWriteOrderDocuments,
   createNextOrdersIndex,
   currentOrdersIndex,
   ensureOrdersIndex,
-  swapOrdersAlias,
-} from '../projections/elasticsearch/orders-index';
-import {
   InvalidCursorError,
-  type OrderSearchFilters,
-  searchOrders,
-} from '../projections/elasticsearch/search-orders';
-import {
-  bulkWriteOrderDocuments,
   NonRetryableProjectionError,
+  type OrderDocument,
+  type OrderSearchFilters,
+  ordersAlias,
+  ordersIndexName,
   readOrderDocument,
+  reportMonthOf,
+  searchOrders,
+  swapOrdersAlias,
   writeOrderDocument,
-} from '../projections/elasticsearch/write-orders';
+} from '../projections/elasticsearch';
 import { esTestFile, orderDoc, seeded } from './support/es-test-documents';
 
 const { es, prefix } = esTestFile();

@@ -2,15 +2,15 @@
 // a reference computed by plain integer arithmetic over the same documents.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrderStatus } from '../domain';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import type { OrderDocument } from '../projections/elasticsearch/order-document';
-import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
+import type { OrderDocument } from '../projections/elasticsearch';
 import {
+  bulkWriteOrderDocuments,
   computeMonthlyReport,
   computeTopProducts,
+  ensureOrdersIndex,
   type MonthlyReportNumbers,
-} from '../projections/elasticsearch/reports';
-import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
+  ordersAlias,
+} from '../projections/elasticsearch';
 import { esTestFile, orderDoc, seeded } from './support/es-test-documents';
 
 const { es, prefix } = esTestFile();

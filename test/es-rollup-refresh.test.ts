@@ -6,14 +6,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
 import {
+  bulkWriteOrderDocuments,
+  ensureOrdersIndex,
   ensureReportsIndex,
+  ordersAlias,
   readRollup,
   reportsIndexName,
-} from '../projections/elasticsearch/rollups';
-import { bulkWriteOrderDocuments } from '../projections/elasticsearch/write-orders';
+} from '../projections/elasticsearch';
 import { testPool } from './support/db';
 import { esTestFile, orderDoc } from './support/es-test-documents';
 

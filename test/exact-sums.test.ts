@@ -4,16 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RollupSummary } from '../activities/report-activities';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
-import { metricsRegistry } from '../config/metrics';
-import { ordersAlias } from '../projections/elasticsearch/names';
 import {
+  ordersAlias,
+  readOrderDocument,
   readRollup,
   reportsIndexName,
   rollupBasis,
   writeRollup,
-} from '../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+} from '../projections/elasticsearch';
 import { reconcileMonth } from '../projections/reconcile';
+import { metricsRegistry } from '../runtime/metrics';
 import { requestRerollup } from '../temporal/reports-client';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthCheck, PROBE_TIMEOUT_MS, REPORT_CACHE_MS } from '../api/health';
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { createPool } from '../eventstore';
+import { type Connections, openConnections } from '../temporal/connections';
 import { waitFor } from './support/wait';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,8 +10,8 @@ vi.hoisted(() => {
 });
 
 import { withTemporalDeadline } from '../api/temporal-calls';
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
+import { type Connections, openConnections } from '../temporal/connections';
 import { waitFor } from './support/wait';
 
 // The settings (config/env.ts), against the real servers: a call that gets no answer in

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../api/health';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
+import {
+  parkedProjectionWorkflowId,
+  retryProjectionSignal,
+} from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
-import { retryProjectionSignal } from '../workflows/order-command-contract';
-import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import { waitFor } from './support/wait';
@@ -26,6 +27,15 @@ const placeInput = (customerId: string, region: string) => ({
   currency: 'EUR',
   items: [{ productId: 'p-parked', quantity: 1, unitPriceMinor: 999 }],
 });
+
+/** The parked workflow is flagged failed again (its retry ended), not retrying. */
+async function isFailedAgain(workflowId: string): Promise<boolean> {
+  const described = await app.connections.temporal.workflow.getHandle(workflowId).describe();
+  return (
+    described.typedSearchAttributes.get(PROJECTION_STATUS)?.includes('elasticsearch:failed') ??
+    false
+  );
+}
 
 async function documentVersion(orderId: string): Promise<number | undefined> {
   const alias = ordersAlias(config().ES_INDEX_PREFIX);
@@ -52,7 +62,7 @@ describe('an order the read model refuses for good', () => {
       await waitFor('the fitting order projected', async () =>
         (await documentVersion(b.orderId)) === 1 ? true : undefined,
       );
-      // Operators find the refused one with the README's query, as its own workflow.
+      // Operators find the refused one with the runbook's query, as its own workflow.
       const query = `ExecutionStatus = "Running" AND ProjectionStatus IS NOT NULL AND TaskQueue = '${taskQueue('projections')}'`;
       const parkedId = prefixedId(parkedProjectionWorkflowId('elasticsearch', a.orderId));
       const found = await waitFor('the parked order listed', async () => {
@@ -81,9 +91,24 @@ describe('an order the read model refuses for good', () => {
         'elasticsearch has 1 parked order(s): ProjectionStatus = "elasticsearch:failed"',
       ]);
       expect(await documentVersion(a.orderId)).toBeUndefined();
+      // An operator retries before the cause is fixed: the refusal it meets again stays the
+      // diagnosis, never the activity wrapper's "Activity task failed".
+      const admin = app.client('admin');
+      const parkedOf = async () =>
+        (await admin.admin.parked.list.query()).parked.find((p) => p.orderId === a.orderId);
+      const refusal = (await parkedOf())?.lastError ?? '';
+      const esErrorType = /\w+_exception/.exec(refusal)?.[0];
+      expect(esErrorType).toBeDefined();
+      await admin.admin.parked.retry.mutate({ readModel: 'elasticsearch', orderId: a.orderId });
+      const again = await waitFor('the early retry to fail again', async () => {
+        const p = await parkedOf();
+        return p && p.retries === 1 && (await isFailedAgain(parkedId)) ? p : undefined;
+      });
+      expect(again.lastError).toContain(esErrorType);
+      expect(again.lastError).not.toContain('Activity task failed');
       return a.orderId;
     });
-    // The cause is fixed: the operator signals a retry, as the README says.
+    // The cause is fixed: the operator signals a retry, as the runbook says.
     const handle = app.connections.temporal.workflow.getHandle(
       prefixedId(parkedProjectionWorkflowId('elasticsearch', refused)),
     );

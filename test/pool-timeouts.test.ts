@@ -1,8 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPool } from '../config/connections';
 import { config } from '../config/env';
 import { createPool } from '../eventstore';
+import { openPool } from '../temporal/connections';
 
 const pools: { end(): Promise<void> }[] = [];
 function track<T extends { end(): Promise<void> }>(pool: T): T {

@@ -4,9 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newEvents } from '../activities/command-events';
 import { createProjectionActivities } from '../activities/projection-activities';
 import { createRebuildActivities } from '../activities/rebuild-activities';
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
-import { projectorCheckpoint, rebuildPosition } from '../config/metrics';
 import { decide, orderStreamId } from '../domain';
 import {
   AppendListener,
@@ -15,8 +13,10 @@ import {
   ProjectionCheckpoints,
   START,
 } from '../eventstore';
-import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
+import { ensureOrdersIndex } from '../projections/elasticsearch';
+import { projectorCheckpoint, rebuildPosition } from '../runtime/metrics';
 import { measuredRebuildActivities } from '../temporal/activity-metrics';
+import { type Connections, openConnections } from '../temporal/connections';
 
 let connections: Connections;
 let store: EventStore;

@@ -3,7 +3,7 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
 import { EventStore, type GlobalCheckpoint, START } from '../eventstore';
-import { currentOrdersIndex } from '../projections/elasticsearch/orders-index';
+import { currentOrdersIndex } from '../projections/elasticsearch';
 import { parkProjection } from '../temporal/projectors';
 import { REBUILD_BATCH_SIZE } from '../workflows/rebuild-read-model';
 import { startTestApp, type TestApp } from './support/app';

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateOrders, orderAppends } from '../bench/load-orders';
 import { config } from '../config/env';
+import {
+  parkedProjectionQuery,
+  parkedProjectionWorkflowId,
+  rebuildWorkflowId,
+  skipProjectionSignal,
+} from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
 import { EventStore } from '../eventstore';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { currentOrdersIndex } from '../projections/elasticsearch/orders-index';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
+import { currentOrdersIndex, ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { prefixedId } from '../temporal/task-queues';
-import { skipProjectionSignal } from '../workflows/order-command-contract';
-import { parkedProjectionQuery, parkedProjectionWorkflowId } from '../workflows/parked-projection';
-import { rebuildWorkflowId } from '../workflows/rebuild-read-model';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 

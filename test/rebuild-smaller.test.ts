@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { currentOrdersIndex } from '../projections/elasticsearch/orders-index';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { currentOrdersIndex, ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
-import { prefixedId, taskQueue } from '../temporal/task-queues';
-import type { orderCommandWorkflowV2 } from '../workflows/order-command';
 import {
   type CommandRunResult,
   type OrderCommandInput,
   orderCommandWorkflowId,
-} from '../workflows/order-command-contract';
+} from '../contracts/order-commands';
+import { prefixedId, taskQueue } from '../temporal/task-queues';
+import type { orderCommandWorkflowV2 } from '../workflows/order-command-v2';
 import { startTestApp, type TestApp } from './support/app';
 
 // One workflow per command: a repeated command id is answered by the first run's workflow

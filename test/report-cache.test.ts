@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MonthlyReport } from '../api/report-queries';
 import { config } from '../config/env';
-import { clearReportCache } from '../projections/redis/clear';
-import { monthlyReportKey, reportGenerationKey } from '../projections/redis/keys';
+import type { ReportSlot } from '../projections/elasticsearch';
 import {
-  type ReportSlot,
+  clearReportCache,
+  monthlyReportKey,
   readCachedReport,
   readReportGeneration,
+  reportGenerationKey,
   writeCachedReport,
-} from '../projections/redis/report-cache';
+} from '../projections/redis';
 import { monthIn } from '../workflows/report-months';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';

@@ -72,6 +72,37 @@ describe('reports past retention', () => {
   });
 });
 
+describe('reports of months that have not begun', () => {
+  it('next month and 9999-12 are refused as not begun; the current month answers', async () => {
+    const reader = app.client('reader');
+    const current = monthIn(new Date(), config().REPORT_TIMEZONE);
+    for (const month of [addMonths(current, 1), '9999-12']) {
+      const err = await refusal(reader.reports.monthly.query({ month, currency: 'EUR' }));
+      expect(err.data?.code).toBe('BAD_REQUEST');
+      expect(err.data?.reason).toBe('FutureMonth');
+      expect(err.message).toContain(`${month} has not begun`);
+      expect(err.message).toContain(`is ${current}`);
+    }
+    const now = await reader.reports.monthly.query({ month: current, currency: 'EUR' });
+    expect(now.month).toBe(current);
+  });
+
+  it('a range reaching past the current month is refused by the series and the top products alike', async () => {
+    const reader = app.client('reader');
+    const current = monthIn(new Date(), config().REPORT_TIMEZONE);
+    const range = { from: current, to: addMonths(current, 2), currency: 'EUR' };
+    for (const call of [
+      reader.reports.monthlySeries.query(range),
+      reader.reports.topProducts.query(range),
+    ]) {
+      const err = await refusal(call);
+      expect(err.data?.code).toBe('BAD_REQUEST');
+      expect(err.data?.reason).toBe('FutureMonth');
+      expect(err.message).toContain(`ask up to ${current}`);
+    }
+  });
+});
+
 describe('the workspace at the retention edge', () => {
   let chrome: TestBrowser;
   let page: Page;
@@ -110,6 +141,10 @@ describe('the workspace at the retention edge', () => {
     const error = await page.$eval('.error', (e) => e.textContent).catch(() => null);
     expect(error).toBeNull();
     expect(await textOf(page, '[data-total=sales]')).toBe('€20.00');
+    // The result names what it is a report of.
+    expect(await textOf(page, '[data-report-title]')).toBe(
+      `${cutoff} · EUR · all regions · restated view`,
+    );
     expect(await textOf(page, '[data-previous-expired]')).toContain(
       `${expired} is past the read models' retention`,
     );
@@ -124,6 +159,9 @@ describe('the workspace at the retention edge', () => {
     expect(await textOf(page, '.error[data-status="404"]')).toContain(
       "past the read models' retention",
     );
+    // The cutoff month's report shown just before is gone, not left under the error.
+    expect(await page.$('[data-total=sales]')).toBeNull();
+    expect(await page.$('#products')).toBeNull();
     await page.click('a[data-screen=trends]');
     await page.waitForSelector('form.query input[name=from]');
     await fill(page, 'input[name=from]', expired);

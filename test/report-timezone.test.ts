@@ -17,9 +17,8 @@ vi.hoisted(() => {
 });
 
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
-import { invalidateReports } from '../projections/redis/report-cache';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
+import { invalidateReports } from '../projections/redis';
 import { MONTHLY_ROLLUP_SCHEDULE, RETENTION_SCHEDULE, scheduleId } from '../temporal/schedules';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import { addMonths, monthIn } from '../workflows/report-months';

@@ -4,10 +4,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReportActivities } from '../activities/report-activities';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { computeMonthlyReport } from '../projections/elasticsearch/reports';
-import { readRollup, reportsIndexName } from '../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import {
+  computeMonthlyReport,
+  ordersAlias,
+  readOrderDocument,
+  readRollup,
+  reportsIndexName,
+} from '../projections/elasticsearch';
 import { reconcileMonth, reportsFromEventStore } from '../projections/reconcile';
 import {
   applySchedules,
@@ -23,7 +26,7 @@ import { expectedReport, type GeneratedOrder, generateOrders } from './support/o
 import { waitFor } from './support/wait';
 
 const run = promisify(execFile);
-/** A late correction re-rolls its month after this much quiet, and at most this late (README). */
+/** A late correction re-rolls its month after this much quiet, and at most this late (docs/reports.md, "Rollups and late corrections"). */
 const RE_ROLLUP_QUIET_MS = 2_000;
 const RE_ROLLUP_MAX_DELAY_MS = 30_000;
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -280,7 +283,7 @@ describe('monthly rollups', () => {
       expectedReport(orders, 'NOK'),
     );
     expect(after.totals.orderCount).toBe(before.totals.orderCount - 1);
-    // The correction waited for quiet (README: 2 s, 30 s at most) before rolling up again;
+    // The correction waited for quiet (docs/reports.md: 2 s, 30 s at most) before rolling up again;
     // the margin is for a loaded machine, far below "never".
     const rolledAfter = Date.parse(after.generatedAt) - sent;
     expect(rolledAfter).toBeGreaterThanOrEqual(RE_ROLLUP_QUIET_MS);

@@ -1,10 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReportActivities, type RollupSummary } from '../activities/report-activities';
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
-import { ensureOrdersIndex } from '../projections/elasticsearch/orders-index';
-import { ensureReportsIndex } from '../projections/elasticsearch/rollups';
+import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
+import { type Connections, openConnections } from '../temporal/connections';
 import { prefixedId } from '../temporal/task-queues';
 import { workflowBundle } from '../temporal/worker';
 import { monthDirtySignal, type rerollupMonthWorkflow } from '../workflows/reports';

@@ -34,7 +34,7 @@ import {
   createNextOrdersIndex,
   currentOrdersIndex,
   ensureOrdersIndex,
-} from '../projections/elasticsearch/orders-index';
+} from '../projections/elasticsearch';
 import { closeTemporalClient, createTemporalClient } from '../temporal/client';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 import { workflowBundle } from '../temporal/worker';
@@ -253,7 +253,7 @@ describe('a rebuild held back by a transaction left open', () => {
 });
 
 describe("a projector still holding a checkpoint in the restored cluster's transaction ids", () => {
-  it('fails loudly, naming the README step, instead of projecting nothing forever', async () => {
+  it('fails loudly, naming the runbook step, instead of projecting nothing forever', async () => {
     const { store, act } = rebuildFixture();
     for (const chunk of chunks(generateOrders(10, 21), 10)) {
       await store.appendBatch(chunk.flatMap(orderAppends));

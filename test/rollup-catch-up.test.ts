@@ -4,9 +4,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { monthIn, monthSpan } from '../domain/report-months';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { isMonthRolledUp, readRollup } from '../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import {
+  isMonthRolledUp,
+  ordersAlias,
+  readOrderDocument,
+  readRollup,
+} from '../projections/elasticsearch';
 import { MONTHLY_ROLLUP_SCHEDULE, scheduleDefinitions, scheduleId } from '../temporal/schedules';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import type { MonthlyRollupInput, monthlyRollupWorkflow } from '../workflows/reports';

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { markMonthRolledUp } from '../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { markMonthRolledUp, ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { reconcileMonth } from '../projections/reconcile';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import { type monthlyRollupWorkflow, rerollupWorkflowId } from '../workflows/reports';

@@ -2,9 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReportActivities, type RollupProgress } from '../activities/report-activities';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readRollup } from '../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument, readRollup } from '../projections/elasticsearch';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 

@@ -10,9 +10,9 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { config } from '../config/env';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { createTemporalClient } from '../temporal/client';
 import { temporalConnectionOptions } from '../temporal/connection-options';
-import { ALL_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 
 const run = promisify(execFile);
 const { IndexedValueType } = temporal.api.enums.v1;

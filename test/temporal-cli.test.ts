@@ -13,7 +13,7 @@ const temporal = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
     (err: { code: number; stdout: string; stderr: string }) => err,
   );
 
-describe('npm run temporal -- … (the README snippets)', () => {
+describe('npm run temporal -- … (the runbook snippets)', () => {
   it('runs the CLI against the stack without it on PATH', async () => {
     const { code, stdout, stderr } = await temporal([
       'workflow',

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_NAMESPACE } from '../bench/namespace';
 import { config, parseConfig } from '../config/env';
-import { ALL_SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 import { taskQueue } from '../temporal/task-queues';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';

@@ -5,8 +5,8 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceFields } from '../config/logger';
-import { installTracing } from '../config/tracing';
+import { traceFields } from '../runtime/logger';
+import { installTracing } from '../runtime/tracing';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 

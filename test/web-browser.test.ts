@@ -5,10 +5,9 @@ import { TRPCClientError } from '@trpc/client';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
-import { ordersAlias } from '../projections/elasticsearch/names';
-import { readOrderDocument } from '../projections/elasticsearch/write-orders';
+import { parkedProjectionWorkflowId } from '../contracts/projection-controls';
+import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { prefixedId } from '../temporal/task-queues';
-import { parkedProjectionWorkflowId } from '../workflows/parked-projection';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import {

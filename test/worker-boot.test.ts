@@ -10,10 +10,10 @@ vi.hoisted(() => {
 });
 
 import { Client as EsClient } from '@elastic/elasticsearch';
-import { type Connections, openConnections } from '../config/connections';
 import { config } from '../config/env';
 import { createPool } from '../eventstore/pool';
 import { bootWorkersWhenReachable } from '../temporal/bootstrap';
+import { type Connections, openConnections } from '../temporal/connections';
 import { createWorkers } from '../temporal/worker';
 
 /** This process' established TCP connections to 127.0.0.1:`port` (its fds, /proc/net/tcp). */

@@ -12,7 +12,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CommandBatchActivities } from '../activities/command-batch-activities';
-import { COMMAND_PARTITION_STATUS } from '../temporal/search-attributes';
 import {
   COMMAND_UNPROCESSABLE,
   PARTITION_DRAINING,
@@ -21,8 +20,9 @@ import {
   type PartitionState,
   submitCommandUpdate,
   type UnprocessableCommand,
-} from './command-partition-contract';
-import type { CommandOutcome, OrderCommandInput } from './order-command-contract';
+} from '../contracts/command-partitions';
+import type { CommandOutcome, OrderCommandInput } from '../contracts/order-commands';
+import { COMMAND_PARTITION_STATUS } from '../contracts/search-attributes';
 
 /**
  * The limit of runs started before `updatesPerRun` was part of the input: well below the

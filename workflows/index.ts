@@ -1,7 +1,7 @@
 // Everything the worker bundles as workflow code. Deterministic code only.
 export { commandPartitionWorkflow } from './command-partition';
-export { orderCommandWorkflowV2 } from './order-command';
 export { orderCommandWorkflow } from './order-command-legacy';
+export { orderCommandWorkflowV2 } from './order-command-v2';
 export { parkedProjectionWorkflow } from './parked-projection';
 export { projectorWorkflow } from './projector';
 export { rebuildReadModelWorkflow } from './rebuild-read-model';

@@ -5,12 +5,13 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { CommandActivities } from '../activities/command-activities';
-import { decide } from '../domain';
 import {
   type CommandOutcome,
+  commandIdConflict,
   commandResultUpdate,
   type OrderCommandInput,
-} from './order-command-contract';
+} from '../contracts/order-commands';
+import { decideBatch, orderStreamId } from '../domain';
 
 /** How many times a command is re-decided after losing an optimistic-concurrency race. */
 export const MAX_DECIDE_ATTEMPTS = 5;
@@ -67,26 +68,37 @@ export function installCommandResult(
   );
 }
 
-/** Load, decide, append; re-decide on a concurrency conflict, a bounded number of times. */
+/**
+ * Load, decide, append; re-decide on a concurrency conflict, a bounded number of times.
+ * `loadOrder` decides the command as a batch of one (`decideBatch`) and answers what the
+ * store holds or refuses it there, where a refusal can be recorded; on an accepted one the
+ * workflow decides the same on the same state for the events to append.
+ */
 export async function handle(input: OrderCommandInput): Promise<CommandOutcome> {
   for (let attempt = 1; attempt <= MAX_DECIDE_ATTEMPTS; attempt++) {
     const loaded = await loadOrder(input);
     if (loaded.kind === 'processed') return { ok: true, reply: loaded.reply };
-    if (loaded.kind === 'commandIdConflict') return commandIdConflict(input);
+    if (loaded.kind === 'commandIdConflict') return commandIdConflict(input.commandId);
     // Recorded by the activity. No patch needed: histories from before never hold this
     // result, so they replay down the old path with the same commands.
     if (loaded.kind === 'refused') return { ok: false, error: loaded.error };
 
-    const decision = decide(input.command, loaded.state);
-    if (!decision.ok) return decision;
+    const { version, state } = loaded;
+    const order = new Map([[orderStreamId(input.command.orderId), { version, state }]]);
+    const { outcomes, appends } = decideBatch([input], order, new Map());
+    const decided = outcomes[0];
+    // Only runs recorded before the activity refused get here with a refusal.
+    if (decided?.kind === 'refused') return { ok: false, error: decided.error };
+    const append = appends[0];
+    if (!append) throw ApplicationFailure.nonRetryable(`no decision for ${decided?.kind}`);
 
     const appended = await appendOrderEvents({
       input,
-      expectedVersion: loaded.version,
-      events: decision.events,
+      expectedVersion: append.expectedVersion,
+      events: append.events,
     });
     if (appended.kind === 'appended') return { ok: true, reply: appended.reply };
-    if (appended.kind === 'commandIdConflict') return commandIdConflict(input);
+    if (appended.kind === 'commandIdConflict') return commandIdConflict(input.commandId);
     if (appended.kind === 'invalidData') {
       const message = `invalid command: the event store refused its data (${appended.message})`;
       return { ok: false, error: { code: 'InvalidCommand', message, issues: [] } };
@@ -97,16 +109,6 @@ export async function handle(input: OrderCommandInput): Promise<CommandOutcome> 
     error: {
       code: 'ConcurrencyConflict',
       message: `order ${input.command.orderId} kept changing; gave up after ${MAX_DECIDE_ATTEMPTS} attempts, retry the command`,
-    },
-  };
-}
-
-function commandIdConflict(input: OrderCommandInput): CommandOutcome {
-  return {
-    ok: false,
-    error: {
-      code: 'CommandIdConflict',
-      message: `command id ${input.commandId} was already used for a different command`,
     },
   };
 }

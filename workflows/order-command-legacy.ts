@@ -5,12 +5,12 @@ import {
   condition,
   patched,
 } from '@temporalio/workflow';
-import {
-  type CommandOutcome,
-  type CommandRunResult,
-  type OrderCommandInput,
-  READ_MODELS,
-} from './order-command-contract';
+import type {
+  CommandOutcome,
+  CommandRunResult,
+  OrderCommandInput,
+} from '../contracts/order-commands';
+import { READ_MODELS } from '../domain/read-models';
 import { handle, installCommandResult } from './order-command-decide';
 import { installProjectionControls, project } from './projection-step';
 

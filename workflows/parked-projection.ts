@@ -1,39 +1,21 @@
 import {
+  ActivityFailure,
   condition,
-  defineQuery,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { ProjectionActivities } from '../activities/projection-activities';
+import {
+  type ParkedProjection,
+  parkedProjectionQuery,
+  retryProjectionSignal,
+  skipProjectionSignal,
+} from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
 import { projectionStatusValue, type ReadModel } from '../domain/read-models';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
-import { retryProjectionSignal, skipProjectionSignal } from './order-command-contract';
-
-export interface ParkedProjection {
-  readModel: ReadModel;
-  orderId: string;
-  /** Why the read model refused the order's document. */
-  reason: string;
-}
-
-export interface ParkedProjectionState extends ParkedProjection {
-  /** The latest failure: the first refusal, or that of the last retry. */
-  lastError: string;
-  retries: number;
-}
-
-/** What an operator needs to decide on a parked order (answered by the workflow). */
-export const parkedProjectionQuery = defineQuery<ParkedProjectionState>('parkedProjection');
-
-export const parkedProjectionWorkflowId = (model: ReadModel, orderId: string): string =>
-  `projection-parked-${model}-${orderId}`;
-
-function projectionsQueue(): string {
-  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
-}
+import { projectionsQueue } from './projections-queue';
 
 /**
  * An order a read model refused for good (a mapping rejection), parked so the projector can
@@ -76,10 +58,10 @@ export async function parkedProjectionWorkflow(
       await projectOrder({ readModel: parked.readModel, orderId: parked.orderId });
       return 'projected';
     } catch (err) {
-      lastError = (err as Error).message;
+      lastError = refusalOf(err);
       log.error('parked projection failed again; waiting for retryProjection or skipProjection', {
         ...parked,
-        error: (err as Error).message,
+        error: lastError,
       });
       setStatus(parked.readModel, 'failed');
     }
@@ -90,4 +72,10 @@ function setStatus(readModel: ReadModel, state: 'retrying' | 'failed'): void {
   upsertSearchAttributes([
     { key: PROJECTION_STATUS, value: [projectionStatusValue(readModel, state)] },
   ]);
+}
+
+/** What the read model said: an activity's failure wraps it ("Activity task failed"). */
+function refusalOf(err: unknown): string {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
 }

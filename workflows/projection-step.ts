@@ -7,25 +7,18 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { ProjectionActivities, ProjectOrderInput } from '../activities/projection-activities';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
-import {
-  projectionStatusValue,
-  type ReadModel,
-  retryProjectionSignal,
-  skipProjectionSignal,
-} from './order-command-contract';
+import { retryProjectionSignal, skipProjectionSignal } from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
+import { projectionStatusValue, type ReadModel } from '../domain/read-models';
+import { projectionsQueue } from './projections-queue';
 
 /** A projection still running after this long is flagged for operators. */
 export const FLAG_SLOW_PROJECTION_AFTER = '5 seconds';
 
 // The projections run on their own task queue, named after this workflow's queue, so
 // projection workers scale apart from command workers.
-function projectionsQueue(): string {
-  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
-}
 
 function activitiesFor() {
   return proxyActivities<ProjectionActivities>({

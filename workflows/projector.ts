@@ -1,16 +1,16 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ProjectionActivities } from '../activities/projection-activities';
+import { type ProjectorState, projectorStateQuery } from '../contracts/projection-controls';
+import { PROJECTION_STATUS } from '../contracts/search-attributes';
 import { projectionStatusValue, type ReadModel } from '../domain/read-models';
-import type { GlobalCheckpoint } from '../eventstore/types';
-import { PROJECTION_STATUS } from '../temporal/search-attributes';
+import { projectionsQueue } from './projections-queue';
 
 /**
  * Events per batch: each batch reads them in one query, writes the orders they touched in
@@ -23,21 +23,6 @@ const TAIL_MS = 60_000;
 const FLAG_RETRYING_AFTER = '5 seconds';
 /** Tailing activities per run: continue-as-new keeps the history small. */
 const TAILS_PER_RUN = 200;
-
-export interface ProjectorState {
-  readModel: ReadModel;
-  checkpoint: GlobalCheckpoint;
-  /** Totals since the projector first started (carried across continue-as-new). */
-  events: number;
-  batches: number;
-  parked: number;
-}
-
-export const projectorStateQuery = defineQuery<ProjectorState>('state');
-
-function projectionsQueue(): string {
-  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
-}
 
 /**
  * One read model's projector: tails the event store in its late-commit-safe global order

@@ -1,16 +1,7 @@
-import {
-  continueAsNew,
-  defineQuery,
-  patched,
-  proxyActivities,
-  setHandler,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { RebuildActivities } from '../activities/rebuild-activities';
-import type { HeldBack } from '../eventstore/held-back';
-import { type GlobalCheckpoint, START } from '../eventstore/types';
-import type { ReadModel } from './order-command-contract';
+import { type RebuildProgress, rebuildProgressQuery } from '../contracts/projection-controls';
+import { projectionsQueue } from './projections-queue';
 
 /**
  * Events per rebuild batch. 5,000 rather than 2,000: fewer round trips to PostgreSQL and
@@ -20,70 +11,6 @@ import type { ReadModel } from './order-command-contract';
 export const REBUILD_BATCH_SIZE = 5_000;
 const PREVIOUS_REBUILD_BATCH_SIZE = 2_000;
 const BATCHES_PER_RUN = 20;
-
-export interface RebuildProgress {
-  readModel: ReadModel;
-  phase: 'copying' | 'catching-up' | 'done';
-  /** The fresh index being filled (Elasticsearch). */
-  index: string | null;
-  checkpoint: GlobalCheckpoint;
-  eventsRead: number;
-  ordersWritten: number;
-  /**
-   * Orders the rebuilt index refused for good, parked for an operator (retry or skip)
-   * rather than retried: absent in runs started before the field.
-   */
-  parked?: number;
-  startedAt: string;
-  swappedAt: string | null;
-  /**
-   * Swap even when the rebuilt index holds fewer orders than the one it replaces (absent in
-   * runs started before the option: not forced).
-   */
-  force?: boolean;
-  /**
-   * A transaction left open that the last batch found at its horizon: events committed
-   * after it wait (the catch-up cannot end) until it ends. Null when none; absent in runs
-   * started before the field.
-   */
-  heldBack?: HeldBack | null;
-  /** Catch-up goes on until the store's read horizon passes this (see swapToRebuiltIndex). */
-  watermark: string | null;
-  finishedAt: string | null;
-}
-
-export const rebuildProgressQuery = defineQuery<RebuildProgress>('progress');
-
-/**
- * A rebuild's progress before its first batch: the workflow's input. `force` absent is what
- * runs started before the option carry.
- */
-export function initialRebuildProgress(
-  readModel: ReadModel,
-  options: { force?: boolean } = {},
-): RebuildProgress {
-  return {
-    readModel,
-    phase: 'copying',
-    index: null,
-    checkpoint: START,
-    eventsRead: 0,
-    ordersWritten: 0,
-    parked: 0,
-    startedAt: new Date().toISOString(),
-    swappedAt: null,
-    ...options,
-    watermark: null,
-    finishedAt: null,
-  };
-}
-
-export const rebuildWorkflowId = (readModel: ReadModel): string =>
-  `rebuild-read-model-${readModel}`;
-
-function projectionsQueue(): string {
-  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
-}
 
 /**
  * Rebuilds a read model from the event store under live load: fills a fresh index from

@@ -9,11 +9,8 @@ import {
 } from '@temporalio/workflow';
 import type { ReportActivities, RollupSummary } from '../activities/report-activities';
 import type { ReconcileResult } from '../projections/reconcile';
+import { projectionsQueue } from './projections-queue';
 import { addMonths, monthIn, monthSpan, retentionCutoff } from './report-months';
-
-function projectionsQueue(): string {
-  return workflowInfo().taskQueue.replace(/commands$/, 'projections');
-}
 
 function activities() {
   return proxyActivities<ReportActivities>({

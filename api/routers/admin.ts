@@ -3,26 +3,27 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
 import { config } from '../../config/env';
-import { orderIdOfStream, partitionOf } from '../../domain';
-import { checkRestoredEvents, EventStore, restoredEventsMessage } from '../../eventstore';
-import { prefixedId, taskQueue } from '../../temporal/task-queues';
-import { commandPartitionWorkflowId } from '../../workflows/command-partition-contract';
-import { orderCommandWorkflowId, type ReadModel } from '../../workflows/order-command-contract';
+import { commandPartitionWorkflowId } from '../../contracts/command-partitions';
+import { orderCommandWorkflowId } from '../../contracts/order-commands';
 import {
   initialRebuildProgress,
   type RebuildProgress,
   rebuildProgressQuery,
-  type rebuildReadModelWorkflow,
   rebuildWorkflowId,
-} from '../../workflows/rebuild-read-model';
+} from '../../contracts/projection-controls';
+import { orderIdOfStream, partitionOf } from '../../domain';
+import type { ReadModel } from '../../domain/read-models';
+import { checkRestoredEvents, EventStore, restoredEventsMessage } from '../../eventstore';
+import { prefixedId, taskQueue } from '../../temporal/task-queues';
+import type { rebuildReadModelWorkflow } from '../../workflows/rebuild-read-model';
 import { withEventStore } from '../event-store-calls';
 import type { PartitionBusOptions } from '../partition-bus';
 import { projectionStatus } from '../projection-status';
 import { commandLookupInput, readModelInput, rebuildInput } from '../query-inputs';
+import type { QueryDeps } from '../read-model-calls';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 import { operatorProcedures } from './operators';
-import type { QueryDeps } from './queries';
 
 export function adminRouter(
   deps: QueryDeps & {

@@ -2,23 +2,21 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TRPCError } from '@trpc/server';
 import { config } from '../../config/env';
-import { logger } from '../../config/logger';
-import { READ_MODELS, type ReadModel } from '../../domain/read-models';
-import { reconcileMonth } from '../../projections/reconcile';
-import { projectorWorkflowId, runningParkedProjectionsQuery } from '../../temporal/projectors';
-import { prefixedId } from '../../temporal/task-queues';
-import {
-  retryProjectionSignal,
-  skipProjectionSignal,
-} from '../../workflows/order-command-contract';
 import {
   parkedProjectionQuery,
   parkedProjectionWorkflowId,
-} from '../../workflows/parked-projection';
-import { rebuildWorkflowId } from '../../workflows/rebuild-read-model';
+  rebuildWorkflowId,
+  retryProjectionSignal,
+  skipProjectionSignal,
+} from '../../contracts/projection-controls';
+import { READ_MODELS, type ReadModel } from '../../domain/read-models';
+import { reconcileMonth } from '../../projections/reconcile';
+import { logger } from '../../runtime/logger';
+import { projectorWorkflowId, runningParkedProjectionsQuery } from '../../temporal/projectors';
+import { prefixedId } from '../../temporal/task-queues';
 import { withEventStore } from '../event-store-calls';
 import { parkedProjectionInput, reconcileInput } from '../query-inputs';
-import type { QueryDeps } from '../routers/queries';
+import type { QueryDeps } from '../read-model-calls';
 import { withTemporalDeadline } from '../temporal-calls';
 import { adminProcedure, router } from '../trpc';
 

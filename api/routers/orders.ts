@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { TRPCError } from '@trpc/server';
 import { config } from '../../config/env';
-import { commandDuration, commands } from '../../config/metrics';
+import type { CommandReply, OrderCommandInput } from '../../contracts/order-commands';
 import type { OrderCommand } from '../../domain';
-import type { CommandReply, OrderCommandInput } from '../../workflows/order-command-contract';
+import { ordersAlias, searchOrders } from '../../projections/elasticsearch';
+import { commandDuration, commands } from '../../runtime/metrics';
 import { hasRole, type Principal } from '../auth';
 import { submitCommand } from '../command-bus';
 import { payloadHash } from '../command-hash';
@@ -16,10 +17,13 @@ import {
   placeOrderInput,
   refundOrderInput,
 } from '../inputs';
+import { orderHistory } from '../order-history';
+import { getOrder } from '../order-queries';
 import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
+import { getOrderInput, orderHistoryInput, searchOrdersInput } from '../query-inputs';
+import { type QueryDeps, readModelCall, staleFor } from '../read-model-calls';
 import { activeTraceparent } from '../tracing';
-import { router, writerProcedure } from '../trpc';
-import { orderQueries, type QueryDeps } from './queries';
+import { readerProcedure, router, writerProcedure } from '../trpc';
 
 export interface OrdersDeps extends QueryDeps {
   temporal: Client;
@@ -30,7 +34,11 @@ export interface OrdersDeps extends QueryDeps {
 interface CommandContext {
   principal: Principal;
   correlationId: string;
+  addResponseHeader?: (name: string, value: string) => void;
 }
+
+/** A committed command's reply, with the id it ran under (generated when none was sent). */
+type CommandAnswer = CommandReply & { commandId: string };
 
 /** The server's clock, which the domain moves forward to an order's later last change. */
 const serverTime = () => ({ at: new Date().toISOString(), atFromServer: true });
@@ -68,8 +76,10 @@ export function ordersRouter(deps: OrdersDeps) {
     ctx: CommandContext,
     input: { commandId?: string | undefined } & Record<string, unknown>,
     build: (commandId: string) => OrderCommand,
-  ): Promise<CommandReply> {
+  ): Promise<CommandAnswer> {
     const commandId = input.commandId ?? randomUUID();
+    // Before anything can fail: a caller whose command timed out retries with this id.
+    ctx.addResponseHeader?.('x-command-id', commandId);
     const command = build(commandId);
     const timer = commandDuration.startTimer({ type: command.type });
     try {
@@ -82,7 +92,12 @@ export function ordersRouter(deps: OrdersDeps) {
         ...activeTraceparent(),
       });
       commands.inc({ type: command.type, outcome: 'committed' });
-      return reply;
+      return {
+        orderId: reply.orderId,
+        version: reply.version,
+        position: reply.position,
+        commandId,
+      };
     } catch (err) {
       const answer = toTRPCError(err, ctx.correlationId);
       commands.inc({ type: command.type, outcome: answer.code });
@@ -142,4 +157,35 @@ export function ordersRouter(deps: OrdersDeps) {
         })),
       ),
   });
+}
+
+function orderQueries(deps: QueryDeps) {
+  return {
+    get: readerProcedure.input(getOrderInput).query(async ({ input, signal }) => {
+      const found = await readModelCall('orders.get', () =>
+        getOrder(deps, input.orderId, input.minVersion, signal),
+      );
+      if (!found) {
+        throw new TRPCError({
+          code: 'NOT_FOUND',
+          message:
+            input.minVersion === undefined
+              ? `order ${input.orderId} not found`
+              : `order ${input.orderId} is not in the read model yet (waited 2 s); retry shortly`,
+        });
+      }
+      return { ...found.order, stale: found.stale };
+    }),
+    history: readerProcedure
+      .input(orderHistoryInput)
+      .query(({ input }) => orderHistory(deps.pool, input)),
+    search: readerProcedure.input(searchOrdersInput).query(async ({ input, signal }) => {
+      const { pageSize, cursor, minPosition, ...filters } = input;
+      const stale = await staleFor(deps, minPosition, signal);
+      const page = await readModelCall('orders.search', () =>
+        searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
+      );
+      return { ...page, stale };
+    }),
+  };
 }

@@ -8,9 +8,9 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import proto from '@temporalio/proto';
+import { commandPartitionWorkflowId } from '../../contracts/command-partitions';
 import { prefixedId, taskQueue } from '../../temporal/task-queues';
 import type * as workflows from '../../workflows';
-import { commandPartitionWorkflowId } from '../../workflows/command-partition-contract';
 
 // A CommonJS package: under Node's ESM loader only its default export is reliable.
 const EventType = proto.temporal.api.enums.v1.EventType;

@@ -4,10 +4,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type pg from 'pg';
+import { type ProjectorState, projectorStateQuery } from '../../contracts/projection-controls';
 import { READ_MODELS, type ReadModel } from '../../domain/read-models';
 import { ProjectionCheckpoints, START } from '../../eventstore';
 import { projectorWorkflowId } from '../../temporal/projectors';
-import { type ProjectorState, projectorStateQuery } from '../../workflows/projector';
 
 /** Events of the store each projector has not read yet (its checkpoint in the database). */
 export async function projectorBacklog(pool: pg.Pool): Promise<Record<ReadModel, number>> {

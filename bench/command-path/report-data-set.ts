@@ -10,8 +10,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TokenTable } from '../../api/auth';
 import { createApiServer } from '../../api/server';
-import { ordersAlias } from '../../projections/elasticsearch/names';
-import { reportsIndexName } from '../../projections/elasticsearch/rollups';
+import { ordersAlias, reportsIndexName } from '../../projections/elasticsearch';
 import {
   BENCH_DATABASE as REPORTS_DATABASE,
   BENCH_DATABASE_URL as REPORTS_DATABASE_URL,

@@ -11,8 +11,8 @@ import {
   Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { openConnections } from '../../config/connections';
 import { config } from '../../config/env';
+import { openConnections } from '../../temporal/connections';
 import { ALL_QUEUES, createWorkers } from '../../temporal/worker';
 import { EMPTY_TASK_QUEUE, type WorkerTuning } from './settings';
 import { type LoopDelay, loopDelayMonitor, type Summary, summarize } from './stats';

@@ -1,6 +1,6 @@
 // The three answers (Elasticsearch, the SQL JOIN, the materialized view) must agree before
 // their speed means anything: one slot compared product by product.
-import { computeMonthlyReport } from '../../projections/elasticsearch/reports';
+import { computeMonthlyReport } from '../../projections/elasticsearch';
 import { joinReport, type ProductRow, viewReport } from '../sql-baseline';
 import type { RunContext } from './context';
 import type { Slot } from './slots';

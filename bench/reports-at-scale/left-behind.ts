@@ -3,8 +3,7 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type pg from 'pg';
 import { redactUrl } from '../../config/client-options';
-import { ordersAlias } from '../../projections/elasticsearch/names';
-import { reportsIndexName } from '../../projections/elasticsearch/rollups';
+import { ordersAlias, reportsIndexName } from '../../projections/elasticsearch';
 import { int } from '../bench-stats';
 import { BENCH_DATABASE } from '../load-orders';
 import { log } from './log';

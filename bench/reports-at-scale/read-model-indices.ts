@@ -1,8 +1,7 @@
 // The bench's Elasticsearch indices: clearing what earlier runs left, and the size of the
 // index a run measures its reports on.
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import { ordersIndexPattern } from '../../projections/elasticsearch/names';
-import { reportsIndexName } from '../../projections/elasticsearch/rollups';
+import { ordersIndexPattern, reportsIndexName } from '../../projections/elasticsearch';
 import { ES_PREFIX } from './settings';
 
 /** Removes the bench generations but `keep` (by name: wildcard deletes may be refused). */

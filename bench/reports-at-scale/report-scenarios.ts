@@ -4,9 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { monthlyReport } from '../../api/report-queries';
-import { computeMonthlyReport } from '../../projections/elasticsearch/reports';
-import { clearReportCache } from '../../projections/redis/clear';
-import { readCachedReport } from '../../projections/redis/report-cache';
+import { computeMonthlyReport } from '../../projections/elasticsearch';
+import { clearReportCache, readCachedReport } from '../../projections/redis';
 import { ms, summarize } from '../bench-stats';
 import type { MeasureRollup } from '../rollup-hook';
 import { joinReport, type ViewBuild, viewReport } from '../sql-baseline';

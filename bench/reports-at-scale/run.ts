@@ -4,7 +4,7 @@
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../config/client-options';
-import { ordersAlias } from '../../projections/elasticsearch/names';
+import { ordersAlias } from '../../projections/elasticsearch';
 import { int, type QuietWait, waitForQuiet } from '../bench-stats';
 import {
   type BaselineLoadResult,

@@ -1,12 +1,5 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-
-/**
- * `restated`: orders completed in the month and not refunded since (a refund restates its
- * completion month). `booked`: each completion in its completion month, each refund as a
- * negative line in its own month, so a closed month's booked numbers never change.
- */
-export const REPORT_VIEWS = ['restated', 'booked'] as const;
-export type ReportView = (typeof REPORT_VIEWS)[number];
+import type { ReportView } from '../report-slot';
 
 export interface MonthlyReportNumbers {
   month: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, estypes } from '@elastic/elasticsearch';
+import type { ReportSlot, ReportView } from '../report-slot';
 import { deleteMatching } from './delete-matching';
 import { responseErrorOf } from './es-errors';
 import {
@@ -9,19 +10,9 @@ import {
   rollupCaughtUp,
 } from './month-markers';
 import { reportsIndexName } from './names';
-import type { MonthlyReportNumbers, ReportView } from './reports';
-
-/** One report: a month, a currency, a region or every region, and a view (default restated). */
-export interface ReportSlot {
-  month: string;
-  currency: string;
-  region: string | null;
-  view?: ReportView;
-}
+import type { MonthlyReportNumbers } from './reports';
 
 const viewOf = (slot: { view?: ReportView }): ReportView => slot.view ?? 'restated';
-
-export { deleteMatching, reportsIndexName };
 
 const ALL_REGIONS = '*';
 const regionKey = (region: string | null) => region ?? ALL_REGIONS;
@@ -145,7 +136,6 @@ async function readManifest(
 }
 
 // The month markers live in month-markers.ts; re-exported for the callers that import them here.
-export { isMonthRolledUp, markMonthRolledUp } from './month-markers';
 
 /** The slots rolled up for a month, in any view (each slot once, without its view). */
 export async function rolledUpSlots(

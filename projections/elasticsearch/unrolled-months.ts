@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import { monthSpan, monthsBetween } from '../../domain/report-months';
-import { reportsIndexName } from './rollups';
+import { reportsIndexName } from './names';
 
 type Buckets = { buckets?: { key: string }[] } | undefined;
 const keysOf = (agg: unknown): string[] => ((agg as Buckets)?.buckets ?? []).map((b) => b.key);

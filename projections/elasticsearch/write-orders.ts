@@ -152,20 +152,3 @@ export async function bulkWriteOrderDocuments(
   }
   return { written, stale, rejected };
 }
-
-/** The stored order (realtime: includes writes not yet refreshed), or null if there is none. */
-export async function readOrderDocument(
-  es: Client,
-  index: string,
-  orderId: string,
-): Promise<OrderDocument | null> {
-  try {
-    const response = await es.get<OrderDocument>({ index, id: orderId });
-    return response._source ?? null;
-  } catch (err) {
-    // A missing index is a missing read model, not a missing order: let it surface.
-    const failure = responseErrorOf(err);
-    if (failure?.status === 404 && failure.type === null) return null;
-    throw err;
-  }
-}

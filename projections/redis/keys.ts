@@ -1,4 +1,4 @@
-import type { ReportView } from '../elasticsearch/reports';
+import type { ReportView } from '../report-slot';
 
 // Every Redis key the read side uses, in one place. A prefix keeps tests and apps apart
 // when they share a Redis database.

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { OrderDocument } from '../elasticsearch/order-document';
+import type { OrderDocument } from '../elasticsearch';
 import { orderKey } from './keys';
 
 /** Hot copies of order documents expire; Elasticsearch stays the full read model. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ReportView } from '../elasticsearch/reports';
+import type { ReportSlot } from '../report-slot';
 import { monthlyReportKey, reportGenerationKey } from './keys';
 
 export const REPORT_TTL_SECONDS = 300;
@@ -12,14 +12,6 @@ export const REPORT_TTL_SECONDS = 300;
 interface CachedReport<T> {
   generation: number;
   report: T;
-}
-
-export interface ReportSlot {
-  month: string;
-  currency: string;
-  region: string | null;
-  /** Default restated. */
-  view?: ReportView;
 }
 
 export async function readReportGeneration(

@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../../config/env';
-import { ordersAlias } from '../../projections/elasticsearch/names';
-import { readOrderDocument } from '../../projections/elasticsearch/write-orders';
+import { ordersAlias, readOrderDocument } from '../../projections/elasticsearch';
 import { taskQueue } from '../../temporal/task-queues';
 import { startTestApp, type TestApp } from '../support/app';
 import { stack } from '../support/stack';
@@ -99,7 +98,7 @@ describe('fault suite', () => {
     await underLoad(
       () =>
         outage('elasticsearch', 10_000, async () => {
-          // Operators see it: the README's query finds the projector flagged as retrying.
+          // Operators see it: the runbook's query finds the projector flagged as retrying.
           const query = `TaskQueue = '${taskQueue('projections')}' AND ExecutionStatus = 'Running' AND ProjectionStatus = 'elasticsearch:retrying'`;
           await waitFor(
             'projections flagged as retrying',

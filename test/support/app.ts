@@ -4,9 +4,10 @@ import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
 import type { PartitionBusOptions } from '../../api/partition-bus';
 import { createApiServer } from '../../api/server';
-import { type Connections, openConnections } from '../../config/connections';
 import { config } from '../../config/env';
+import { projectorStateQuery } from '../../contracts/projection-controls';
 import { READ_MODELS } from '../../domain';
+import { type Connections, openConnections } from '../../temporal/connections';
 import { temporalMetricsTelemetry } from '../../temporal/logging';
 import { projectorWorkflowId } from '../../temporal/projectors';
 import {
@@ -15,7 +16,6 @@ import {
   type QueueName,
   type RunningWorkers,
 } from '../../temporal/worker';
-import { projectorStateQuery } from '../../workflows/projector';
 
 export const TOKENS = {
   reader: 'reader-token-0123456789',

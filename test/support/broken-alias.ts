@@ -1,8 +1,8 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
-import { ordersAlias } from '../../projections/elasticsearch/names';
+import { retryProjectionSignal } from '../../contracts/projection-controls';
+import { ordersAlias } from '../../projections/elasticsearch';
 import { runningParkedProjectionsQuery } from '../../temporal/projectors';
-import { retryProjectionSignal } from '../../workflows/order-command-contract';
 
 /**
  * Runs `work` while the orders alias points at an index whose mapping refuses a text

@@ -5,12 +5,12 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll } from 'vitest';
 import { config } from '../../config/env';
 import type { Order, OrderStatus } from '../../domain';
-import { ordersAlias } from '../../projections/elasticsearch/names';
 import {
   type OrderDocument,
+  ordersAlias,
+  readOrderDocument,
   toOrderDocument,
-} from '../../projections/elasticsearch/order-document';
-import { readOrderDocument } from '../../projections/elasticsearch/write-orders';
+} from '../../projections/elasticsearch';
 
 /**
  * A client and a prefix of the calling test file's own: every index and template of the file

@@ -11,6 +11,7 @@ import {
   getOrderInput,
   monthlyReportInput,
   monthlySeriesInput,
+  orderHistoryInput,
   parkedProjectionInput,
   readModelInput,
   rebuildInput,
@@ -19,8 +20,8 @@ import {
   topProductsInput,
 } from '../../api/query-inputs';
 import { createAppRouter } from '../../api/router';
-import type { Connections } from '../../config/connections';
 import { config } from '../../config/env';
+import type { Connections } from '../../temporal/connections';
 import type { TOKENS } from './app';
 import { type Json, objectOf, validId } from './fuzz';
 import {
@@ -124,6 +125,18 @@ export const GET: ProcedureSpec = {
   schema: getOrderInput,
   patternField: 'orderId',
   fields: [idField('orderId'), intField('minVersion', 1, 1_000_000)],
+};
+const HISTORY: ProcedureSpec = {
+  name: 'orders.history',
+  type: 'query',
+  role: 'reader',
+  schema: orderHistoryInput,
+  patternField: 'orderId',
+  fields: [
+    idField('orderId'),
+    intField('afterVersion', 0, 1_000_000),
+    intField('pageSize', 1, 500),
+  ],
 };
 export const SEARCH: ProcedureSpec = {
   name: 'orders.search',
@@ -257,6 +270,7 @@ export const WITH_INPUT: ProcedureSpec[] = [
   REFUND,
   REBUILD,
   GET,
+  HISTORY,
   SEARCH,
   MONTHLY,
   TOP_PRODUCTS,

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { startMetricsServer } from '../../config/metrics-server';
+import { startMetricsServer } from '../../runtime/metrics-server';
 
 /** This process' `/metrics` on a free port (metrics are on in tests). */
 export async function serveMetrics(): Promise<{ url: string; close(): Promise<void> }> {

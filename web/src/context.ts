@@ -34,6 +34,9 @@ export async function load<T>(
   try {
     target.data = await call();
   } catch (err) {
+    // A failed call clears what it was to replace: an answer left under the error would
+    // read as the answer to this question.
+    target.data = null;
     target.error = describeError(err);
     if (target.error.status === 401) ctx.signedOut(target.error);
   } finally {

@@ -153,6 +153,7 @@ function reportTable(ctx: ScreenContext, report: Report) {
   const rows = sortRows(report.rows, state.sort.key, state.sort.descending);
   const csvName = `report-${report.month}-${report.currency}${report.region ? `-${report.region}` : ''}${report.view === 'booked' ? '-booked' : ''}.csv`;
   return html`
+    <h2 data-report-title>${report.month} · ${report.currency} · ${report.region ?? 'all regions'} · ${report.view} view</h2>
     <section class="summary" aria-label="Totals">
       <div><span>Net sales</span><strong data-total="sales">${formatMinor(report.totals.totalSalesMinor, report.currency)}</strong></div>
       <div><span>Orders</span><strong data-total="orders">${report.totals.orderCount}</strong></div>

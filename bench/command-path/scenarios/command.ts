@@ -7,8 +7,8 @@
 // histories during the cell over the commands acknowledged. The cell ends when the
 // projectors have caught up.
 import http from 'node:http';
+import { orderCommandWorkflowId } from '../../../contracts/order-commands';
 import type * as workflows from '../../../workflows';
-import { orderCommandWorkflowId } from '../../../workflows/order-command-contract';
 import {
   apiUrl,
   benchLoop,

@@ -3,9 +3,9 @@
 // decide, append), one database connection per lane.
 import { createCommandActivities } from '../../../activities/command-activities';
 import { payloadHash } from '../../../api/command-hash';
+import type { OrderCommandInput } from '../../../contracts/order-commands';
 import { CURRENT_SCHEMA_VERSION, decide, type OrderCommand } from '../../../domain';
 import { createPool, EventStore } from '../../../eventstore';
-import type { OrderCommandInput } from '../../../workflows/order-command-contract';
 import { benchLoop } from '../context';
 import { epochMs, type LaneStep, newId, runLoad } from '../load';
 import { placeInput } from '../order-inputs';

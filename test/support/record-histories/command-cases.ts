@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { OrdersClient } from '../../../api/client';
-import { orderCommandWorkflowId } from '../../../workflows/order-command-contract';
+import { orderCommandWorkflowId } from '../../../contracts/order-commands';
 import type { HistoryFacts } from '../history-facts';
 import type { RecordingEnv } from '../record-env';
 import { type Case, count, expectFact, placeOrder } from './case';

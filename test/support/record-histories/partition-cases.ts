@@ -4,13 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { payloadHash } from '../../../api/command-hash';
+import { type PartitionState, submitCommandUpdate } from '../../../contracts/command-partitions';
+import type { OrderCommandInput } from '../../../contracts/order-commands';
 import { prefixedId, taskQueue } from '../../../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../../../workflows/command-partition';
-import {
-  type PartitionState,
-  submitCommandUpdate,
-} from '../../../workflows/command-partition-contract';
-import type { OrderCommandInput } from '../../../workflows/order-command-contract';
 import type { HistoryFacts } from '../history-facts';
 import type { RecordingEnv } from '../record-env';
 import { waitFor } from '../wait';

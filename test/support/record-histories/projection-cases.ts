@@ -2,15 +2,14 @@
 // by its projection, then retried or skipped by a signal.
 import type { WorkflowHandle } from '@temporalio/client';
 import { config } from '../../../config/env';
-import { ordersAlias } from '../../../projections/elasticsearch/names';
-import { readOrderDocument } from '../../../projections/elasticsearch/write-orders';
-import { projectorWorkflowId } from '../../../temporal/projectors';
-import { prefixedId } from '../../../temporal/task-queues';
 import {
+  parkedProjectionWorkflowId,
   retryProjectionSignal,
   skipProjectionSignal,
-} from '../../../workflows/order-command-contract';
-import { parkedProjectionWorkflowId } from '../../../workflows/parked-projection';
+} from '../../../contracts/projection-controls';
+import { ordersAlias, readOrderDocument } from '../../../projections/elasticsearch';
+import { projectorWorkflowId } from '../../../temporal/projectors';
+import { prefixedId } from '../../../temporal/task-queues';
 import { withBrokenOrdersAlias } from '../broken-alias';
 import type { HistoryFacts } from '../history-facts';
 import type { RecordingEnv } from '../record-env';

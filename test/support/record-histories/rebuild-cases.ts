@@ -2,11 +2,12 @@
 // Elasticsearch rebuild as the workflow ran it before the rebuild-batch-size-5000 patch.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { initialRebuildProgress } from '../../../contracts/projection-controls';
 import { CURRENT_SCHEMA_VERSION, decide, fold } from '../../../domain';
+import type { ReadModel } from '../../../domain/read-models';
+import { orderStreamId } from '../../../domain/streams';
 import type { BatchAppend } from '../../../eventstore';
 import { prefixedId } from '../../../temporal/task-queues';
-import { orderStreamId, type ReadModel } from '../../../workflows/order-command-contract';
-import { initialRebuildProgress } from '../../../workflows/rebuild-read-model';
 import type { RecordingEnv } from '../record-env';
 import { type Case, count, expectFact, ITEM } from './case';
 

@@ -3,9 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { config } from '../../../config/env';
-import { ordersAlias } from '../../../projections/elasticsearch/names';
-import { isMonthRolledUp } from '../../../projections/elasticsearch/rollups';
-import { readOrderDocument } from '../../../projections/elasticsearch/write-orders';
+import {
+  isMonthRolledUp,
+  ordersAlias,
+  readOrderDocument,
+} from '../../../projections/elasticsearch';
 import { requestRerollup } from '../../../temporal/reports-client';
 import { prefixedId, taskQueue } from '../../../temporal/task-queues';
 import { addMonths, monthIn } from '../../../workflows/report-months';

@@ -1,6 +1,6 @@
-// The contract between the API and the command workflow: plain data, no I/O, safe to import
+// The contract between the API, the command activities and the command workflows: plain data, no I/O, safe to import
 // from both sides.
-import { defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineUpdate } from '@temporalio/workflow';
 import type { DomainError, OrderCommand } from '../domain';
 
 export interface OrderCommandInput {
@@ -51,10 +51,11 @@ export const commandResultUpdate = defineUpdate<CommandReply, [string]>('command
 
 export const orderCommandWorkflowId = (commandId: string): string => `order-command-${commandId}`;
 
-export { projectionStatusValue, READ_MODELS, type ReadModel } from '../domain/read-models';
-// Stream naming is a domain rule; re-exported for the API and tests that import it from here.
-export { orderStreamId } from '../domain/streams';
-
-/** Operator controls for a projection that failed for good (see README, "Find a failed projection"). */
-export const retryProjectionSignal = defineSignal('retryProjection');
-export const skipProjectionSignal = defineSignal('skipProjection');
+/** The answer to a command id used before with another payload (or for another order). */
+export const commandIdConflict = (commandId: string): CommandOutcome => ({
+  ok: false,
+  error: {
+    code: 'CommandIdConflict',
+    message: `command id ${commandId} was already used for a different command`,
+  },
+});

@@ -1,10 +1,6 @@
 // The contract between the API and the command partitions: plain data, no I/O.
 import { defineUpdate } from '@temporalio/workflow';
-import type {
-  CommandReply,
-  OrderCommandInput,
-  UnprocessableReason,
-} from './order-command-contract';
+import type { CommandReply, OrderCommandInput, UnprocessableReason } from './order-commands';
 
 export interface PartitionState {
   partition: number;

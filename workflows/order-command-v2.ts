@@ -4,7 +4,11 @@ import {
   allHandlersFinished,
   condition,
 } from '@temporalio/workflow';
-import type { CommandOutcome, CommandRunResult, OrderCommandInput } from './order-command-contract';
+import type {
+  CommandOutcome,
+  CommandRunResult,
+  OrderCommandInput,
+} from '../contracts/order-commands';
 import { handle, installCommandResult } from './order-command-decide';
 
 /**

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { config } from './env';
+import { config } from '../config/env';
 import { logger } from './logger';
 import { metricsRegistry } from './metrics';
 

@@ -1,5 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import type { OrderStatus } from '../../domain';
+import { responseErrorOf } from './es-errors';
 import type { OrderDocument } from './order-document';
 
 export interface OrderSearchFilters {
@@ -101,4 +102,21 @@ export async function searchOrders(
   const more = response.hits.hits.length > pageSize;
   const nextCursor = more && last?.sort ? encodeCursor(last.sort) : null;
   return { items, nextCursor };
+}
+
+/** The stored order (realtime: includes writes not yet refreshed), or null if there is none. */
+export async function readOrderDocument(
+  es: Client,
+  index: string,
+  orderId: string,
+): Promise<OrderDocument | null> {
+  try {
+    const response = await es.get<OrderDocument>({ index, id: orderId });
+    return response._source ?? null;
+  } catch (err) {
+    // A missing index is a missing read model, not a missing order: let it surface.
+    const failure = responseErrorOf(err);
+    if (failure?.status === 404 && failure.type === null) return null;
+    throw err;
+  }
 }

@@ -2,10 +2,11 @@ import { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { createPool } from '../eventstore/pool';
-import { closeTemporalClient, createTemporalClient } from '../temporal/client';
-import { elasticsearchOptions, redisTlsOptions } from './client-options';
-import { config } from './env';
+import { elasticsearchOptions, redisTlsOptions } from '../config/client-options';
+import { config } from '../config/env';
+import { createPool, type IdleClientError } from '../eventstore/pool';
+import { logger } from '../runtime/logger';
+import { closeTemporalClient, createTemporalClient } from './client';
 
 export interface Connections {
   pool: pg.Pool;
@@ -21,6 +22,11 @@ export interface Connections {
  */
 export type ConnectionRole = 'api' | 'worker';
 
+/** One line per idle client that lost its connection: the message and code, never the URL. */
+export function logIdlePoolError(pgError: IdleClientError): void {
+  logger.warn({ pgError }, 'idle postgres client failed');
+}
+
 /** The event store's pool, with the connect and statement timeouts of `role`. */
 export function openPool(role: ConnectionRole): pg.Pool {
   const c = config();
@@ -28,6 +34,7 @@ export function openPool(role: ConnectionRole): pg.Pool {
     connectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs:
       role === 'api' ? c.DATABASE_STATEMENT_TIMEOUT_MS : c.DATABASE_WORKER_STATEMENT_TIMEOUT_MS,
+    onIdleError: logIdlePoolError,
   });
 }
 

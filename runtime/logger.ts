@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { pino } from 'pino';
-import { config } from './env';
+import { config } from '../config/env';
 
 /** The active span's trace and span ids for a log line (none when traces are off). */
 export function traceFields(): { traceId?: string; spanId?: string } {

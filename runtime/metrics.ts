@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { config } from './env';
+import { config } from '../config/env';
 
 /**
  * Every metric of the process, in one registry: `npm start` serves the API's and the

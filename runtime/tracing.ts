@@ -8,8 +8,8 @@ import {
   BatchSpanProcessor,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { type Config, config } from '../config/env';
 import { instrumentClients } from './client-instrumentation';
-import { type Config, config } from './env';
 
 export interface Tracing {
   resource: Resource;

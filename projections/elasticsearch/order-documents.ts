@@ -1,6 +1,6 @@
-import { fold, type Order, orderIdOfStream, upcast } from '../domain';
-import type { EventStore, StoredEvent } from '../eventstore';
-import { type OrderDocument, toOrderDocument } from './elasticsearch/order-document';
+import { fold, type Order, orderIdOfStream, upcast } from '../../domain';
+import type { EventStore, StoredEvent } from '../../eventstore';
+import { type OrderDocument, toOrderDocument } from './order-document';
 
 /**
  * The latest state of every order the events touched, read in one query. Projections write
