@@ -1,11 +1,12 @@
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-// The debounce of this file's re-rollups, shorter than the defaults (2 s of quiet, 30 s at
-// most; test/reports-rollup.test.ts holds those): config() is parsed once per process, so
+// The debounce of this file's re-rollups: a longer quiet than the default 2 s (so a signal
+// late on a busy machine never looks like quiet) and a far shorter cap than the default 30 s
+// (test/reports-rollup.test.ts holds the defaults). config() is parsed once per process, so
 // they are set before anything reads it.
 const { QUIET_MS, MAX_DELAY_MS } = vi.hoisted(() => {
-  const windows = { QUIET_MS: 1_500, MAX_DELAY_MS: 6_000 };
+  const windows = { QUIET_MS: 2_500, MAX_DELAY_MS: 6_000 };
   process.env.REROLLUP_QUIET_MS = String(windows.QUIET_MS);
   process.env.REROLLUP_MAX_DELAY_MS = String(windows.MAX_DELAY_MS);
   return windows;
@@ -71,6 +72,15 @@ async function finishedRuns(month: string, signals: number): Promise<Step[][]> {
 
 const count = (steps: Step[], what: Step) => steps.filter((e) => e === what).length;
 
+/** The input the month's (latest) re-rollup run was started with. */
+async function runInput(month: string): Promise<unknown> {
+  const handle = app.connections.temporal.workflow.getHandle(prefixedId(rerollupWorkflowId(month)));
+  const started = (await handle.fetchHistory()).events?.[0]
+    ?.workflowExecutionStartedEventAttributes;
+  const data = started?.input?.payloads?.[0]?.data;
+  return data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('re-rollup debounce', () => {
@@ -86,6 +96,12 @@ describe('re-rollup debounce', () => {
     expect(runs).toHaveLength(1);
     expect(count(runs.flat(), 'rollup')).toBe(1);
     expect(runs.flat().at(-1)).toBe('rollup');
+    // Started with the settings, as requestRerollup (the projections worker's call) passes them.
+    expect(await runInput(month)).toMatchObject({
+      month,
+      quietMs: QUIET_MS,
+      maxDelayMs: MAX_DELAY_MS,
+    });
   });
 
   it('a steady stream of corrections still rolls up within the cap', async () => {
