@@ -67,11 +67,11 @@ async function underLoad(fault: () => Promise<void>, budget: FailureBudget): Pro
   ).catch(() => false);
   const result = await load.stop();
   const lastFailure = Math.max(...result.failures.map((f) => f.sentAt - healedAt));
+  const when = (ms: number) =>
+    `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms < 0 ? 'before' : 'after'}`;
   step(
     `load stopped: ${result.acked.length} acknowledged, ${result.failures.length} failed attempts${
-      result.failures.length > 0
-        ? `, the last sent ${(lastFailure / 1000).toFixed(1)} s after the heal`
-        : ''
+      result.failures.length > 0 ? `, the last sent ${when(lastFailure)} the heal` : ''
     }`,
   );
   const problems = checkBudget(result, { faultAt, healedAt }, budget);
