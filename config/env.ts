@@ -159,6 +159,13 @@ const envSchema = z.object({
     }, 'must be an IANA time zone such as UTC or Asia/Shanghai'),
   /** Read-model data (not events) older than this many months is deleted daily. */
   READ_MODEL_RETENTION_MONTHS: z.coerce.number().int().min(1).max(1200).default(24),
+  /**
+   * A month's re-rollup after late corrections waits for this much quiet (no further
+   * correction), so a burst costs one rollup. Unset: 2 s.
+   */
+  REROLLUP_QUIET_MS: z.coerce.number().int().min(100).max(3_600_000).optional(),
+  /** ...but re-rolls at most this long after the first correction it waits on. Unset: 30 s. */
+  REROLLUP_MAX_DELAY_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
   APPLY_SCHEDULES: flag('true'),
   /**

@@ -1,23 +1,13 @@
 // `npm run report -- rollup --from YYYY-MM --to YYYY-MM` (through Temporal, visible in the UI)
 // `npm run report -- show YYYY-MM --currency XXX [--region R] [--view restated|booked]`
-import { parseArgs } from 'node:util';
-import { TRPCError } from '@trpc/server';
-import { createLocalCaller } from '../api/local-caller';
+import type { TRPCError } from '@trpc/server';
 import { config } from '../config/env';
-import { CURRENCY_PATTERN, ID_PATTERN } from '../domain';
-import { formatMinor } from '../domain/currency';
 import { monthsBetween } from '../domain/report-months';
-import { REPORT_VIEWS, type ReportView } from '../projections/elasticsearch';
-import { openConnections } from '../temporal/connections';
-import { taskQueue } from '../temporal/task-queues';
 import type { monthlyRollupWorkflow } from '../workflows/reports';
-
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+import { parseReportArgs, REPORT_USAGE, reportText } from './report-cli';
 
 function usage(message: string): never {
-  console.error(
-    `${message}\nusage: npm run report -- rollup --from YYYY-MM --to YYYY-MM\n       npm run report -- show YYYY-MM --currency XXX [--region R] [--view restated|booked]`,
-  );
+  console.error(`${message}\n${REPORT_USAGE}`);
   process.exit(2);
 }
 
@@ -27,30 +17,15 @@ function refused(err: TRPCError): never {
   process.exit(2);
 }
 
-function parse() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        from: { type: 'string' },
-        to: { type: 'string' },
-        currency: { type: 'string' },
-        region: { type: 'string' },
-        view: { type: 'string', default: 'restated' },
-      },
-    });
-  } catch (err) {
-    // An unknown or incomplete option: say which, and how to call, not a stack trace.
-    return usage((err as Error).message);
-  }
-}
-const { positionals, values } = parse();
-const [command, month] = positionals;
+const parsed = parseReportArgs(process.argv.slice(2));
+if ('usage' in parsed) usage(parsed.usage);
+// Loaded once the command line is valid: the clients and the API's modules take seconds to
+// load, and a usage error answers without them.
+const { openConnections } = await import('../temporal/connections');
+const { taskQueue } = await import('../temporal/task-queues');
 
-if (command === 'rollup') {
-  const { from, to } = values;
-  if (!from || !to || !MONTH.test(from) || !MONTH.test(to) || from > to)
-    usage('rollup needs --from and --to, YYYY-MM, from <= to');
+if (parsed.command === 'rollup') {
+  const { from, to } = parsed;
   const connections = await openConnections();
   try {
     for (const m of monthsBetween(from, to)) {
@@ -69,18 +44,12 @@ if (command === 'rollup') {
   } finally {
     await connections.close();
   }
-} else if (command === 'show') {
-  if (!month) usage('show needs a month, YYYY-MM');
-  if (!MONTH.test(month)) usage(`the month must be YYYY-MM (e.g. 2025-06); got "${month}"`);
-  if (!values.currency) usage('show needs --currency, e.g. EUR');
-  if (!CURRENCY_PATTERN.test(values.currency))
-    usage(`--currency must be 3 capital letters (ISO 4217), e.g. EUR; got "${values.currency}"`);
-  if (values.region !== undefined && !ID_PATTERN.test(values.region))
-    usage('--region must be 1-64 characters of A-Z a-z 0-9 _ - (as the API takes it)');
-  const view = values.view as ReportView;
-  if (!REPORT_VIEWS.includes(view)) usage(`--view must be one of ${REPORT_VIEWS.join(', ')}`);
+} else {
+  const { month, currency, region, view } = parsed;
   const c = config();
   const connections = await openConnections();
+  const { TRPCError } = await import('@trpc/server');
+  const { createLocalCaller } = await import('../api/local-caller');
   try {
     const reports = createLocalCaller(
       {
@@ -92,49 +61,13 @@ if (command === 'rollup') {
       },
       'reader',
     ).reports;
-    const r = await reports
-      .monthly({ month, currency: values.currency, region: values.region, view })
-      .catch((err: unknown) => {
-        // What the API would answer (past retention, not begun, inexact), said the same way.
-        if (err instanceof TRPCError) refused(err);
-        throw err;
-      });
-    console.log(
-      `Monthly report ${r.month} ${r.currency} ${r.region ? `region ${r.region}` : 'all regions'}, ${r.view} view (${r.source}, generated ${r.generatedAt}, zone ${c.REPORT_TIMEZONE})\n`,
-    );
-    // In the currency's own minor unit: 0 digits for JPY, 3 for BHD, 2 for EUR.
-    const money = (minor: number) => formatMinor(minor, r.currency);
-    const rows = r.products.map((p) => [
-      p.productId,
-      String(p.orderCount),
-      String(p.totalQuantity),
-      money(p.totalSalesMinor),
-      money(p.avgUnitPriceMinor),
-    ]);
-    rows.push([
-      'TOTAL',
-      String(r.totals.orderCount),
-      String(r.totals.totalQuantity),
-      money(r.totals.totalSalesMinor),
-      '',
-    ]);
-    const header = ['product', 'orders', 'quantity', `sales ${r.currency}`, 'avg price'];
-    const widths = header.map((h, i) =>
-      Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
-    );
-    const line = (cells: string[]) =>
-      cells
-        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-        .join('  ');
-    console.log(line(header));
-    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    rows.forEach((row, i) => {
-      if (i === rows.length - 1) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-      console.log(line(row));
+    const r = await reports.monthly({ month, currency, region, view }).catch((err: unknown) => {
+      // What the API would answer (past retention, not begun, inexact), said the same way.
+      if (err instanceof TRPCError) refused(err);
+      throw err;
     });
+    for (const line of reportText(r, c.REPORT_TIMEZONE)) console.log(line);
   } finally {
     await connections.close();
   }
-} else {
-  usage(`unknown command: ${command ?? '(none)'}`);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { TRPCClientError } from '@trpc/client';
 import pg from 'pg';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
 import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
@@ -39,17 +39,38 @@ afterEach(async () => {
   running = undefined;
 });
 
-describe('the API process', () => {
-  it('starts without Temporal: reads answer, commands get 503 within their deadline, /healthz says so', async () => {
-    running = await startAppProcess('api/main.ts', {
+// Each process start costs seconds: the tests of one describe share the process its
+// settings allow, in order, the last one stopping it (a failed one leaves it to afterAll).
+describe('the API process without Temporal, and without metrics', () => {
+  let api: AppProcess;
+  let metricsPort: number;
+  beforeAll(async () => {
+    metricsPort = await freePort();
+    api = await startAppProcess('api/main.ts', {
       TEMPORAL_ADDRESS: NOWHERE_TEMPORAL,
       COMMAND_DEADLINE_MS: '2000',
+      METRICS_PORT: String(metricsPort),
+      METRICS_ENABLED: 'false',
     });
-    const reads = await running.client('reader').orders.search.query({ pageSize: 1 });
+  });
+  afterAll(async () => {
+    await api?.stop('SIGKILL');
+  });
+
+  it('serves nothing on METRICS_PORT with METRICS_ENABLED=false', async () => {
+    const off = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch((e: unknown) => e);
+    expect(off).toBeInstanceOf(Error);
+    expect(((off as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+    // The API itself answers as usual.
+    expect((await fetch(`${api.url}/livez`)).status).toBe(200);
+  });
+
+  it('starts without Temporal: reads answer, commands get 503 within their deadline, /healthz says so', async () => {
+    const reads = await api.client('reader').orders.search.query({ pageSize: 1 });
     expect(reads.items).toBeInstanceOf(Array);
 
     const started = performance.now();
-    const err = await running
+    const err = await api
       .client('writer')
       .orders.place.mutate(place())
       .catch((e: unknown) => e);
@@ -58,35 +79,35 @@ describe('the API process', () => {
     expect((err as Error).message).toMatch(/retry with the same commandId/);
     expect(performance.now() - started).toBeLessThan(2_000 + 2_000);
 
-    const health = await fetch(`${running.url}/healthz`);
+    const health = await fetch(`${api.url}/healthz`);
     expect(health.status).toBe(503);
 
-    expect(await running.stop()).toBe(0);
-    expect(running.output()).not.toMatch(/unhandled|Channel has been shut down/i);
+    expect(await api.stop()).toBe(0);
+    expect(api.output()).not.toMatch(/unhandled|Channel has been shut down/i);
   }, 60_000);
+});
 
-  it('serves /metrics on METRICS_PORT, and nothing there with METRICS_ENABLED=false', async () => {
-    const port = await freePort();
-    running = await startAppProcess('api/main.ts', { METRICS_PORT: String(port) });
-    const on = await fetch(`http://127.0.0.1:${port}/metrics`);
+describe('the API process with metrics on a port of its own and a 1 s statement timeout', () => {
+  let api: AppProcess;
+  let metricsPort: number;
+  beforeAll(async () => {
+    metricsPort = await freePort();
+    api = await startAppProcess('api/main.ts', {
+      METRICS_PORT: String(metricsPort),
+      DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await api?.stop('SIGKILL');
+  });
+
+  it('serves /metrics on METRICS_PORT', async () => {
+    const on = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(on.status).toBe(200);
     expect(await on.text()).toMatch(/^nodejs_eventloop_lag_seconds /m);
-    expect(await running.stop()).toBe(0);
-
-    running = await startAppProcess('api/main.ts', {
-      METRICS_PORT: String(port),
-      METRICS_ENABLED: 'false',
-    });
-    const off = await fetch(`http://127.0.0.1:${port}/metrics`).catch((e: unknown) => e);
-    expect(off).toBeInstanceOf(Error);
-    expect(((off as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
-    // The API itself answers as usual.
-    expect((await fetch(`${running.url}/livez`)).status).toBe(200);
-    expect(await running.stop()).toBe(0);
-  }, 60_000);
+  });
 
   it('a reconcile the event store cannot answer within the statement timeout is 503 naming the workflow way', async () => {
-    running = await startAppProcess('api/main.ts', { DATABASE_STATEMENT_TIMEOUT_MS: '1000' });
     // Another session holds the events table: the reconcile's reads wait on its lock.
     const holder = new pg.Client({ connectionString: config().DATABASE_URL });
     await holder.connect();
@@ -94,7 +115,7 @@ describe('the API process', () => {
       await holder.query('begin');
       await holder.query('lock table events in access exclusive mode');
       const started = performance.now();
-      const err = await running
+      const err = await api
         .client('admin')
         .admin.reconcile.mutate({ month: '2019-03' })
         .catch((e: unknown) => e);
@@ -107,24 +128,22 @@ describe('the API process', () => {
       await holder.end();
     }
     // The lock gone, the same call answers.
-    const result = await running.client('admin').admin.reconcile.mutate({ month: '2019-03' });
+    const result = await api.client('admin').admin.reconcile.mutate({ month: '2019-03' });
     expect(result.month).toBe('2019-03');
-    expect(await running.stop()).toBe(0);
   }, 60_000);
 
   it('on SIGTERM lets the request in flight finish, refuses new ones, and exits 0', async () => {
-    running = await startAppProcess('api/main.ts', {});
     // A read that waits (2 s) for a position the projectors have not reached, then answers.
     const inFlight = fetch(
-      `${running.url}/trpc/reports.monthly?input=${encodeURIComponent(
+      `${api.url}/trpc/reports.monthly?input=${encodeURIComponent(
         JSON.stringify({ month: '2024-01', currency: 'EUR', minPosition: 9_000_000_000_000 }),
       )}`,
       { headers: { authorization: `Bearer ${TOKENS.reader}` } },
     );
     await new Promise((r) => setTimeout(r, 500));
-    const exited = running.stop('SIGTERM');
+    const exited = api.stop('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
-    const refused = await fetch(`${running.url}/healthz`).catch((e: Error) => e);
+    const refused = await fetch(`${api.url}/healthz`).catch((e: Error) => e);
     expect(refused).toBeInstanceOf(Error);
 
     const answer = await inFlight;
@@ -133,8 +152,8 @@ describe('the API process', () => {
       ((await answer.json()) as { result: { data: { stale: boolean } } }).result.data.stale,
     ).toBe(true);
     expect(await exited).toBe(0);
-    expect(running.output()).toMatch(/"msg":"stopped"/);
-    expect(running.output()).not.toMatch(/unhandled/i);
+    expect(api.output()).toMatch(/"msg":"stopped"/);
+    expect(api.output()).not.toMatch(/unhandled/i);
   }, 60_000);
 });
 

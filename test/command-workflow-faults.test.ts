@@ -11,6 +11,7 @@ import { EventStore } from '../eventstore';
 import { createPool } from '../eventstore/pool';
 import { prefixedId } from '../temporal/task-queues';
 import { startTestApp } from './support/app';
+import { waitFor } from './support/wait';
 
 const input = (commandId: string) => ({
   commandId,
@@ -25,24 +26,47 @@ describe('commands while the event store is unreachable', () => {
     const commandId = randomUUID();
     // A real pool pointed at a port where nothing listens: every query is refused.
     const unreachable = createPool('postgresql://orders:orders@127.0.0.1:1/orders', 2);
-    const broken = await startTestApp(['commands'], { workerPool: unreachable });
+    // COMMAND_DEADLINE_MS of 5 s, as an operator may set it (the default 20 s was waited out).
+    const deadlineMs = 5_000;
+    const broken = await startTestApp(['commands'], {
+      workerPool: unreachable,
+      commandPath: {
+        partitions: config().COMMAND_PARTITIONS,
+        inflightPerPartition: config().COMMAND_INFLIGHT_PER_PARTITION,
+        deadlineMs,
+      },
+    });
     try {
+      const sent = performance.now();
       const err = await broken
         .client('writer')
         .orders.place.mutate(input(commandId))
         .catch((e: unknown) => e);
+      expect(performance.now() - sent).toBeLessThan(deadlineMs + 2_000);
       expect(err).toBeInstanceOf(TRPCClientError);
       expect((err as TRPCClientError<AppRouter>).data?.code).toBe('SERVICE_UNAVAILABLE');
       expect((err as Error).message).toMatch(/retry with the same commandId/);
-      // The partition holding it is flagged for operators while it cannot store it.
+      // The partition holding it is flagged for operators while it cannot store it, once its
+      // batch has used up its own retries (~12 s).
       const partition = broken.connections.temporal.workflow.getHandle(
         prefixedId(
           commandPartitionWorkflowId(partitionOf(`o-${commandId}`, config().COMMAND_PARTITIONS)),
         ),
       );
-      expect((await partition.describe()).typedSearchAttributes.get(COMMAND_PARTITION_STATUS)).toBe(
-        'stuck',
+      const status = await waitFor(
+        'the partition flagged stuck',
+        async () => {
+          const s = (await partition.describe()).typedSearchAttributes.get(
+            COMMAND_PARTITION_STATUS,
+          );
+          return s === 'stuck' ? s : undefined;
+        },
+        30_000,
+        250,
+      ).catch(async () =>
+        (await partition.describe()).typedSearchAttributes.get(COMMAND_PARTITION_STATUS),
       );
+      expect(status).toBe('stuck');
       const { rows } = await broken.connections.pool.query(
         'select count(*)::int as n from commands where command_id = $1',
         [commandId],

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
 import { currencyDigits, formatMinor } from '../domain/currency';
 import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
+import { parseReportArgs, reportText } from '../scripts/report-cli';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 
@@ -35,6 +36,33 @@ describe('minor units (pure)', () => {
     expect(formatMinor(0, 'JPY')).toBe('0');
     expect(formatMinor(1_000_000_000_000_001, 'EUR')).toBe('10000000000000.01');
   });
+
+  it('`report show`’s text shows each total in its currency’s minor unit', () => {
+    for (const [currency, total] of Object.entries(EXPECTED_TOTAL)) {
+      // Given the month's report of one order of ITEMS in the currency
+      const lines = ITEMS.map((i) => ({ ...i, totalSalesMinor: i.quantity * i.unitPriceMinor }));
+      const report = {
+        month: '2025-06',
+        view: 'restated' as const,
+        currency,
+        region: 'money',
+        source: 'live' as const,
+        generatedAt: '2025-06-30T12:00:00.000Z',
+        totals: { orderCount: 1, totalQuantity: 4, totalSalesMinor: 37_042 },
+        products: lines.map((l) => ({
+          productId: l.productId,
+          orderCount: 1,
+          totalQuantity: l.quantity,
+          totalSalesMinor: l.totalSalesMinor,
+          avgUnitPriceMinor: l.unitPriceMinor,
+        })),
+      };
+      // When it is printed, Then its TOTAL line is in the currency's minor unit
+      const text = reportText(report, 'UTC');
+      const totalLine = text.find((l) => l.startsWith('TOTAL'));
+      expect(totalLine?.trim().split(/\s+/), text.join('\n')).toEqual(['TOTAL', '1', '4', total]);
+    }
+  });
 });
 
 describe('the report CLI refuses what it cannot use, with its usage', () => {
@@ -47,18 +75,37 @@ describe('the report CLI refuses what it cannot use, with its usage', () => {
       (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
     );
 
-  it('an unknown option or a --region the API would refuse: exit 2, usage, no stack trace', async () => {
+  it('an unknown option or a --region the API would refuse: the reason, said with the usage (pure)', () => {
     for (const [args, says] of [
       [['show', '2025-01', '--currency', 'EUR', '--bogus'], /Unknown option '--bogus'/],
       [['show', '2025-01', '--currency', 'EUR', '--region', 'eu west'], /--region must be/],
       [['show', '2025-01', '--currency', 'EUR', '--region', 'x'.repeat(65)], /--region must be/],
     ] as const) {
-      const { code, stderr } = await report(...args);
-      expect(code, stderr).toBe(2);
-      expect(stderr).toMatch(says);
-      expect(stderr).toMatch(/usage: npm run report -- rollup/);
-      expect(stderr).not.toMatch(/\n\s+at /);
+      const parsed = parseReportArgs([...args]);
+      expect(parsed, args.join(' ')).toEqual({ usage: expect.stringMatching(says) });
     }
+    // A valid line passes, region and view included.
+    expect(
+      parseReportArgs([
+        'show',
+        '2025-01',
+        '--currency',
+        'EUR',
+        '--region',
+        'eu',
+        '--view',
+        'booked',
+      ]),
+    ).toEqual({ command: 'show', month: '2025-01', currency: 'EUR', region: 'eu', view: 'booked' });
+  });
+
+  it('an unknown option: exit 2, usage, no stack trace', async () => {
+    // The process around the pure parsing above: one refusal shows how every one is said.
+    const { code, stderr } = await report('show', '2025-01', '--currency', 'EUR', '--bogus');
+    expect(code, stderr).toBe(2);
+    expect(stderr).toMatch(/Unknown option '--bogus'/);
+    expect(stderr).toMatch(/usage: npm run report -- rollup/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
 
@@ -91,7 +138,11 @@ describe('amounts shown to a user', () => {
   });
 
   it('`npm run report -- show` prints each total in its currency’s minor unit', async () => {
-    for (const [currency, total] of Object.entries(EXPECTED_TOTAL)) {
+    // The process around reportText (tested for every currency above), from the stored
+    // orders: one currency without minor digits, one with three, side by side.
+    const shown = Object.entries(EXPECTED_TOTAL).filter(([c]) => c === 'JPY' || c === 'BHD');
+    expect(shown).toHaveLength(2);
+    const show = async ([currency, total]: [string, string]) => {
       const { stdout } = await promisify(execFile)(
         process.execPath,
         [
@@ -109,7 +160,8 @@ describe('amounts shown to a user', () => {
       );
       const totalLine = stdout.split('\n').find((l) => l.startsWith('TOTAL'));
       expect(totalLine?.trim().split(/\s+/), stdout).toEqual(['TOTAL', '1', '4', total]);
-    }
+    };
+    await Promise.all(shown.map(show));
   });
 
   it('report replies carry the minor-unit digits', async () => {

@@ -9,6 +9,7 @@ import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { readOrderSummary, readReportGeneration } from '../projections/redis';
 import { prefixedId } from '../temporal/task-queues';
 import { createWorkers, type RunningWorkers } from '../temporal/worker';
+import { REBUILD_BATCH_SIZE } from '../workflows/rebuild-read-model';
 import { monthIn } from '../workflows/report-months';
 import { startWorkerProcess } from './faults/harness';
 import { startTestApp, type TestApp } from './support/app';
@@ -170,8 +171,9 @@ describe('read-model rebuild', () => {
   }, 420_000);
 
   it('a rebuild whose worker is SIGKILLed mid-batch resumes on a new worker and loses nothing', async () => {
-    // Enough events for eight batches: the kill lands while most are still to copy.
-    await fillStoreTo(40_000);
+    // Enough events for four batches: the kill lands in one after the first, while most are
+    // still to copy.
+    await fillStoreTo(4 * REBUILD_BATCH_SIZE);
     const totalEvents = await eventCount();
     // The rebuild's activities must land on a worker that can be killed.
     await stopProjections();
@@ -243,7 +245,7 @@ describe('read-model rebuild', () => {
   }, 300_000);
 
   it('a second rebuild request while one runs starts nothing new', async () => {
-    await fillStoreTo(40_000);
+    await fillStoreTo(4 * REBUILD_BATCH_SIZE);
     const totalEvents = await eventCount();
     const since = new Date();
     const admin = app.client('admin');

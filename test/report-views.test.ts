@@ -290,8 +290,18 @@ describe('report views: restated and booked', () => {
     ).rejects.toMatchObject({ data: { code: 'BAD_REQUEST' } });
 
     const cli = await run(
-      'npx',
-      ['tsx', 'scripts/report.ts', 'show', B, '--currency', CURRENCY, '--view', 'booked'],
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/report.ts',
+        'show',
+        B,
+        '--currency',
+        CURRENCY,
+        '--view',
+        'booked',
+      ],
       { cwd: root, env: { ...process.env, REPORT_TIMEZONE: 'UTC' } },
     );
     expect(cli.stdout).toContain(`Monthly report ${B} ${CURRENCY} all regions, booked view`);
@@ -299,8 +309,8 @@ describe('report views: restated and booked', () => {
     expect(cli.stdout).toMatch(/TOTAL\s+0\s+-1\s+-300\s/);
 
     const bad = await run(
-      'npx',
-      ['tsx', 'scripts/report.ts', 'show', B, '--currency', CURRENCY, '--view', 'cash'],
+      process.execPath,
+      ['--import', 'tsx', 'scripts/report.ts', 'show', B, '--currency', CURRENCY, '--view', 'cash'],
       {
         cwd: root,
         env: process.env,

@@ -297,10 +297,14 @@ describe('monthly rollups', () => {
     expect(clean.checked.rollup).toBeGreaterThan(0);
     expect(clean.checked.live).toBeGreaterThan(0);
 
-    const cli = await run('npx', ['tsx', 'scripts/reconcile.ts', '--month', closedMonth], {
-      cwd: root,
-      env: { ...process.env, REPORT_TIMEZONE: 'UTC' },
-    });
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/reconcile.ts', '--month', closedMonth],
+      {
+        cwd: root,
+        env: { ...process.env, REPORT_TIMEZONE: 'UTC' },
+      },
+    );
     expect(cli.stdout).toMatch(/no differences/);
 
     const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'NOK');
@@ -308,10 +312,14 @@ describe('monthly rollups', () => {
     const tampering = await tamperOrderDocument(app.connections.es, victim.orderId);
     const tampered = await reconcileMonth({ ...deps(), timeZone: 'UTC' }, closedMonth);
     expect(tampered.differences.some((d) => d.source === 'live' && d.what === 'totals')).toBe(true);
-    const failed = await run('npx', ['tsx', 'scripts/reconcile.ts', '--month', closedMonth], {
-      cwd: root,
-      env: { ...process.env, REPORT_TIMEZONE: 'UTC' },
-    }).then(
+    const failed = await run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/reconcile.ts', '--month', closedMonth],
+      {
+        cwd: root,
+        env: { ...process.env, REPORT_TIMEZONE: 'UTC' },
+      },
+    ).then(
       () => 0,
       (err: { code?: number; stdout?: string }) => {
         expect(err.stdout).toMatch(/DIFF .* live totals/);

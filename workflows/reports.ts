@@ -120,7 +120,11 @@ export async function monthlyRollupWorkflow(
 export const monthDirtySignal = defineSignal('monthDirty');
 export const rerollupWorkflowId = (month: string) => `rollup-correction-${month}`;
 
-/** Quiet time after the last late event before re-rolling; at most MAX_DELAY_MS overall. */
+/**
+ * Quiet time after the last late event before re-rolling; at most MAX_DELAY_MS overall. The
+ * input may set others (REROLLUP_QUIET_MS, REROLLUP_MAX_DELAY_MS); runs started without
+ * them, before they existed too, use these.
+ */
 const QUIET_MS = 2_000;
 const MAX_DELAY_MS = 30_000;
 
@@ -135,6 +139,10 @@ export interface RerollupInput {
    * existed) keep running to their end as they did.
    */
   rollupsPerRun?: number;
+  /** Quiet time before re-rolling (absent: QUIET_MS). */
+  quietMs?: number;
+  /** Longest wait for quiet, from the first correction of a rollup (absent: MAX_DELAY_MS). */
+  maxDelayMs?: number;
 }
 
 /**
@@ -144,6 +152,8 @@ export interface RerollupInput {
 export async function rerollupMonthWorkflow({
   month,
   rollupsPerRun,
+  quietMs,
+  maxDelayMs,
 }: RerollupInput): Promise<RollupSummary | null> {
   let dirty = 0;
   setHandler(monthDirtySignal, () => {
@@ -155,13 +165,18 @@ export async function rerollupMonthWorkflow({
   while (dirty > handled || summary === null) {
     if (rollupsPerRun !== undefined && rollups >= rollupsPerRun) {
       // Corrections still pending: the next run rolls up at least once.
-      await continueAsNew<typeof rerollupMonthWorkflow>({ month, rollupsPerRun });
+      await continueAsNew<typeof rerollupMonthWorkflow>({
+        month,
+        rollupsPerRun,
+        ...(quietMs === undefined ? {} : { quietMs }),
+        ...(maxDelayMs === undefined ? {} : { maxDelayMs }),
+      });
     }
     const firstSeen = Date.now();
     for (;;) {
       const before = dirty;
-      const more = await condition(() => dirty > before, QUIET_MS);
-      if (!more || Date.now() - firstSeen > MAX_DELAY_MS) break;
+      const more = await condition(() => dirty > before, quietMs ?? QUIET_MS);
+      if (!more || Date.now() - firstSeen > (maxDelayMs ?? MAX_DELAY_MS)) break;
     }
     handled = dirty;
     summary = await activities().rollupMonth({ month });

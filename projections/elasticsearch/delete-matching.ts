@@ -1,6 +1,10 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 
-/** Deletes documents by query, page by page (this Elasticsearch has no delete_by_query). */
+/**
+ * Deletes documents by query, page by page (this Elasticsearch has no delete_by_query). Each
+ * page's deletes are made searchable at once (`refresh: true`), so the next search skips
+ * them, without waiting for the index's periodic refresh.
+ */
 export async function deleteMatching(
   es: Client,
   index: string,
@@ -19,7 +23,7 @@ export async function deleteMatching(
     if (ids.length === 0) return deleted;
     await es.bulk({
       operations: ids.map((_id) => ({ delete: { _index: index, _id } })),
-      refresh: 'wait_for',
+      refresh: true,
     });
     deleted += ids.length;
   }

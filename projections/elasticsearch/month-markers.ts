@@ -39,7 +39,7 @@ async function updateMarker(
   prefix: string,
   month: string,
   change: (marker: MonthMarker | null) => MonthMarker | null,
-  refresh?: 'wait_for',
+  refresh?: true,
 ): Promise<MonthMarker | null> {
   const index = reportsIndexName(prefix);
   const id = monthMarkerId(month);
@@ -82,7 +82,7 @@ export async function markMonthRolledUp(
     prefix,
     month,
     (m) => ({ ...m, kind: 'month', period: month, generatedAt: at }),
-    'wait_for',
+    true,
   );
   return marker?.changes ?? 0;
 }

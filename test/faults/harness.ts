@@ -19,7 +19,14 @@ export async function startWorkerProcess(): Promise<ChildProcess> {
   // Node itself with tsx's loader: one process, so SIGKILL really kills the worker.
   const child = spawn(process.execPath, ['--import', 'tsx', 'temporal/main.ts'], {
     cwd: root,
-    env: { ...process.env, APPLY_SCHEDULES: 'false', LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      APPLY_SCHEDULES: 'false',
+      LOG_LEVEL: 'info',
+      // Any free ports: a worker of another checkout on this host may hold the defaults.
+      WORKER_METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

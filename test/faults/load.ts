@@ -3,6 +3,8 @@ import { type TestApp, TOKENS } from '../support/app';
 
 /** A command the API acknowledged (200), with when it was sent. */
 export interface Acked {
+  /** Which of the load's clients sent it. */
+  client: number;
   commandId: string;
   orderId: string;
   type: 'place' | 'complete';
@@ -78,7 +80,12 @@ async function call(app: TestApp, path: string, body: unknown): Promise<Outcome>
 export function startLoad(app: TestApp, concurrency: number, currency = 'CHF') {
   const result: LoadResult = { acked: [], failures: [], abandoned: [] };
   let stopping = false;
-  const send = async (path: string, type: Acked['type'], body: Record<string, unknown>) => {
+  const send = async (
+    client: number,
+    path: string,
+    type: Acked['type'],
+    body: Record<string, unknown>,
+  ) => {
     const commandId = randomUUID();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const sentAt = Date.now();
@@ -86,6 +93,7 @@ export function startLoad(app: TestApp, concurrency: number, currency = 'CHF') {
       const durationMs = Date.now() - sentAt;
       if (outcome.ok) {
         result.acked.push({
+          client,
           commandId,
           orderId: outcome.orderId,
           type,
@@ -109,18 +117,23 @@ export function startLoad(app: TestApp, concurrency: number, currency = 'CHF') {
   };
   const client = async (n: number) => {
     for (let i = 0; !stopping; i++) {
-      const orderId = await send('orders.place', 'place', {
+      const orderId = await send(n, 'orders.place', 'place', {
         customerId: `c-${n}`,
         region: n % 2 ? 'north' : 'south',
         currency,
         items: [{ productId: `p-${i % 5}`, quantity: 1 + (i % 3), unitPriceMinor: 100 + n }],
       });
-      if (orderId && i % 2 === 0) await send('orders.complete', 'complete', { orderId });
+      if (orderId && i % 2 === 0) await send(n, 'orders.complete', 'complete', { orderId });
     }
   };
   const running = Promise.all(Array.from({ length: concurrency }, (_, n) => client(n)));
   return {
     result,
+    /** Whether every client has had a command sent at or after `since` acknowledged. */
+    everyClientAckedSince(since: number): boolean {
+      const clients = new Set(result.acked.filter((a) => a.sentAt >= since).map((a) => a.client));
+      return clients.size === concurrency;
+    },
     async stop(): Promise<LoadResult> {
       stopping = true;
       await running;

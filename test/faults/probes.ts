@@ -43,26 +43,34 @@ export function accepts(service: StackService): Promise<boolean> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Stops a service and keeps it down for `ms`, proving every half second that it really
- * refuses connections; then starts it and proves it accepts them again.
+ * Stops a service and keeps it down for `ms` at least, and until `during` (what the case
+ * checks while it is down) has finished, proving every half second that it really refuses
+ * connections; then starts it and proves it accepts them again.
  */
 export async function outage(
   service: StackService,
   ms: number,
   during?: () => Promise<void>,
 ): Promise<void> {
+  const began = Date.now();
   await stack('down', service);
-  const until = Date.now() + ms;
+  const stoppedAt = Date.now();
+  const until = stoppedAt + ms;
   let probes = 0;
   // What the case checks while the service is down runs next to the probes; a failure
   // is reported after the service is back, so the next case starts on a whole stack.
+  let checked = false;
   const check = (during?.() ?? Promise.resolve()).then(
     () => undefined,
     (err: unknown) => err,
   );
+  void check.finally(() => {
+    checked = true;
+  });
   let failure: unknown;
+  let downFor = 0;
   try {
-    while (Date.now() < until) {
+    while (Date.now() < until || !checked) {
       if (await accepts(service)) {
         throw new Error(
           `${service} accepted a connection during its outage: the fault took no effect`,
@@ -71,13 +79,20 @@ export async function outage(
       probes++;
       await sleep(500);
     }
-    if (probes < Math.floor(ms / 1_000)) throw new Error(`${service}: too few probes (${probes})`);
+    downFor = Date.now() - stoppedAt;
+    if (probes < Math.floor(downFor / 1_000)) {
+      throw new Error(`${service}: too few probes (${probes} in ${downFor} ms)`);
+    }
     failure = await check;
   } finally {
     // Whatever failed, the next case starts on a whole stack.
     await stack('up', service);
   }
   if (!(await accepts(service))) throw new Error(`${service} did not come back`);
+  const s = (n: number) => `${(n / 1000).toFixed(1)} s`;
+  console.info(
+    `[faults] ${service}: stopped in ${s(stoppedAt - began)}, down ${s(downFor)} (${probes} probes), back in ${s(Date.now() - stoppedAt - downFor)}`,
+  );
   if (failure) throw failure;
 }
 
