@@ -105,6 +105,19 @@ export interface FileEnvironment {
   WORKFLOW_BUNDLE_PATH: string;
 }
 
+/** The run's directory under the OS temp dir (the workflow bundle) starts with this and the run id. */
+export const RUN_DIRECTORY_PREFIX = 'order-reporting-test-';
+
+/** Temp directories of runs killed before their teardown, started more than `maxAgeMs` ago. */
+export function abandonedRunDirectories(names: string[], now: number, maxAgeMs: number): string[] {
+  return names.filter((name) => {
+    const runId = /^([0-9a-z]{12})-/.exec(name.slice(RUN_DIRECTORY_PREFIX.length))?.[1];
+    if (!name.startsWith(RUN_DIRECTORY_PREFIX) || !runId) return false;
+    const started = runStartedAt(runId);
+    return started > Date.UTC(2020, 0, 1) && now - started > maxAgeMs;
+  });
+}
+
 /** The environment of one test file: a database and prefixes nothing else in the run uses. */
 export function fileEnvironment(run: TestRun, slug: string): FileEnvironment {
   const { base } = run;
