@@ -119,6 +119,8 @@ const MAX_TRACED_CORRELATION_IDS = 100;
 
 /** Waits between looks at the event store while no notification came. */
 const LOOK_AGAIN_MS = 1_000;
+/** ... and while committed events wait for an older transaction to end (read-your-writes waits 2 s). */
+const HELD_BACK_LOOK_MS = 100;
 /** Well under the projector's heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -186,22 +188,27 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     return { version: doc.version, outcome: result.written > 0 ? 'written' : 'stale' };
   }
 
-  /** One batch, measured: empty looks at the store are not batches. */
+  /**
+   * One batch, measured: empty looks at the store are not batches. `heldBack`: events are
+   * committed that an older transaction still open keeps from being read (ReadAllResult).
+   */
   async function projectPage(
     readModel: ReadModel,
     projector: string,
     after: GlobalCheckpoint,
     limit: number,
-  ): Promise<ProjectBatchResult> {
+  ): Promise<{ batch: ProjectBatchResult; heldBack: boolean }> {
     const labels = { read_model: readModel };
     const started = performance.now();
     let batch: ProjectBatchResult;
     let highest: number;
+    let heldBack: boolean;
     const span = tracer.startSpan(`ProjectBatch:${readModel}`);
     try {
       // Active: the batch's PostgreSQL, Elasticsearch and Redis calls are its children.
-      ({ batch, highest } = await context.with(trace.setSpan(context.active(), span), () =>
-        projectPageOnce(readModel, projector, after, limit, span),
+      ({ batch, highest, heldBack } = await context.with(
+        trace.setSpan(context.active(), span),
+        () => projectPageOnce(readModel, projector, after, limit, span),
       ));
     } catch (err) {
       projectorBatchFailures.inc(labels);
@@ -215,7 +222,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       projectorBatchDuration.observe(labels, (performance.now() - started) / 1000);
       projectedUpTo.raise(readModel, highest);
     }
-    return batch;
+    return { batch, heldBack };
   }
 
   async function projectPageOnce(
@@ -224,7 +231,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
     after: GlobalCheckpoint,
     limit: number,
     span: Span,
-  ): Promise<{ batch: ProjectBatchResult; highest: number }> {
+  ): Promise<{ batch: ProjectBatchResult; highest: number; heldBack: boolean }> {
     const page = await readAllOrRefuse(deps.store, after, limit);
     // The batch carries other commands' events than its trace's: their correlation ids lead
     // from a command (its request span has the same id) to the batch that projected it.
@@ -254,6 +261,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         parked: rejected.length,
       },
       highest: Math.max(0, ...page.events.map((e) => e.globalPosition)),
+      heldBack: page.heldBack,
     };
   }
 
@@ -290,8 +298,14 @@ export function createProjectionActivities(deps: ProjectionDeps) {
           // Taken before looking: a commit notified while we look still wakes the wait.
           const sequence = deps.listener.sequence;
           let batch: ProjectBatchResult;
+          let heldBack: boolean;
           try {
-            batch = await projectPage(input.readModel, input.projector, after, input.limit);
+            ({ batch, heldBack } = await projectPage(
+              input.readModel,
+              input.projector,
+              after,
+              input.limit,
+            ));
           } catch (err) {
             result.failure = (err as Error).message ?? String(err);
             break;
@@ -303,8 +317,11 @@ export function createProjectionActivities(deps: ProjectionDeps) {
           if (batch.events > 0) result.batches++;
           // A full page: more is waiting, go on at once.
           if (batch.events >= input.limit) continue;
+          // Committed events wait for an older transaction to end: nothing will notify that
+          // end (it may have appended nothing, or be in another database of the cluster).
+          const wait = heldBack ? HELD_BACK_LOOK_MS : LOOK_AGAIN_MS;
           await Promise.race([
-            deps.listener.waitAfter(sequence, Math.min(LOOK_AGAIN_MS, until - Date.now())),
+            deps.listener.waitAfter(sequence, Math.min(wait, until - Date.now())),
             stopped,
           ]);
         }
@@ -325,7 +342,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       after,
       limit,
     }: ProjectBatchInput): Promise<ProjectBatchResult> {
-      return projectPage(readModel, projector, after, limit);
+      return (await projectPage(readModel, projector, after, limit)).batch;
     },
 
     /** Projects one order's latest state (a parked order retried by an operator). */

@@ -67,4 +67,9 @@ export interface ReadAllResult {
   checkpoint: GlobalCheckpoint;
   /** Transactions below this id had all finished when this page was read (xid8, decimal). */
   horizon: string;
+  /**
+   * Events are committed at or above the horizon: an older transaction, in any database of
+   * the cluster, is still open, and they become readable when it ends (which notifies no one).
+   */
+  heldBack: boolean;
 }
