@@ -7,7 +7,7 @@ import {
   START,
   type StoredEvent,
 } from '../eventstore';
-import { appendOptions, testPool, uniqueStream } from './support/db';
+import { appendOptions, readersCaughtUp, testPool, uniqueStream } from './support/db';
 
 const pool = testPool();
 const store = new EventStore(pool);
@@ -152,6 +152,7 @@ describe('event store', () => {
       expect(seenWhileOpen).not.toContain(late);
 
       await a.query('commit');
+      await readersCaughtUp(pool);
       const after = await drain(whileOpen.checkpoint);
       const seen = after.events.map((e) => e.streamId);
       expect(seen).toContain(late);

@@ -17,6 +17,7 @@ import { ensureOrdersIndex } from '../projections/elasticsearch';
 import { projectorCheckpoint, rebuildPosition } from '../runtime/metrics';
 import { measuredRebuildActivities } from '../temporal/activity-metrics';
 import { type Connections, openConnections } from '../temporal/connections';
+import { readersCaughtUp } from './support/db';
 
 let connections: Connections;
 let store: EventStore;
@@ -104,6 +105,7 @@ async function appendInFallingPositions(): Promise<[number, number]> {
       appendOptions(),
     );
     await a.query('commit');
+    await readersCaughtUp(connections.pool);
     return [late.position, b.position];
   } finally {
     a.release(true);
