@@ -5,7 +5,7 @@ import { config } from '../config/env';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { startTestApp, type TestApp } from './support/app';
-import { waitFor } from './support/wait';
+import { fresh, waitFor } from './support/wait';
 
 /**
  * The real PostgreSQL, with one fault on the client side: the first COMMIT of a command
@@ -73,8 +73,12 @@ describe('a commit whose reply is lost', () => {
     expect(await store.readStream(orderStreamId(reply.orderId))).toHaveLength(1);
     // The projector learns it (whenever it gets to it: files side by side load the machine,
     // and how fast it projects is not what this proves).
-    const order = await waitFor('the read model to learn the settled order', () =>
-      app.client('reader').orders.get.query({ orderId: reply.orderId, minVersion: reply.version }),
+    const order = await waitFor('the read model to learn the settled order', async () =>
+      fresh(
+        await app
+          .client('reader')
+          .orders.get.query({ orderId: reply.orderId, minVersion: reply.version }),
+      ),
     );
     expect(order).toMatchObject({ version: 1, stale: false, status: 'placed' });
   });
