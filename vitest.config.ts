@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { newRunId } from './test/support/test-run';
+import { newRunId } from './test/support/test-run.ts';
 
 // Tests share the real local stack with `npm start`, so they use their own database,
 // Redis db, index prefix, task queues and Temporal namespace (registered by

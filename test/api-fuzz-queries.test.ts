@@ -1,11 +1,3 @@
-import { vi } from 'vitest';
-
-// Workflow ids of its own: "a read model never rebuilt" must not depend on whether another
-// file of the run rebuilt one.
-vi.hoisted(() => {
-  process.env.TASK_QUEUE_PREFIX = `${process.env.TASK_QUEUE_PREFIX ?? 'test'}-fuzz-queries`;
-});
-
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';

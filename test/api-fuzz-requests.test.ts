@@ -1,11 +1,3 @@
-import { vi } from 'vitest';
-
-// Workflow ids of its own, apart from the other files of the run (each api-fuzz file has
-// its own suffix).
-vi.hoisted(() => {
-  process.env.TASK_QUEUE_PREFIX = `${process.env.TASK_QUEUE_PREFIX ?? 'test'}-fuzz-requests`;
-});
-
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TOKENS } from './support/app';

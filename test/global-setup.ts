@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -10,8 +10,10 @@ import { removeTestResources } from './support/test-cleanup';
 import { createDatabase, dropDatabases, listDatabases } from './support/test-databases';
 import {
   abandonedRunDatabases,
+  abandonedRunDirectories,
   databaseOf,
   isRunDatabase,
+  RUN_DIRECTORY_PREFIX,
   type TestRun,
   templateDatabaseName,
   withDatabase,
@@ -74,8 +76,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ABANDONED_AFTER_MS,
   );
   await dropDatabases(DATABASE_URL, abandoned);
+  for (const dir of abandonedRunDirectories(
+    await readdir(tmpdir()),
+    Date.now(),
+    ABANDONED_AFTER_MS,
+  )) {
+    await rm(path.join(tmpdir(), dir), { recursive: true, force: true });
+  }
   const template = templateDatabaseName(baseDatabase, TEST_RUN_ID);
-  const bundleDir = await mkdtemp(path.join(tmpdir(), `order-reporting-test-${TEST_RUN_ID}-`));
+  const bundleDir = await mkdtemp(path.join(tmpdir(), `${RUN_DIRECTORY_PREFIX}${TEST_RUN_ID}-`));
   const workflowBundlePath = path.join(bundleDir, 'workflows.js');
   await Promise.all([
     createTemplate(DATABASE_URL, template),

@@ -287,7 +287,7 @@ describe('query side', () => {
         return orderId;
       }),
     );
-    // Only this file's orders: other files delete read-model data on purpose (retention).
+    // The orders of this file's run (its database holds no other file's).
     const { rows } = await app.connections.pool.query<{ stream_id: string; version: number }>(
       `select s.stream_id, s.version from streams s
        where s.stream_id like 'order-%' and exists (

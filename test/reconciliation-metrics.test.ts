@@ -10,7 +10,7 @@ import { fresh, waitFor } from './support/wait';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// Months no other file writes (files share the test database; exact-sums has 2011-05).
+// A month with differences and a clean one: the file's own database has only its orders.
 const WITH_DIFFERENCES = '1987-04';
 const CLEAN = '1987-05';
 

@@ -6,6 +6,7 @@ import { config } from '../config/env';
 import { workflowBundle } from '../temporal/worker';
 import {
   abandonedRunDatabases,
+  abandonedRunDirectories,
   fileDatabaseName,
   fileSlug,
   isRunDatabase,
@@ -103,5 +104,25 @@ describe('names of a run’s per-file resources', () => {
       6 * hour,
     );
     expect(found).toEqual([`orders_test_vt${old}`, `orders_test_vt${old}_rebuild`]);
+  });
+
+  it('only temp directories of runs started long ago are taken for abandoned', () => {
+    const hour = 3_600_000;
+    const now = Date.UTC(2026, 11, 5, 12, 0, 0);
+    const old = newRunId(now - 7 * hour);
+    const recent = newRunId(now - hour);
+    expect(
+      abandonedRunDirectories(
+        [
+          `order-reporting-test-${old}-AbC123`,
+          `order-reporting-test-${recent}-AbC123`,
+          'order-reporting-test-nothing',
+          `orders-chromium-${old}`,
+          'tsx-0',
+        ],
+        now,
+        6 * hour,
+      ),
+    ).toEqual([`order-reporting-test-${old}-AbC123`]);
   });
 });

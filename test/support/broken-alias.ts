@@ -41,10 +41,10 @@ export async function withBrokenOrdersAlias<T>(
 }
 
 /**
- * Retries every projection this run still has parked (the alias is back by then), so a test
+ * Retries every projection this file still has parked (the alias is back by then), so a test
  * that failed half-way never leaves one behind: a parked order makes /healthz unhealthy and
- * the parked list non-empty for every later file of the run. A retry that does not project
- * within `timeoutMs` is terminated.
+ * the parked list non-empty for the file's later tests. A retry that does not project within
+ * `timeoutMs` is terminated.
  */
 export async function releaseParkedProjections(
   temporal: TemporalClient,

@@ -77,10 +77,14 @@ export function isRunDatabase(database: string, baseDatabase: string, runId: str
   return database === template || database.startsWith(`${template}_`);
 }
 
-/**
- * Databases that runs killed before their teardown left behind: named after the base and a
- * run id that started more than `maxAgeMs` ago (no run lasts that long).
- */
+/** Whether the run started more than `maxAgeMs` ago (no run lasts that long: it was killed). */
+function abandoned(runId: string, now: number, maxAgeMs: number): boolean {
+  const started = runStartedAt(runId);
+  // One that reads as a time before 2020 is no run id of ours.
+  return started > Date.UTC(2020, 0, 1) && now - started > maxAgeMs;
+}
+
+/** Databases that runs killed before their teardown left behind (their template and copies). */
 export function abandonedRunDatabases(
   databases: string[],
   baseDatabase: string,
@@ -90,10 +94,19 @@ export function abandonedRunDatabases(
   return databases.filter((db) => {
     if (!db.startsWith(`${baseDatabase}_vt`)) return false;
     const runId = /^([0-9a-z]{12})(_|$)/.exec(db.slice(baseDatabase.length + 3))?.[1];
-    if (!runId) return false;
-    const started = runStartedAt(runId);
-    // One that reads as a time before 2020 is no run id of ours.
-    return started > Date.UTC(2020, 0, 1) && now - started > maxAgeMs;
+    return runId !== undefined && abandoned(runId, now, maxAgeMs);
+  });
+}
+
+/** The run's directory under the OS temp dir (the workflow bundle) starts with this and the run id. */
+export const RUN_DIRECTORY_PREFIX = 'order-reporting-test-';
+
+/** Temp directories that runs killed before their teardown left behind. */
+export function abandonedRunDirectories(names: string[], now: number, maxAgeMs: number): string[] {
+  return names.filter((name) => {
+    if (!name.startsWith(RUN_DIRECTORY_PREFIX)) return false;
+    const runId = /^([0-9a-z]{12})-/.exec(name.slice(RUN_DIRECTORY_PREFIX.length))?.[1];
+    return runId !== undefined && abandoned(runId, now, maxAgeMs);
   });
 }
 
