@@ -38,6 +38,31 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
     // without a valid token is refused (401) before its body is read, whatever its size.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (request, _payload, done) => done(null, request.raw));
+    // tRPC serves queries over GET and mutations over POST; any other method (TRACE, which
+    // its request conversion refuses with a TypeError, OPTIONS, PUT, …) is refused here.
+    scope.addHook('onRequest', async (request, reply) => {
+      // tRPC builds the request's URL from its Host: an empty one (Node lets `Host:` pass)
+      // made that throw, a 500.
+      if (!request.headers.host) {
+        await reply
+          .code(400)
+          .type('application/json')
+          .send(trpcErrorBody('BAD_REQUEST', 400, 'send a Host header naming this server'));
+        return;
+      }
+      if (request.method === 'GET' || request.method === 'POST') return;
+      await reply
+        .code(405)
+        .header('allow', 'GET, POST')
+        .type('application/json')
+        .send(
+          trpcErrorBody(
+            'METHOD_NOT_SUPPORTED',
+            405,
+            `${request.method} is not served here: queries are GET /trpc/<procedure>?input=…, mutations POST /trpc/<procedure>`,
+          ),
+        );
+    });
     // Before the body is read: a batch over the cap runs none of its calls.
     scope.addHook('onRequest', async (request, reply) => {
       const calls = batchedCalls(request.url);

@@ -41,8 +41,13 @@ function retriesUntilClosed() {
   });
   async function drain(): Promise<void> {
     closing = true;
-    const wait = lastRetryAt - Date.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait + 50));
+    if (lastRetryAt === 0) return;
+    // Node runs due timers in the order they fall due, so a timer falling due after the last
+    // retry's runs after it, however late a busy event loop gets to them. Skipping the wait
+    // when that retry is already due (not yet run: the loop is behind) closed the channel
+    // under it — "Channel has been shut down" thrown from its timer, files side by side.
+    const wait = Math.max(0, lastRetryAt - Date.now());
+    await new Promise((r) => setTimeout(r, wait + 50));
   }
   return { interceptor, drain };
 }

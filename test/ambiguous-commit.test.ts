@@ -5,6 +5,7 @@ import { config } from '../config/env';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { startTestApp, type TestApp } from './support/app';
+import { fresh, waitFor } from './support/wait';
 
 /**
  * The real PostgreSQL, with one fault on the client side: the first COMMIT of a command
@@ -70,9 +71,15 @@ describe('a commit whose reply is lost', () => {
     expect(reply).toMatchObject({ orderId: `o-${commandId}`, version: 1 });
     const store = new EventStore(app.connections.pool);
     expect(await store.readStream(orderStreamId(reply.orderId))).toHaveLength(1);
-    const order = await app
-      .client('reader')
-      .orders.get.query({ orderId: reply.orderId, minVersion: reply.version });
+    // The projector learns it (whenever it gets to it: files side by side load the machine,
+    // and how fast it projects is not what this proves).
+    const order = await waitFor('the read model to learn the settled order', async () =>
+      fresh(
+        await app
+          .client('reader')
+          .orders.get.query({ orderId: reply.orderId, minVersion: reply.version }),
+      ),
+    );
     expect(order).toMatchObject({ version: 1, stale: false, status: 'placed' });
   });
 });

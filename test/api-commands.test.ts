@@ -6,6 +6,7 @@ import { fold, type OrderCancelledV1, upcast } from '../domain';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
+import { fresh, waitFor } from './support/wait';
 
 let app: TestApp;
 let store: EventStore;
@@ -110,7 +111,9 @@ describe('orders command API over plain JSON HTTP', () => {
       cancelReason: 'changed mind',
       cancelledAt: data.cancelledAt,
     });
-    const read = await app.client('reader').orders.get.query({ orderId, minVersion: 2 });
+    const read = await waitFor('the cancellation projected', async () =>
+      fresh(await app.client('reader').orders.get.query({ orderId, minVersion: 2 })),
+    );
     expect(read).toMatchObject({
       status: 'cancelled',
       version: 2,

@@ -22,7 +22,7 @@ import {
   validInput,
 } from './support/fuzz-procedures';
 import { PROPERTY_TIMEOUT, runs } from './support/fuzz-runs';
-import { waitFor } from './support/wait';
+import { fresh, waitFor } from './support/wait';
 
 // Property-based fuzz of the API through real HTTP against the real stack: valid queries
 // never fail on the server, and the bugs this fuzz found stay fixed.
@@ -239,7 +239,11 @@ describe('regressions: the bugs this fuzz found stay fixed', () => {
     ];
     for (const [at, utc] of edges) {
       const { orderId } = await admin.orders.place.mutate(orderInput(at));
-      const found = await admin.orders.get.query({ orderId, minVersion: 1 });
+      // Stored, then projected whenever the projector gets to it (files side by side load
+      // the machine past read-your-writes' 2 s: how fast is not what this proves).
+      const found = await waitFor(`order placed at ${at} projected`, async () =>
+        fresh(await admin.orders.get.query({ orderId, minVersion: 1 })),
+      );
       expect(found.placedAt, at).toBe(utc);
     }
     // The far edge is in the future, which `at` may never be.

@@ -74,6 +74,31 @@ describe('the HTTP surface, over raw sockets', () => {
     }
   });
 
+  it('a method tRPC does not serve is 405 with Allow: GET, POST, and an empty Host is 400 (both were 500s: the fuzz found them)', async () => {
+    for (const method of ['TRACE', 'OPTIONS', 'PUT', 'DELETE', 'PATCH', 'HEAD']) {
+      const exchange = await sendRaw(
+        port,
+        Buffer.from(`${method} /trpc/session.whoami HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`),
+        { bodiless: () => method === 'HEAD' },
+      );
+      const answer = exchange.responses[0];
+      expect(answer?.status, method).toBe(405);
+      expect(answer?.headers.allow, method).toBe('GET, POST');
+      if (method !== 'HEAD') {
+        expect(JSON.parse(answer?.body.toString() ?? '')).toMatchObject({
+          error: { data: { code: 'METHOD_NOT_SUPPORTED', httpStatus: 405 } },
+        });
+      }
+      await expectAlive(`${method} /trpc/session.whoami`);
+    }
+    // An empty Host (Node lets it pass) is a 400, not the 500 it was: the fuzz found it too.
+    const emptyHost = await sendRaw(
+      port,
+      Buffer.from('GET /trpc/session.whoami HTTP/1.1\r\nHost:\r\n\r\n'),
+    );
+    expect(emptyHost.responses[0]?.status).toBe(400);
+  });
+
   it('a path never leads out of web/dist, however it spells its way', async () => {
     for (const path of TRAVERSALS) {
       for (const verb of ['GET', 'HEAD']) {

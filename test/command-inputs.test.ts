@@ -13,7 +13,7 @@ import {
 import { EventStore } from '../eventstore';
 import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
-import { waitFor } from './support/wait';
+import { fresh, waitFor } from './support/wait';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -208,7 +208,9 @@ describe('instants and searches', () => {
         items,
         at,
       });
-      const found = await admin.orders.get.query({ orderId, minVersion: 1 });
+      const found = await waitFor(`order placed at ${at} projected`, async () =>
+        fresh(await admin.orders.get.query({ orderId, minVersion: 1 })),
+      );
       expect(found.placedAt, at).toBe(utc);
     }
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app';
 import { tamperOrderDocument } from './support/es-test-documents';
 import { sampleValue, scrape, serveMetrics } from './support/prometheus-text';
-import { waitFor } from './support/wait';
+import { fresh, waitFor } from './support/wait';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,9 +39,13 @@ async function wrongOrder(region: string): Promise<void> {
     orderId: placed.orderId,
     at: `${WITH_DIFFERENCES}-11T10:00:00Z`,
   });
-  await app
-    .client('reader')
-    .orders.get.query({ orderId: placed.orderId, minVersion: completed.version });
+  await waitFor('the completed order projected', async () =>
+    fresh(
+      await app
+        .client('reader')
+        .orders.get.query({ orderId: placed.orderId, minVersion: completed.version }),
+    ),
+  );
   await tamperOrderDocument(app.connections.es, placed.orderId);
 }
 

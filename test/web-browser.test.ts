@@ -18,15 +18,14 @@ import {
   type TestBrowser,
   textOf,
 } from './support/browser';
-import { completeOrderIn } from './support/completed-orders';
 import { waitFor } from './support/wait';
+import { seedWorkspaceMonths } from './support/web-months';
 
 // The web workspace in a real Chromium against the real API, workers and stack: what finance
 // and operators see must be the API's numbers.
 let app: TestApp;
 let chrome: TestBrowser;
 let page: Page;
-let lastPosition = 0;
 const drillOrders: string[] = [];
 const cspRefusals: string[] = [];
 
@@ -40,45 +39,7 @@ beforeAll(async () => {
     if (/Content Security Policy|Refused to/i.test(message.text()))
       cspRefusals.push(message.text());
   });
-  const admin = app.client('admin');
-  await completeOrderIn(admin, '2016-05', {
-    productId: 'p-web-a',
-    quantity: 1,
-    unitPriceMinor: 1000,
-  });
-  for (const [productId, quantity, unitPriceMinor] of [
-    ['p-web-a', 2, 1500],
-    ['p-web-a', 1, 1500],
-    ['p-web-b', 3, 250],
-  ] as const) {
-    const o = await completeOrderIn(admin, '2016-06', { productId, quantity, unitPriceMinor });
-    if (productId === 'p-web-a') drillOrders.push(o.orderId);
-    lastPosition = o.position;
-  }
-  // Completed in June, refunded in July: out of June's restated report, in its booked one.
-  const refunded = await completeOrderIn(admin, '2016-06', {
-    productId: 'p-web-r',
-    quantity: 1,
-    unitPriceMinor: 700,
-  });
-  await admin.orders.refund.mutate({
-    orderId: refunded.orderId,
-    reason: 'returned in July',
-    at: '2016-07-02T09:00:00.000Z',
-  });
-  const yen = await completeOrderIn(
-    admin,
-    '2016-06',
-    { productId: 'p-web-yen', quantity: 3, unitPriceMinor: 500 },
-    { currency: 'JPY' },
-  );
-  lastPosition = yen.position;
-  // Everything projected before the browser looks.
-  await app.client('reader').reports.monthly.query({
-    month: '2016-06',
-    currency: 'JPY',
-    minPosition: lastPosition,
-  });
+  drillOrders.push(...(await seedWorkspaceMonths(app)));
 });
 
 afterAll(async () => {
@@ -168,15 +129,13 @@ describe('finance (reader) in the browser', () => {
     expect(shown.sort()).toEqual([...drillOrders].sort());
     await screenshot(page, '03-drilldown');
     // An order's events, from the event store, in order.
-    const orderId = shown[0] as string;
-    await page.click(`#drilldown tr[data-order="${orderId}"] button.history`);
+    await page.click(`#drilldown tr[data-order="${shown[0]}"] button.history`);
     await page.waitForSelector('#order-history tr[data-version]');
-    expect(await textOf(page, '#order-history h3')).toBe(`History of ${orderId}`);
-    const types = await page.$$eval('#order-history td[data-type]', (cells) =>
-      cells.map((c) => c.textContent),
+    expect(await textOf(page, '#order-history h3')).toBe(`History of ${shown[0]}`);
+    const types = await page.$$eval('#order-history td[data-type]', (t) =>
+      t.map((c) => c.textContent),
     );
     expect(types.slice(0, 2)).toEqual(['OrderPlaced', 'OrderCompleted']);
-    await screenshot(page, '03b-order-history');
   });
 
   it('exports the table as CSV with the exact minor units the API answers', async () => {

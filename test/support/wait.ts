@@ -22,3 +22,8 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A read-your-writes answer once it is not stale (for waitFor: undefined waits on). */
+export function fresh<T extends { stale: boolean }>(answer: T): T | undefined {
+  return answer.stale ? undefined : answer;
+}
