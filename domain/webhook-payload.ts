@@ -50,7 +50,7 @@ export function webhookBody(event: WebhookSource): string {
   const type = webhookEventType(event.type);
   if (!type) throw new Error(`event type ${event.type} is not sent to subscribers`);
   const current = upcast(event);
-  const { orderId, ...fields } = current.data as { orderId: string } & Record<string, unknown>;
+  const { orderId, ...fields } = current.data;
   return JSON.stringify({
     type,
     timestamp: event.metadata.occurredAt,
