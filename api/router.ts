@@ -6,6 +6,7 @@ import { adminRouter } from './routers/admin';
 import { ordersRouter } from './routers/orders';
 import { reportsRouter } from './routers/reports';
 import { sessionRouter } from './routers/session';
+import { subscriptionsRouter } from './routers/subscriptions';
 import { router } from './trpc';
 
 export interface AppDeps extends ReadModelDeps {
@@ -16,6 +17,8 @@ export interface AppDeps extends ReadModelDeps {
   commandPath?: PartitionBusOptions;
   /** Read-model retention in months (reports before it are refused); config by default. */
   retentionMonths?: number;
+  /** Whether subscriptions may target private addresses; config by default. */
+  subscriptionsAllowPrivateUrls?: boolean;
 }
 
 export function createAppRouter(deps: AppDeps) {
@@ -23,6 +26,7 @@ export function createAppRouter(deps: AppDeps) {
     orders: ordersRouter(deps),
     reports: reportsRouter(deps),
     admin: adminRouter(deps),
+    subscriptions: subscriptionsRouter(deps),
     session: sessionRouter,
   });
 }

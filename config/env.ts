@@ -169,6 +169,18 @@ const envSchema = z.object({
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
   APPLY_SCHEDULES: flag('true'),
   /**
+   * Webhook subscriptions may target private, loopback and link-local addresses (tests,
+   * local use). Off: such URLs are refused at create and at every delivery.
+   */
+  SUBSCRIPTIONS_ALLOW_PRIVATE_URLS: flag('false'),
+  /** Seconds before each retry of a failing endpoint; when spent, the subscription is disabled. */
+  SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .regex(/^\s*[1-9]\d*\s*(,\s*[1-9]\d*\s*)*$/, 'comma-separated whole seconds, e.g. 5,30,120')
+    .default('5,30,120,300,1800,3600,7200,14400,28800,28800'),
+  /** A delivery not answered within this is a failure (the spec suggests 15–30 s). */
+  SUBSCRIPTION_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /**
    * The workflow code bundled ahead by this same checkout (`writeWorkflowBundle`): workers
    * load it instead of bundling at start (seconds each). The test run writes one for all its
    * files. Not with traces on: their bundle carries the tracing interceptors.

@@ -15,9 +15,16 @@ export const COMMAND_PARTITION_STATUS = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
+/** 'failing' while a subscriber retries its endpoint, 'disabled' while it waits to be enabled. */
+export const SUBSCRIPTION_STATUS = defineSearchAttributeKey(
+  'SubscriptionStatus',
+  SearchAttributeType.KEYWORD,
+);
+
 export const ALL_SEARCH_ATTRIBUTES = [
   ORDER_ID,
   COMMAND_TYPE,
   PROJECTION_STATUS,
   COMMAND_PARTITION_STATUS,
+  SUBSCRIPTION_STATUS,
 ];

@@ -1,7 +1,7 @@
 // Task-queue names: the API and the workers name them from the configuration's prefix, a
 // workflow from the queue it runs on. One rule, here.
 
-export type QueueKind = 'commands' | 'projections';
+export type QueueKind = 'commands' | 'projections' | 'webhooks';
 
 /** A prefix keeps test workers apart from a running app's workers. */
 export function queueName(prefix: string | undefined, kind: QueueKind): string {

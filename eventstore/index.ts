@@ -8,4 +8,5 @@ export * from './pool';
 export * from './reconciliations';
 export * from './restore';
 export * from './streams-started';
+export * from './subscriptions';
 export * from './types';

@@ -53,6 +53,7 @@ TEMPORAL_SEARCH_ATTRIBUTES=(
   CommandType=Keyword
   ProjectionStatus=KeywordList
   CommandPartitionStatus=Keyword
+  SubscriptionStatus=Keyword
 )
 # Namespaces of their own for the tests (vitest.config.ts) and the benchmarks (bench/), so
 # their workflows never show in the app's namespace; registered beside it, same attributes.

@@ -17,9 +17,17 @@ import { createCommandBatchActivities } from '../activities/command-batch-activi
 import { createProjectionActivities } from '../activities/projection-activities';
 import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
+import { createSubscriptionActivities } from '../activities/subscription-activities';
 import { config } from '../config/env';
 import type { ReadModel } from '../domain';
-import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
+import { parseRetrySchedule } from '../domain/webhook-retries';
+import {
+  AppendListener,
+  createPool,
+  EventStore,
+  ProjectionCheckpoints,
+  Subscriptions,
+} from '../eventstore';
 import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
 import { logger } from '../runtime/logger';
 import { tracing } from '../runtime/tracing';
@@ -30,11 +38,12 @@ import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
 import { exportReconciliations } from './reconciliation-metrics';
 import { requestRerollup } from './reports-client';
+import { ensureSubscribers } from './subscribers';
 import { taskQueue } from './task-queues';
 import { tracedWorkerOptions } from './tracing';
 
-export type QueueName = 'commands' | 'projections';
-export const ALL_QUEUES: QueueName[] = ['commands', 'projections'];
+export type QueueName = 'commands' | 'projections' | 'webhooks';
+export const ALL_QUEUES: QueueName[] = ['commands', 'projections', 'webhooks'];
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -95,6 +104,12 @@ export interface WorkerDeps {
   es: EsClient;
   redis: Redis;
   temporal: Client;
+  /** Webhook delivery settings other than the configuration's (tests). */
+  webhooks?: {
+    allowPrivateUrls?: boolean;
+    retrySchedule?: readonly number[];
+    deliveryTimeoutMs?: number;
+  };
 }
 
 export interface RunningWorkers {
@@ -251,5 +266,31 @@ async function openWorkers(
     await ensureProjectors(deps.temporal, checkpoints);
     resources.add(exportProjectionStatus(deps.temporal, deps.pool));
     resources.add(exportReconciliations(deps.pool));
+  }
+  if (queues.includes('webhooks')) {
+    const c = config();
+    const listener = new AppendListener(c.DATABASE_URL);
+    resources.add(() => listener.close());
+    const subscriptions = new Subscriptions(deps.pool);
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: TEMPORAL_NAMESPACE,
+        taskQueue: taskQueue('webhooks'),
+        workflowBundle: await workflowBundle(),
+        ...tracedWorkerOptions(),
+        activities: createSubscriptionActivities({
+          store,
+          subscriptions,
+          listener,
+          allowPrivateUrls: deps.webhooks?.allowPrivateUrls ?? c.SUBSCRIPTIONS_ALLOW_PRIVATE_URLS,
+          retrySchedule:
+            deps.webhooks?.retrySchedule ??
+            parseRetrySchedule(c.SUBSCRIPTION_RETRY_SCHEDULE_SECONDS),
+          deliveryTimeoutMs: deps.webhooks?.deliveryTimeoutMs ?? c.SUBSCRIPTION_DELIVERY_TIMEOUT_MS,
+        }),
+      }),
+    );
+    await ensureSubscribers(deps.temporal, subscriptions);
   }
 }

@@ -11,3 +11,4 @@ export {
   rerollupMonthWorkflow,
   retentionWorkflow,
 } from './reports';
+export { subscriberWorkflow } from './subscriber';

@@ -15,6 +15,7 @@ import {
   createWorkers,
   type QueueName,
   type RunningWorkers,
+  type WorkerDeps,
 } from '../../temporal/worker';
 
 export const TOKENS = {
@@ -58,6 +59,8 @@ export async function startTestApp(
     healthMaxLagSeconds?: number;
     /** host:port for the Temporal SDK's Prometheus exporter (first app of the file only). */
     temporalMetricsAddress?: string;
+    /** Webhook delivery settings for the workers (and the API's private-URL rule). */
+    webhooks?: WorkerDeps['webhooks'];
   } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
@@ -75,6 +78,7 @@ export async function startTestApp(
     ...connections,
     pool: options.workerPool ?? connections.pool,
     commandPool: options.workerPool,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const running = workers.run();
   if (queues.includes('projections')) await projectorsAnswering(connections);
@@ -86,6 +90,9 @@ export async function startTestApp(
       reportTimeZone: config().REPORT_TIMEZONE,
       ...(options.commandPath ? { commandPath: options.commandPath } : {}),
       ...(options.retentionMonths ? { retentionMonths: options.retentionMonths } : {}),
+      ...(options.webhooks?.allowPrivateUrls !== undefined
+        ? { subscriptionsAllowPrivateUrls: options.webhooks.allowPrivateUrls }
+        : {}),
     },
     tokens: parseTokens(
       Object.entries(TOKENS)
