@@ -1,11 +1,14 @@
 // When a failed delivery is tried again: the schedule's step for this failure, with jitter
 // so endpoints that failed together are not retried in lockstep; `Retry-After` overrides it
-// within the schedule's longest step. Pure: the randomness is passed in.
+// within the schedule's longest step (or an hour). Pure: the randomness is passed in.
 
 /** Seconds before each retry: seconds, then minutes, then hours; about 24 h in all. */
 export const DEFAULT_RETRY_SCHEDULE_SECONDS = [
   5, 30, 120, 300, 1_800, 3_600, 7_200, 14_400, 28_800, 28_800,
 ] as const;
+
+/** Retry-After is honoured up to at least this many seconds. */
+const RETRY_AFTER_AT_LEAST_HONOURED_S = 3_600;
 
 /** ±20 % of each step. */
 const JITTER = 0.2;
@@ -22,7 +25,9 @@ export function retryDelayMs(
 ): number | null {
   const step = schedule[failures - 1];
   if (failures < 1 || step === undefined) return null;
-  const longest = Math.max(...schedule) * 1000;
+  // An endpoint may ask for a pause up to the schedule's longest step, or an hour when the
+  // schedule is shorter (a schedule of seconds must not cut a 5-minute Retry-After).
+  const longest = Math.max(...schedule, RETRY_AFTER_AT_LEAST_HONOURED_S) * 1000;
   if (retryAfterMs !== null) return Math.min(Math.max(retryAfterMs, 1_000), longest);
   return Math.round(step * 1000 * (1 - JITTER + 2 * JITTER * random));
 }

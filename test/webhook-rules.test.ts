@@ -163,10 +163,12 @@ describe('the retry schedule', () => {
     expect(retryDelayMs(0, schedule, null, 0.5)).toBeNull();
   });
 
-  it('given Retry-After, then it is honoured within 1 s and the longest step', () => {
+  it('given Retry-After, then it is honoured from 1 s up to the longest step or an hour', () => {
     expect(retryDelayMs(1, schedule, 60_000, 0.5)).toBe(60_000);
     expect(retryDelayMs(1, schedule, 0, 0.5)).toBe(1_000);
-    expect(retryDelayMs(1, schedule, 86_400_000, 0.5)).toBe(120_000);
+    expect(retryDelayMs(1, [1, 1], 3_000, 0.5)).toBe(3_000);
+    expect(retryDelayMs(1, schedule, 86_400_000, 0.5)).toBe(3_600_000);
+    expect(retryDelayMs(1, [5, 7_200], 86_400_000, 0.5)).toBe(7_200_000);
     expect(retryDelayMs(4, schedule, 60_000, 0.5)).toBeNull();
   });
 

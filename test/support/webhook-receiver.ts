@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The receiver process of test/fixtures/webhook-receiver.mjs, driven from a test.
@@ -27,18 +30,22 @@ export interface Receiver {
   url(hook: string): string;
   control(
     hook: string,
-    settings: { secrets?: string[]; status?: number; retryAfter?: number | null },
+    settings: { secrets?: string[]; status?: number; retryAfter?: number | null; delayMs?: number },
   ): Promise<void>;
+  /** Every request to /<hook> answered so far, in arrival order, across restarts. */
   received(hook: string): Promise<Received[]>;
   /** SIGKILLs the process: its port refuses connections until `restart`. */
   kill(): Promise<void>;
-  /** A new process on the same port (what it received before is gone with the old one). */
+  /** A new process on the same port; controls are reset, what was received is kept. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
-async function spawnReceiver(port: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['test/fixtures/webhook-receiver.mjs', String(port)], {
+async function spawnReceiver(
+  port: number,
+  log: string,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['test/fixtures/webhook-receiver.mjs', String(port), log], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -54,7 +61,9 @@ async function spawnReceiver(port: number): Promise<{ child: ChildProcess; port:
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  let { child, port } = await spawnReceiver(0);
+  const dir = mkdtempSync(join(tmpdir(), 'webhook-receiver-'));
+  const log = join(dir, 'received.jsonl');
+  let { child, port } = await spawnReceiver(0, log);
   const base = () => `http://127.0.0.1:${port}`;
   const exited = (c: ChildProcess) =>
     c.exitCode !== null || c.signalCode !== null
@@ -73,18 +82,29 @@ export async function startReceiver(): Promise<Receiver> {
       if (res.status !== 204) throw new Error(`receiver control answered ${res.status}`);
     },
     async received(hook) {
-      return (await (await fetch(`${base()}/_received/${hook}`)).json()) as Received[];
+      let text = '';
+      try {
+        text = readFileSync(log, 'utf8');
+      } catch {
+        return [];
+      }
+      return text
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => JSON.parse(line) as Received & { hook: string })
+        .filter((r) => r.hook === hook);
     },
     async kill() {
       child.kill('SIGKILL');
       await exited(child);
     },
     async restart() {
-      ({ child, port } = await spawnReceiver(port));
+      ({ child, port } = await spawnReceiver(port, log));
     },
     async stop() {
       child.kill('SIGTERM');
       await exited(child);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
