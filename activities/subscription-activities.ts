@@ -228,13 +228,17 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
       forMs: number;
     }): Promise<SubscriberResult> {
       const context = Context.current();
-      const beat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A retry after a lost worker skips what the lost one had acknowledged of its batch.
+      let acked: Acked = (context.info.heartbeatDetails as Acked | undefined) ?? {
+        generation: -1,
+        positions: [],
+      };
+      const beat = setInterval(() => context.heartbeat(acked), HEARTBEAT_EVERY_MS);
       const out = result('time-up', null);
       try {
         const until = Date.now() + input.forMs;
         while (!context.cancellationSignal.aborted && Date.now() < until) {
           const sequence = deps.listener.sequence;
-          const acked: Acked = { generation: -1, positions: [] };
           const batch = await deliverBatch(
             input.subscriptionId,
             input.limit,
@@ -258,6 +262,7 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
             };
           }
           if (batch.delivered > 0) out.batches++;
+          acked = { generation: acked.generation, positions: [] };
           if (batch.full) continue;
           const wait = batch.heldBack ? HELD_BACK_LOOK_MS : LOOK_AGAIN_MS;
           await deps.listener.waitAfter(sequence, Math.max(0, Math.min(wait, until - Date.now())));

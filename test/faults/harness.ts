@@ -14,13 +14,23 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Where the worker processes' logs are kept, to read after a failed case. */
 export const WORKER_LOG = `${process.env.STACK_DATA_DIR ?? `${root}.stack-faults`}/logs/fault-workers.log`;
 
-/** A worker in its own process (`npm run worker`), so a test can SIGKILL it. */
-export async function startWorkerProcess(): Promise<ChildProcess> {
+/**
+ * A worker in its own process (`npm run worker`), so a test can SIGKILL it: every queue, or
+ * those given, with `env` over the test's environment.
+ */
+export async function startWorkerProcess(
+  options: { queues?: string; env?: Record<string, string> } = {},
+): Promise<ChildProcess> {
+  const queues = options.queues ? ['--queues', options.queues] : [];
   // Node itself with tsx's loader: one process, so SIGKILL really kills the worker.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'temporal/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'temporal/main.ts', ...queues], {
     cwd: root,
     env: {
       ...process.env,
+      // Subscriptions to a receiver on 127.0.0.1, retried every few seconds.
+      SUBSCRIPTIONS_ALLOW_PRIVATE_URLS: 'true',
+      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: '2,3,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5',
+      ...options.env,
       APPLY_SCHEDULES: 'false',
       LOG_LEVEL: 'info',
       // Any free ports: a worker of another checkout on this host may hold the defaults.
