@@ -6,9 +6,11 @@ import { taskQueue } from '../../temporal/task-queues';
 import { startTestApp, type TestApp } from '../support/app';
 import { stack } from '../support/stack';
 import { waitFor } from '../support/wait';
+import { startReceiver } from '../support/webhook-receiver';
 import { assertExactlyOnce, assertReconciled, startWorkerProcess } from './harness';
 import { checkBudget, type FailureBudget, type LoadResult, startLoad } from './load';
 import { freezePostgres, killHard, outage } from './probes';
+import { assertAllDelivered, refusedBetween } from './webhooks';
 
 // Each case runs commands under load, injects its fault (proving it took effect), heals it,
 // then requires: only the failures its budget allows, and only while the fault lasted;
@@ -18,7 +20,8 @@ import { freezePostgres, killHard, outage } from './probes';
 let app: TestApp;
 let worker: ChildProcess | undefined;
 beforeAll(async () => {
-  app = await startTestApp([]);
+  // The webhook case's receiver is on 127.0.0.1 (the worker process allows it too).
+  app = await startTestApp([], { webhooks: { allowPrivateUrls: true } });
   worker = await startWorkerProcess();
 });
 afterAll(async () => {
@@ -259,6 +262,39 @@ describe('fault suite', () => {
       allowed: [UNAVAILABLE_RETRY_SAME_ID],
       settleMs: 30_000,
     });
+  });
+
+  it('a webhook receiver down for 60 s under load: deliveries refused while down, then every event delivered in order, repeats under the same id only', async () => {
+    const receiver = await startReceiver();
+    try {
+      const admin = app.client('admin');
+      const sub = await admin.subscriptions.create.mutate({ url: receiver.url('faults') });
+      await receiver.control('faults', { secrets: [sub.secret] });
+      const start = (await admin.subscriptions.get.query({ id: sub.id })).checkpoint;
+      let down = 0;
+      let up = 0;
+      await underLoad(async () => {
+        await receiver.kill();
+        down = Date.now();
+        // Proven down: its port refuses connections, and so it refuses the deliveries.
+        await expect(fetch(receiver.url('faults'), { method: 'POST' })).rejects.toThrow();
+        await waitFor('a delivery refused', async () =>
+          (await refusedBetween(app, sub.id, down, Date.now())) > 0 ? true : undefined,
+        );
+        await sleep(Math.max(0, 60_000 - (Date.now() - down)));
+        await receiver.restart();
+        up = Date.now();
+      }, NO_FAILURES);
+      const refused = await refusedBetween(app, sub.id, down, up);
+      const { events, repeats } = await assertAllDelivered(app, receiver, 'faults', sub.id, start);
+      console.info(
+        `[faults] receiver down ${((up - down) / 1000).toFixed(0)} s: ${refused} attempts refused; ${events} events delivered, ${repeats} repeats`,
+      );
+      expect(refused).toBeGreaterThan(0);
+      expect((await admin.subscriptions.get.query({ id: sub.id })).state).not.toBe('disabled');
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('the same command 5 times concurrently, and 20 conflicting commands on one order', async () => {

@@ -36,7 +36,7 @@ export interface Receiver {
   received(hook: string): Promise<Received[]>;
   /** SIGKILLs the process: its port refuses connections until `restart`. */
   kill(): Promise<void>;
-  /** A new process on the same port; controls are reset, what was received is kept. */
+  /** A new process on the same port, answering as it was told; what was received is kept. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,8 +44,10 @@ export interface Receiver {
 async function spawnReceiver(
   port: number,
   log: string,
+  controls: Record<string, unknown> = {},
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['test/fixtures/webhook-receiver.mjs', String(port), log], {
+  const args = ['test/fixtures/webhook-receiver.mjs', String(port), log, JSON.stringify(controls)];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -64,6 +66,8 @@ export async function startReceiver(): Promise<Receiver> {
   const dir = mkdtempSync(join(tmpdir(), 'webhook-receiver-'));
   const log = join(dir, 'received.jsonl');
   let { child, port } = await spawnReceiver(0, log);
+  // What each hook was told, for a restarted process to answer the same way from the start.
+  const controls: Record<string, Record<string, unknown>> = {};
   const base = () => `http://127.0.0.1:${port}`;
   const exited = (c: ChildProcess) =>
     c.exitCode !== null || c.signalCode !== null
@@ -75,6 +79,7 @@ export async function startReceiver(): Promise<Receiver> {
     },
     url: (hook) => `${base()}/${hook}`,
     async control(hook, settings) {
+      controls[hook] = { ...controls[hook], ...settings };
       const res = await fetch(`${base()}/_control/${hook}`, {
         method: 'PUT',
         body: JSON.stringify(settings),
@@ -99,7 +104,7 @@ export async function startReceiver(): Promise<Receiver> {
       await exited(child);
     },
     async restart() {
-      ({ child, port } = await spawnReceiver(port, log));
+      ({ child, port } = await spawnReceiver(port, log, controls));
     },
     async stop() {
       child.kill('SIGTERM');
