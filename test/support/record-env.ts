@@ -46,7 +46,10 @@ export interface RecordingEnv {
 }
 
 export async function startRecordingEnv(): Promise<RecordingEnv> {
-  const app = await startTestApp(['projections']);
+  // Webhooks to the subscriber cases' receiver on 127.0.0.1, retried after 1 s, once.
+  const app = await startTestApp(['projections', 'webhooks'], {
+    webhooks: { allowPrivateUrls: true, retrySchedule: [1] },
+  });
   const store = new EventStore(app.connections.pool);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
   const competitors = new Map<string, () => Promise<unknown>>();

@@ -6,6 +6,7 @@ import { PARTITION_CASES } from './partition-cases';
 import { PROJECTION_CASES } from './projection-cases';
 import { REBUILD_CASES } from './rebuild-cases';
 import { REPORT_CASES } from './report-cases';
+import { SUBSCRIBER_CASES } from './subscriber-cases';
 
 /**
  * Histories recorded by workflow code that is gone from the API's path (the command
@@ -29,4 +30,5 @@ export const CASES: Record<string, Case> = {
   ...COMMAND_CASES,
   ...PARTITION_CASES,
   ...PROJECTION_CASES,
+  ...SUBSCRIBER_CASES,
 };
