@@ -103,6 +103,9 @@ function toView(row: Row): SubscriptionView {
   };
 }
 
+/** The disabled reason of a subscription an operator disabled (the others say what failed). */
+export const DISABLED_BY_OPERATOR = 'disabled by an operator';
+
 /** How long the secret before a rotation still signs. */
 const PREVIOUS_SECRET_SIGNS = '24 hours';
 /** Delivery attempts are kept this long. */
@@ -184,7 +187,7 @@ export class Subscriptions {
          description = case when $5::boolean then $6 else description end,
          enabled = coalesce($7, enabled),
          disabled_reason = case when $7 is null then disabled_reason
-                                when $7 then null else 'disabled by an operator' end,
+                                when $7 then null else $8 end,
          consecutive_failures = case when $7 then 0 else consecutive_failures end,
          failing_since = case when $7 then null else failing_since end,
          updated_at = now()
@@ -198,6 +201,7 @@ export class Subscriptions {
         change.description !== undefined,
         change.description ?? null,
         change.enabled ?? null,
+        DISABLED_BY_OPERATOR,
       ],
     );
     return rows[0] ? toView(rows[0]) : null;

@@ -112,27 +112,6 @@ export const subscriptionDeliveryDuration = new Histogram({
   registers,
 });
 
-export const subscriptionLagEvents = new Gauge({
-  name: 'orders_subscription_lag_events',
-  help: 'events of the global order a subscription has not acknowledged yet (of any type; counted up to 100,000), by subscription id',
-  labelNames: ['subscription'] as const,
-  registers,
-});
-
-export const subscriptionLagSeconds = new Gauge({
-  name: 'orders_subscription_lag_seconds',
-  help: 'age of the oldest event a subscription has not acknowledged yet, by subscription id (0 when caught up)',
-  labelNames: ['subscription'] as const,
-  registers,
-});
-
-export const subscriptionState = new Gauge({
-  name: 'orders_subscription_state',
-  help: '1 for the state each subscription is in (active, failing, disabled), by subscription id',
-  labelNames: ['subscription', 'state'] as const,
-  registers,
-});
-
 // --- Reports and rebuilds -----------------------------------------------------------------
 
 export const rollupRuns = new Counter({

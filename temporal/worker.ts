@@ -39,6 +39,7 @@ import { ensureProjectors, parkProjection } from './projectors';
 import { exportReconciliations } from './reconciliation-metrics';
 import { requestRerollup } from './reports-client';
 import { ensureSubscribers } from './subscribers';
+import { exportSubscriptions } from './subscription-metrics';
 import { taskQueue } from './task-queues';
 import { tracedWorkerOptions } from './tracing';
 
@@ -292,5 +293,6 @@ async function openWorkers(
       }),
     );
     await ensureSubscribers(deps.temporal, subscriptions);
+    resources.add(exportSubscriptions(deps.pool));
   }
 }

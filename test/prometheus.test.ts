@@ -118,6 +118,8 @@ describe('Prometheus in the stack (npm run stack -- up prometheus)', () => {
       'ProjectionRetrying',
       'ReconciliationDifferences',
       'RollupSlotsRefused',
+      'SubscriptionFailing',
+      'SubscriptionLagging',
     ]);
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBSCRIPTION_STATUS } from '../contracts/search-attributes';
 import { subscriberId } from '../temporal/subscribers';
 import { startTestApp, type TestApp } from './support/app';
+import { sampleValue, scrape, serveMetrics } from './support/prometheus-text';
 import { waitFor } from './support/wait';
 import {
   firstArrivals,
@@ -17,13 +18,16 @@ import {
 
 let app: TestApp;
 let receiver: Receiver;
+let metrics: Awaited<ReturnType<typeof serveMetrics>>;
 beforeAll(async () => {
+  metrics = await serveMetrics();
   receiver = await startReceiver();
   app = await startTestApp(undefined, {
     webhooks: { allowPrivateUrls: true, retrySchedule: [1, 1, 1] },
   });
 });
 afterAll(async () => {
+  await metrics?.close();
   await app?.stop();
   await receiver?.stop();
 });
@@ -84,10 +88,27 @@ describe('a failing endpoint', () => {
       [1, 'failed', 500],
     ]);
 
+    // Operators see it in the metrics: disabled, failed attempts counted.
+    const samples = await scrape(metrics.url);
+    const stateOf = (state: string) =>
+      sampleValue(samples, 'orders_subscription_state', { subscription: sub.id, state });
+    expect([stateOf('disabled'), stateOf('failing'), stateOf('active')]).toEqual([1, 0, 0]);
+    expect(
+      sampleValue(samples, 'orders_subscription_deliveries_total', { outcome: 'failed' }),
+    ).toBeGreaterThanOrEqual(4);
+
     // While disabled, more events pile up; nothing is sent.
     const backlog = [await place('c-backlog-1'), await place('c-backlog-2')];
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await ordersAt('flaky')).toEqual(new Set([first.orderId]));
+
+    const lagging = await scrape(metrics.url);
+    expect(
+      sampleValue(lagging, 'orders_subscription_lag_events', { subscription: sub.id }),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      sampleValue(lagging, 'orders_subscription_lag_seconds', { subscription: sub.id }),
+    ).toBeGreaterThan(0);
 
     await receiver.control('flaky', { status: 204 });
     await admin.subscriptions.update.mutate({ id: sub.id, enabled: true });
@@ -102,6 +123,14 @@ describe('a failing endpoint', () => {
     await waitFor('flag cleared', async () =>
       (await flag(sub.id)) === undefined ? true : undefined,
     );
+    await waitFor('caught up in the metrics', async () => {
+      const now = await scrape(metrics.url);
+      return sampleValue(now, 'orders_subscription_lag_events', { subscription: sub.id }) === 0 &&
+        sampleValue(now, 'orders_subscription_state', { subscription: sub.id, state: 'active' }) ===
+          1
+        ? true
+        : undefined;
+    });
     expect(await admin.subscriptions.get.query({ id: sub.id })).toMatchObject({
       state: 'active',
       consecutiveFailures: 0,

@@ -107,7 +107,13 @@ export function subscriptionsRouter(deps: {
     }),
     list: adminProcedure.query(async () => {
       const all = await db('subscriptions.list', () => subs.list());
-      return { subscriptions: all.map((s) => ({ ...s, state: stateOf(s) })) };
+      return {
+        subscriptions: all.map((s) => ({
+          ...s,
+          state: stateOf(s),
+          workflowId: subscriberId(s.id),
+        })),
+      };
     }),
     get: adminProcedure
       .input(subscriptionIdInput)

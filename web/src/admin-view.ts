@@ -2,6 +2,7 @@ import { html, nothing } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
 import { describeError, type OrdersClient } from './api';
 import { errorBox, idle, load, type ScreenContext, spinner } from './context';
+import { refreshSubscriptions, subscriptionsPanel } from './subscriptions-view';
 
 type Client = OrdersClient;
 type Status = Awaited<ReturnType<Client['admin']['projections']['status']['query']>>;
@@ -30,6 +31,7 @@ const state = {
 function refresh(ctx: ScreenContext): void {
   void load(ctx, state.status, () => ctx.client.admin.projections.status.query());
   void load(ctx, state.parked, () => ctx.client.admin.parked.list.query());
+  refreshSubscriptions(ctx);
   if (state.rebuild.data?.status === 'RUNNING') {
     void load(ctx, state.rebuild, () =>
       ctx.client.admin.projections.rebuildProgress.query({ readModel: state.rebuildModel }),
@@ -50,14 +52,18 @@ export function leaveAdmin(): void {
   state.timer = null;
 }
 
-function workflowLink(workflowId: string, label: string = workflowId) {
+export function workflowLink(workflowId: string, label: string = workflowId) {
   const links = state.links.data;
   if (!links) return html`${label}`;
   const href = `${links.url}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return html`<a href=${href} target="_blank" rel="noopener" class="temporal-link">${label}</a>`;
 }
 
-async function act(ctx: ScreenContext, what: string, call: () => Promise<string>): Promise<void> {
+export async function act(
+  ctx: ScreenContext,
+  what: string,
+  call: () => Promise<string>,
+): Promise<void> {
   state.confirming = null;
   try {
     state.notice = await call();
@@ -70,7 +76,12 @@ async function act(ctx: ScreenContext, what: string, call: () => Promise<string>
 }
 
 /** A button that asks once more before it acts (retry, skip and rebuild change things). */
-function confirmed(ctx: ScreenContext, key: string, label: string, run: () => Promise<void>) {
+export function confirmed(
+  ctx: ScreenContext,
+  key: string,
+  label: string,
+  run: () => Promise<void>,
+) {
   if (state.confirming !== key) {
     return html`<button type="button" data-action=${key} @click=${() => {
       state.confirming = key;
@@ -228,6 +239,7 @@ export function adminScreen(ctx: ScreenContext) {
       <p class="hint">Refreshes every ${REFRESH_MS / 1000} s.
       ${state.links.data ? html`<a href=${state.links.data.url} target="_blank" rel="noopener">Temporal UI</a>` : nothing}</p></section>
     <section><h3>Parked projections</h3>${parkedList(ctx)}</section>
+    <section><h3>Webhook subscriptions</h3>${subscriptionsPanel(ctx)}</section>
     <section><h3>Rebuild a read model</h3>${rebuildPanel(ctx)}</section>
     <section><h3>Reconcile a month</h3>${reconcilePanel(ctx)}</section>`;
 }
