@@ -31,6 +31,8 @@ const PARALLEL_ORDERS = 8;
 const LOOK_AGAIN_MS = 1_000;
 const HELD_BACK_LOOK_MS = 100;
 const HEARTBEAT_EVERY_MS = 1_000;
+/** How long a subscriber waits after a commit's notification before it reads. */
+const GATHER_MS = 100;
 
 /** Why an activity stopped: time up (all well), the endpoint failing, or nothing to do. */
 export type SubscriberOutcome = 'time-up' | 'failing' | 'disabled' | 'deleted';
@@ -165,10 +167,14 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
       }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_ORDERS, queue.length) }, worker));
-    await deps.subscriptions.recordAttempts(attempts.map(({ retryAfterMs: _, ...a }) => a));
+    const recorded = attempts.map(({ retryAfterMs: _, ...a }) => a);
     const failures = attempts.filter((a) => a.outcome !== 'delivered');
     const delivered = attempts.length - failures.length;
-    if (signal.aborted) throw new CancelledFailure('cancelled mid-batch');
+    if (signal.aborted) {
+      await deps.subscriptions.recordAttempts(recorded);
+      throw new CancelledFailure('cancelled mid-batch');
+    }
+    if (failures.length > 0) await deps.subscriptions.recordAttempts(recorded);
     const gone = failures.find((f) => f.outcome === 'gone');
     if (gone) {
       await deps.subscriptions.disable(id, `the endpoint answered 410 Gone (${gone.messageId})`);
@@ -188,11 +194,10 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
         retryAfterMs: retryAfter >= 0 ? retryAfter : null,
       };
     }
+    // One statement per batch: every commit wakes every subscriber.
     if (page.events.length > 0) {
-      await deps.subscriptions.saveCheckpoint(id, sub.generation, page.checkpoint);
+      await deps.subscriptions.finishBatch(id, sub.generation, page.checkpoint, recorded);
     }
-    if (attempts.length > 0)
-      await deps.subscriptions.noteDelivered(id, attempts.at(-1)?.statusCode ?? 200);
     return {
       ...none,
       kind: 'done',
@@ -265,7 +270,13 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
           acked = { generation: acked.generation, positions: [] };
           if (batch.full) continue;
           const wait = batch.heldBack ? HELD_BACK_LOOK_MS : LOOK_AGAIN_MS;
-          await deps.listener.waitAfter(sequence, Math.max(0, Math.min(wait, until - Date.now())));
+          const notified = await deps.listener.waitAfter(
+            sequence,
+            Math.max(0, Math.min(wait, until - Date.now())),
+          );
+          // Every commit notifies every subscriber: waiting a moment gathers the commits
+          // of that moment into one batch (one read, one statement) instead of one each.
+          if (notified) await new Promise((r) => setTimeout(r, GATHER_MS));
         }
         return out;
       } finally {

@@ -47,6 +47,7 @@ const SCENARIOS: { name: string; smoke: string[]; namedOnly?: boolean }[] = [
     ],
   },
   { name: 'observability-overhead', smoke: ['--rounds', '1', '--seconds', '5', '--clients', '4'] },
+  { name: 'webhook-delivery', smoke: ['--seconds', '5', '--clients', '4'] },
   {
     name: 'revision-ab',
     smoke: ['--rounds', '1', '--seconds', '5', '--clients', '4'],

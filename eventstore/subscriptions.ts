@@ -83,6 +83,26 @@ const COLUMNS = `id, url, event_types, description, secret, previous_secret, pre
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
+const INSERT_ATTEMPTS = `insert into subscription_deliveries (subscription_id, message_id,
+    event_type, global_position, attempt, outcome, status_code, duration_ms, error)
+  select * from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::int[],
+                       $6::text[], $7::int[], $8::int[], $9::text[])`;
+
+function attemptColumns(attempts: DeliveryAttempt[]): unknown[] {
+  const column = <K extends keyof DeliveryAttempt>(k: K) => attempts.map((a) => a[k]);
+  return [
+    column('subscriptionId'),
+    column('messageId'),
+    column('eventType'),
+    column('position'),
+    column('attempt'),
+    column('outcome'),
+    column('statusCode'),
+    column('durationMs'),
+    column('error'),
+  ];
+}
+
 function toView(row: Row): SubscriptionView {
   return {
     id: row.id,
@@ -235,46 +255,39 @@ export class Subscriptions {
     return rows[0] ? toView(rows[0]) : null;
   }
 
-  /** Moves the checkpoint forward, unless a replay started another generation meanwhile. */
-  async saveCheckpoint(id: string, generation: number, at: GlobalCheckpoint): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `update subscriptions set transaction_id = $3::xid8, global_position = $4, checkpoint_at = now()
-       where id = $1 and generation = $2
-         and ($3::xid8, $4::bigint) > (transaction_id, global_position)`,
-      [id, generation, at.transactionId, at.position],
-    );
-    return (rowCount ?? 0) > 0;
-  }
-
   /** A batch's attempts in one statement. */
   async recordAttempts(attempts: DeliveryAttempt[]): Promise<void> {
     if (attempts.length === 0) return;
-    const column = <K extends keyof DeliveryAttempt>(k: K) => attempts.map((a) => a[k]);
-    await this.pool.query(
-      `insert into subscription_deliveries (subscription_id, message_id, event_type,
-         global_position, attempt, outcome, status_code, duration_ms, error)
-       select * from unnest($1::uuid[], $2::text[], $3::text[], $4::bigint[], $5::int[],
-                            $6::text[], $7::int[], $8::int[], $9::text[])`,
-      [
-        column('subscriptionId'),
-        column('messageId'),
-        column('eventType'),
-        column('position'),
-        column('attempt'),
-        column('outcome'),
-        column('statusCode'),
-        column('durationMs'),
-        column('error'),
-      ],
-    );
+    await this.pool.query(`${INSERT_ATTEMPTS}`, attemptColumns(attempts));
   }
 
-  async noteDelivered(id: string, status: number): Promise<void> {
+  /**
+   * A batch every event of which was acknowledged, in one statement: its attempts recorded,
+   * the checkpoint moved past its page (unless a replay started another generation), and
+   * the subscription's failures forgotten.
+   */
+  async finishBatch(
+    id: string,
+    generation: number,
+    at: GlobalCheckpoint,
+    attempts: DeliveryAttempt[],
+  ): Promise<void> {
+    const lastStatus = attempts.at(-1)?.statusCode ?? null;
     await this.pool.query(
-      `update subscriptions set consecutive_failures = 0, failing_since = null,
-         last_status = $2, last_delivery_at = now()
-       where id = $1`,
-      [id, status],
+      `with recorded as (${INSERT_ATTEMPTS} returning 1),
+       moved as (select $11 = s.generation
+                        and ($12::xid8, $13::bigint) > (s.transaction_id, s.global_position) as ok
+                 from subscriptions s where s.id = $10)
+       update subscriptions set
+         transaction_id = case when moved.ok then $12::xid8 else transaction_id end,
+         global_position = case when moved.ok then $13 else global_position end,
+         checkpoint_at = case when moved.ok then now() else checkpoint_at end,
+         consecutive_failures = case when $14::int is null then consecutive_failures else 0 end,
+         failing_since = case when $14::int is null then failing_since end,
+         last_status = coalesce($14, last_status),
+         last_delivery_at = case when $14::int is null then last_delivery_at else now() end
+       from moved where id = $10`,
+      [...attemptColumns(attempts), id, generation, at.transactionId, at.position, lastStatus],
     );
   }
 

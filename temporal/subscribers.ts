@@ -44,3 +44,19 @@ export async function ensureSubscribers(
 /** The visibility query for this deployment's subscribers that are failing or disabled. */
 export const troubledSubscribersQuery = (): string =>
   `ExecutionStatus = 'Running' AND WorkflowType = 'subscriberWorkflow' AND SubscriptionStatus IS NOT NULL AND TaskQueue = '${taskQueue('webhooks')}'`;
+
+/** Deletes delivery attempts past their 7 days, at start and hourly; returns the way to stop. */
+export function pruneDeliveryAttemptsHourly(subscriptions: Subscriptions): () => void {
+  const prune = () =>
+    subscriptions.pruneAttempts().then(
+      (deleted) => {
+        if (deleted > 0) logger.info({ deleted }, 'old webhook delivery attempts deleted');
+      },
+      (err: unknown) =>
+        logger.warn({ err: (err as Error).message }, 'deleting old delivery attempts failed'),
+    );
+  void prune();
+  const timer = setInterval(prune, 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}

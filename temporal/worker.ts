@@ -38,7 +38,7 @@ import { exportProjectionStatus } from './projection-metrics';
 import { ensureProjectors, parkProjection } from './projectors';
 import { exportReconciliations } from './reconciliation-metrics';
 import { requestRerollup } from './reports-client';
-import { ensureSubscribers } from './subscribers';
+import { ensureSubscribers, pruneDeliveryAttemptsHourly } from './subscribers';
 import { exportSubscriptions } from './subscription-metrics';
 import { taskQueue } from './task-queues';
 import { tracedWorkerOptions } from './tracing';
@@ -294,5 +294,6 @@ async function openWorkers(
     );
     await ensureSubscribers(deps.temporal, subscriptions);
     resources.add(exportSubscriptions(deps.pool));
+    resources.add(pruneDeliveryAttemptsHourly(subscriptions));
   }
 }

@@ -22,7 +22,8 @@ export const databaseUrl = (database: string): string =>
   `postgresql://orders:orders@127.0.0.1:${stackPort(5432)}/${database}`;
 /** The stack's own database: the `orders` role may create the benchmarks' from there. */
 export const ADMIN_DATABASE_URL = databaseUrl('orders');
-export const ES_URL = `http://127.0.0.1:${stackPort(9200)}`;
+/** STACK_ES_PORT moves Elasticsearch alone, as it does for scripts/stack.sh. */
+export const ES_URL = `http://127.0.0.1:${process.env.STACK_ES_PORT ?? stackPort(9200)}`;
 export const STACK_TEMPORAL_ADDRESS = `127.0.0.1:${stackPort(7233)}`;
 
 export interface DataSet {
@@ -58,6 +59,15 @@ export const APP_DATA: DataSet = {
   redisDb: 4,
   redisPrefix: 'benchobs:',
   taskQueuePrefix: 'benchobs',
+};
+
+/** webhook-delivery: the app with webhook subscriptions to a receiver in the benchmark. */
+export const WEBHOOK_DATA: DataSet = {
+  database: 'orders_bench_hooks',
+  esPrefix: 'benchhooks-',
+  redisDb: 5,
+  redisPrefix: 'benchhooks:',
+  taskQueuePrefix: 'benchhooks',
 };
 
 /** The app's environment (config/env.ts) on a data set. */
