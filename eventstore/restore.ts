@@ -100,6 +100,12 @@ export async function renumberRestoredEvents(
       [RESTORED_TRANSACTION_ID],
     );
     const checkpoints = await client.query('delete from projection_checkpoints');
+    // A webhook subscription keeps its place: its position, under the one id every event
+    // now has (read models are rebuilt; a subscriber must neither resend nor stall).
+    await client.query(
+      'update subscriptions set transaction_id = $1::xid8 where transaction_id <> $1::xid8',
+      [RESTORED_TRANSACTION_ID],
+    );
     await client.query('commit');
     return {
       renumbered: renumbered.rowCount ?? 0,

@@ -29,6 +29,7 @@ import {
   renumberRestoredEvents,
   START,
   type StoredEvent,
+  Subscriptions,
 } from '../eventstore';
 import {
   createNextOrdersIndex,
@@ -156,6 +157,21 @@ describe('a logical restore of the event store', () => {
     await act.swapToRebuiltIndex(full, { force: false, checkpoint: copied });
     expect(await currentOrdersIndex(es, esPrefix)).toBe(full);
     await new ProjectionCheckpoints(pool).save('projector-elasticsearch', copied);
+    // A webhook subscription that has delivered the first 20 events: its checkpoint, restored
+    // with the store, must keep its place (not resend, not stall) once the ids are renumbered.
+    const subscriptions = new Subscriptions(pool);
+    const subscriptionId = randomUUID();
+    await subscriptions.create(
+      subscriptionId,
+      { url: 'https://hooks.example.com/x', eventTypes: null, description: null },
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    );
+    const delivered = before[19];
+    if (!delivered) throw new Error('fewer events than expected');
+    await subscriptions.replay(subscriptionId, {
+      transactionId: delivered.transactionId,
+      position: delivered.globalPosition,
+    });
 
     await pool.query(
       `update events set transaction_id = (pg_current_xact_id()::text::bigint + 1000000)::text::xid8`,
@@ -200,6 +216,12 @@ describe('a logical restore of the event store', () => {
     const positions = after.map((e) => e.globalPosition);
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(await new ProjectionCheckpoints(pool).load('projector-elasticsearch')).toBeNull();
+    const kept = (await subscriptions.get(subscriptionId))?.checkpoint ?? START;
+    expect(kept.position).toBe(delivered.globalPosition);
+    const undelivered = await store.readAll(kept, 1_000);
+    expect(undelivered.events.map((e) => e.eventId)).toEqual(
+      before.slice(20).map((e) => e.eventId),
+    );
 
     // Events appended after the step come after the restored ones.
     const [late] = generateOrders(1, 8);
