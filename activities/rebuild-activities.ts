@@ -1,6 +1,6 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../projections/redis';
 import type pg from 'pg';
 import { orderStreamId, type ReadModel } from '../domain';
 import {
@@ -29,7 +29,7 @@ export interface RebuildDeps {
   store: EventStore;
   pool: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   reportTimeZone: string;

@@ -1,5 +1,5 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../projections/redis';
 import type pg from 'pg';
 import {
   computeMonthlyReport,
@@ -28,7 +28,7 @@ import { earlierProgress, heartbeating, recordProgress } from './keep-alive';
 export interface ReportActivityDeps {
   pool: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   reportTimeZone: string;

@@ -1,5 +1,5 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../projections/redis';
 import type { OrderDocument } from '../projections/elasticsearch';
 import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
 import { readOrderSummary } from '../projections/redis';
@@ -7,7 +7,7 @@ import { logger } from '../runtime/logger';
 
 export interface ReadModelDeps {
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   /** IANA zone deciding which months are closed (served from rollups). */

@@ -10,7 +10,7 @@ import {
   type WorkflowBundle,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../projections/redis';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createCommandBatchActivities } from '../activities/command-batch-activities';
@@ -93,7 +93,7 @@ export interface WorkerDeps {
    */
   commandPool?: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   temporal: Client;
 }
 
