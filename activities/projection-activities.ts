@@ -1,7 +1,6 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { RedisClient } from '../projections/redis';
 import { monthIn, orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
@@ -20,6 +19,7 @@ import {
   rebuildTargets,
   reportSlotsMoved,
 } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { invalidateReports, writeOrderSummaries } from '../projections/redis';
 import {
   highWaterMark,

@@ -1,6 +1,5 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { RedisClient } from '../projections/redis';
 import type pg from 'pg';
 import { orderStreamId, type ReadModel } from '../domain';
 import {
@@ -21,6 +20,7 @@ import {
   ordersAlias,
   swapOrdersAlias,
 } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis';
 import { heartbeating } from './keep-alive';
 import { readAllOrRefuse } from './restore-guard';

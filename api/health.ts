@@ -1,7 +1,7 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
-import type { RedisClient } from '../projections/redis';
 import type pg from 'pg';
+import type { RedisClient } from '../projections/redis';
 import type { ReadModelStatus } from './projection-status';
 
 export interface HealthDeps {

@@ -1,7 +1,7 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { RedisClient } from '../projections/redis';
 import type { OrderDocument } from '../projections/elasticsearch';
 import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { readOrderSummary } from '../projections/redis';
 import { logger } from '../runtime/logger';
 

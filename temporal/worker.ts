@@ -10,7 +10,6 @@ import {
   type WorkflowBundle,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import type { RedisClient } from '../projections/redis';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createCommandBatchActivities } from '../activities/command-batch-activities';
@@ -21,6 +20,7 @@ import { config } from '../config/env';
 import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { logger } from '../runtime/logger';
 import { tracing } from '../runtime/tracing';
 import { measuredRebuildActivities, measuredReportActivities } from './activity-metrics';
