@@ -31,6 +31,8 @@ export interface RebuildDeps {
   es: EsClient;
   redis: RedisClient;
   esPrefix: string;
+  /** ELASTICSEARCH_REPLICAS for the index a rebuild creates; unset: projections' default. */
+  esReplicas?: string;
   redisPrefix: string;
   reportTimeZone: string;
   /** Parks an order the read model refuses for good, as the live projector does. */
@@ -95,7 +97,7 @@ export function createRebuildActivities(deps: RebuildDeps) {
           RESTORED_EVENTS_INVISIBLE,
         );
       }
-      const index = await createNextOrdersIndex(deps.es, deps.esPrefix);
+      const index = await createNextOrdersIndex(deps.es, deps.esPrefix, deps.esReplicas);
       // Before the copy reads anything: from here on the live projector writes here too.
       await markRebuildTarget(deps.es, deps.esPrefix, index);
       return index;

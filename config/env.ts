@@ -55,6 +55,18 @@ const envSchema = z.object({
   ELASTICSEARCH_URL: urlWithScheme(['http:', 'https:'], 'http://127.0.0.1:9200'),
   ELASTICSEARCH_CA_PATH: optionalPath,
   ELASTICSEARCH_API_KEY: z.string().min(1).optional(),
+  /**
+   * Copies of each shard of the app's indices: a number, or a range that follows the
+   * cluster's size (`0-1`, `1-all`). Unset: `0-1` (none on one node, one from two nodes on).
+   * Applied to existing indices at worker start.
+   */
+  ELASTICSEARCH_REPLICAS: z
+    .string()
+    .regex(
+      /^(\d{1,2}|\d{1,2}-(\d{1,2}|all))$/,
+      'must be a number such as 1, or a range such as 0-1 or 1-all',
+    )
+    .optional(),
   /** Prepended to every index and alias name, e.g. `test-` gives `test-orders`. */
   ES_INDEX_PREFIX: z
     .string()

@@ -180,9 +180,9 @@ async function openWorkers(
   const { TEMPORAL_NAMESPACE } = config();
   if (queues.includes('projections')) {
     // Before any connection is opened: Elasticsearch being down is the common reason to fail.
-    const { ES_INDEX_PREFIX } = config();
-    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
-    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
+    const { ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS } = config();
+    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS);
+    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS);
   }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
   resources.add(() => connection.close());
@@ -230,6 +230,7 @@ async function openWorkers(
       es: deps.es,
       redis: deps.redis,
       esPrefix: ES_INDEX_PREFIX,
+      esReplicas: config().ELASTICSEARCH_REPLICAS,
       redisPrefix: REDIS_KEY_PREFIX,
       reportTimeZone: REPORT_TIMEZONE,
     };

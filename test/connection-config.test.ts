@@ -304,3 +304,17 @@ describe('Redis topology: one server, a cluster, or Sentinels', () => {
     ).toBeTruthy();
   });
 });
+
+describe('Elasticsearch replicas', () => {
+  it('takes a number or a range, refuses anything else; unset leaves the default to the indices', () => {
+    expect(parseConfig({}).ELASTICSEARCH_REPLICAS).toBeUndefined();
+    for (const ok of ['0', '2', '0-1', '1-all']) {
+      expect(parseConfig({ ELASTICSEARCH_REPLICAS: ok }).ELASTICSEARCH_REPLICAS).toBe(ok);
+    }
+    for (const bad of ['-1', 'one', '0-', '1-2-3', 'all']) {
+      expect(refusal({ ELASTICSEARCH_REPLICAS: bad })).toMatch(
+        /ELASTICSEARCH_REPLICAS: must be a number such as 1, or a range such as 0-1 or 1-all/,
+      );
+    }
+  });
+});
