@@ -22,6 +22,8 @@ let chrome: TestBrowser;
 let page: Page;
 let thisMonth: string;
 let lastMonth: string;
+/** June's p-link-b orders (one in eu, one in us). */
+const productB: string[] = [];
 
 beforeAll(async () => {
   execFileSync('bash', ['scripts/build-web.sh'], { stdio: 'inherit' });
@@ -50,12 +52,13 @@ beforeAll(async () => {
     ['p-link-b', 'eu', 3],
     ['p-link-b', 'us', 5],
   ] as const) {
-    await completeOrderIn(
+    const o = await completeOrderIn(
       admin,
       '2016-06',
       { productId, quantity, unitPriceMinor: 1000 },
       { region },
     );
+    if (productId === 'p-link-b') productB.push(o.orderId);
   }
   // Completed in June and refunded in July: only the booked view of June has it.
   const refunded = await completeOrderIn(
@@ -254,5 +257,85 @@ describe('every choice in the address', () => {
     await page.reload({ waitUntil: 'load' });
     await reportShown(page, title(thisMonth));
     expect(await page.$('[data-link-problems]')).toBeNull();
+  });
+});
+
+describe('the drill-down and an order history in the address', () => {
+  it("a link names a product's orders and one order's events; back closes the history", async () => {
+    const june = '#/report?month=2016-06&currency=EUR&view=restated&sort=totalSalesMinor&dir=desc';
+    await page.goto(`${app.url}/${june}&product=p-link-b`, { waitUntil: 'load' });
+    await reportShown(page, title('2016-06'));
+    await page.waitForSelector('#drilldown tr[data-order]');
+    const listed = await page.$$eval('#drilldown tr[data-order]', (rows) =>
+      rows.map((r) => r.getAttribute('data-order')),
+    );
+    expect(listed.sort()).toEqual([...productB].sort());
+    const [first] = listed;
+    await page.click(`#drilldown tr[data-order="${first}"] button.history`);
+    await page.waitForSelector('#order-history tr[data-version]');
+    expect(page.url()).toContain(`${june}&product=p-link-b&order=${first}`);
+    const orderLink = page.url();
+    await page.goBack();
+    await page.waitForFunction("!document.querySelector('#order-history')");
+    expect(await page.$('#drilldown tr[data-order]')).not.toBeNull();
+    // The history's link, opened anew: report, drill-down and the order's events.
+    await page.goto(`${app.url}/healthz`, { waitUntil: 'load' });
+    await page.goto(orderLink, { waitUntil: 'load' });
+    await page.waitForSelector('#order-history tr[data-version]');
+    expect(await textOf(page, '#order-history h3')).toBe(`History of ${first}`);
+    expect(await textOf(page, '#drilldown h3')).toContain(
+      'Orders of p-link-b completed in 2016-06',
+    );
+    await screenshot(page, 'links-05-order-history-link');
+  });
+});
+
+describe("a browser whose clock is a month ahead of the API's report time zone", () => {
+  // The default month is the browser's guess: here the API has not begun it. Date in the
+  // page is moved to the 15th of next month (the server and its clock are untouched).
+  async function aheadPage(
+    context: Awaited<ReturnType<TestBrowser['browser']['createBrowserContext']>>,
+  ) {
+    const p = await context.newPage();
+    const [y, m] = addMonths(thisMonth, 1).split('-').map(Number) as [number, number];
+    const offset = Date.UTC(y, m - 1, 15, 12) - Date.now();
+    await p.evaluateOnNewDocument(`(() => {
+      const RealDate = Date;
+      class AheadDate extends RealDate {
+        constructor(...args) { if (args.length === 0) super(RealDate.now() + ${offset}); else super(...args); }
+        static now() { return RealDate.now() + ${offset}; }
+      }
+      globalThis.Date = AheadDate;
+    })()`);
+    return p;
+  }
+
+  it("opens the Monthly report and Trends on the API's current month, without an error", async () => {
+    const other = await chrome.browser.createBrowserContext();
+    try {
+      const trends = await aheadPage(other);
+      await trends.goto(`${app.url}/#/trends`, { waitUntil: 'load' });
+      await trends.waitForSelector('input[name=token]');
+      await trends.type('input[name=token]', TOKENS.reader);
+      await trends.keyboard.press('Enter');
+      await trends.waitForSelector('#chart-sales[data-points="12"]');
+      expect(await trends.$eval('#chart-sales', (c) => c.getAttribute('aria-label'))).toContain(
+        `${lastMonth} €9.00; ${thisMonth} €24.68`,
+      );
+      expect(trends.url()).toContain(`from=${addMonths(thisMonth, -11)}&to=${thisMonth}`);
+      expect(await trends.$('.error')).toBeNull();
+
+      const report = await aheadPage(other);
+      await report.goto(`${app.url}/`, { waitUntil: 'load' });
+      await report.waitForSelector('input[name=token]');
+      await report.type('input[name=token]', TOKENS.reader);
+      await report.keyboard.press('Enter');
+      await reportShown(report, title(thisMonth));
+      expect(await textOf(report, '[data-total=sales]')).toBe('€24.68');
+      expect(report.url()).toContain(`month=${thisMonth}`);
+      expect(await report.$('.error')).toBeNull();
+    } finally {
+      await other.close();
+    }
   });
 });
