@@ -1,6 +1,7 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
+import type { OrdersClient } from '../../api/client';
 import { addMonths } from '../../domain/report-months';
-import { describeError, type OrdersClient, type ShownError } from './api';
+import { describeError, type ShownError } from './errors';
 import { localMonth, type Route } from './url-state';
 
 export type Role = 'reader' | 'writer' | 'admin';

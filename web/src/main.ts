@@ -1,15 +1,9 @@
 import { html, nothing, render } from 'lit-html';
 import './style.css';
 import { adminScreen, enterAdmin, leaveAdmin } from './admin-view';
-import {
-  clientFor,
-  describeError,
-  forgetToken,
-  type ShownError,
-  savedToken,
-  saveToken,
-} from './api';
+import { clientFor, forgetToken, savedToken, saveToken } from './api';
 import { currentMonth, errorBox, type Role, type ScreenContext } from './context';
+import { describeError, type ShownError } from './errors';
 import { reportScreen, showReport } from './report-view';
 import { drawTrends, showTrends, trendsScreen } from './trends-view';
 import {

@@ -1,5 +1,4 @@
 import { html, nothing } from 'lit-html';
-import { isFutureMonth, isPastRetention } from './api';
 import {
   currentMonth,
   currentMonthNotBegun,
@@ -11,6 +10,7 @@ import {
   spinner,
 } from './context';
 import { download } from './download';
+import { isFutureMonth, isPastRetention } from './errors';
 import { formatMinor, formatPercent } from './money';
 import {
   closeOrderHistory,

@@ -1,5 +1,4 @@
 import { html, nothing } from 'lit-html';
-import { isFutureMonth } from './api';
 import { drawChart } from './charts';
 import {
   currentMonth,
@@ -11,6 +10,7 @@ import {
   type ScreenContext,
   spinner,
 } from './context';
+import { isFutureMonth } from './errors';
 import { formatMinor } from './money';
 import { defaultTrends, type TrendsLink } from './url-state';
 
