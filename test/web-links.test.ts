@@ -257,6 +257,13 @@ describe('every choice in the address', () => {
     await page.reload({ waitUntil: 'load' });
     await reportShown(page, title(thisMonth));
     expect(await page.$('[data-link-problems]')).toBeNull();
+    // A reader sent an operator's link: told so, and given the report.
+    await page.goto(`${app.url}/#/admin`, { waitUntil: 'load' });
+    await page.waitForSelector('[data-link-problems]');
+    expect(await textOf(page, '[data-link-problems] li')).toBe(
+      'Operations is for admins: showing the Monthly report',
+    );
+    expect(await page.$('#screen-report')).not.toBeNull();
   });
 });
 
