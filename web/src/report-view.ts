@@ -86,18 +86,22 @@ export function showReport(
   }
   state.asked = askedOf(link);
   void loadReport(ctx, link).then(() => {
-    if (state.link !== link) return;
+    // A later address asked for another report: its own answer goes on from here.
+    if (askedOf(state.link) !== askedOf(link)) return;
     if (opts.defaultedMonth && isFutureMonth(state.report.error)) {
       currentMonthNotBegun();
       go(ctx, { ...link, month: currentMonth() }, 'replace');
       return;
     }
-    return openDrill(ctx, link);
+    // The address now (back or forward may have named a drill-down meanwhile).
+    return openDrill(ctx, state.link);
   });
 }
 
 /** The drill-down and the order history the address names (none: closed). */
 async function openDrill(ctx: ScreenContext, link: ReportLink): Promise<void> {
+  // The report being asked for opens it when it answers; the one on screen is the last one's.
+  if (state.report.loading) return;
   const report = state.report.data;
   if (!link.product || !report) {
     state.drill.productId = null;

@@ -23,7 +23,6 @@ interface Trends {
 const state = {
   /** The choices being typed; the shown ones are in the address until the form is sent. */
   form: { from: '', to: '', currency: '', region: '' },
-  link: defaultTrends(currentMonth()),
   /** The range, currency and region asked for last. */
   asked: '',
   trends: idle<Trends>() as Loadable<Trends>,
@@ -42,13 +41,12 @@ export function showTrends(
   link: TrendsLink,
   opts: { defaultedRange: boolean; again: boolean },
 ): void {
-  state.link = link;
   state.form = { from: link.from, to: link.to, currency: link.currency, region: link.region ?? '' };
   const asked = JSON.stringify(link);
   if (!opts.again && asked === state.asked) return;
   state.asked = asked;
   void loadTrends(ctx, link).then(() => {
-    if (state.link !== link || !opts.defaultedRange || !isFutureMonth(state.trends.error)) return;
+    if (state.asked !== asked || !opts.defaultedRange || !isFutureMonth(state.trends.error)) return;
     currentMonthNotBegun();
     const { from, to } = defaultTrends(currentMonth());
     go(ctx, { ...link, from, to }, 'replace');
@@ -75,7 +73,8 @@ async function loadTrends(ctx: ScreenContext, link: TrendsLink): Promise<void> {
       })),
     };
   });
-  if (state.link === link) drawTrends();
+  // The latest answer (load lands no other) on the canvases there are, if Trends is on screen.
+  drawTrends();
 }
 
 /** Draws the charts of the trends shown on their canvases (rendered anew on each visit). */
