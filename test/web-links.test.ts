@@ -324,6 +324,23 @@ describe('addresses that follow each other faster than the API answers', () => {
   });
 });
 
+describe('addresses that follow each other faster than the API answers (Trends)', () => {
+  it('Trends left and entered again before its range answers draws that answer', async () => {
+    const range = '#/trends?from=2015-01&to=2015-12&currency=EUR';
+    const report =
+      '#/report?month=2016-06&currency=EUR&view=restated&sort=totalSalesMinor&dir=desc';
+    await page.goto(`${app.url}/${report}`, { waitUntil: 'load' });
+    await reportShown(page, title('2016-06'));
+    await page.evaluate(
+      `location.hash = '${range}'; location.hash = '${report}'; location.hash = '${range}';`,
+    );
+    await page.waitForSelector('#screen-trends #chart-sales[data-points="12"]');
+    expect(await page.$eval('#chart-sales', (c) => c.getAttribute('aria-label'))).toContain(
+      '2015-01 €0.00',
+    );
+  });
+});
+
 describe("a browser whose clock is a month ahead of the API's report time zone", () => {
   // The default month is the browser's guess: here the API has not begun it. Date in the
   // page is moved to the 15th of next month (the server and its clock are untouched).
