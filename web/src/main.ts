@@ -142,7 +142,7 @@ function signInForm() {
 function problemsBox() {
   if (linkProblems.length === 0) return nothing;
   return html`<div class="notice link-problems" role="alert" data-link-problems>
-    <strong>This link had values that mean nothing; shown instead:</strong>
+    <strong>This link could not be shown as it was:</strong>
     <ul>${linkProblems.map((p) => html`<li>${p}</li>`)}</ul>
   </div>`;
 }
