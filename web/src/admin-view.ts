@@ -1,7 +1,8 @@
 import { html, nothing } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
-import { describeError, type OrdersClient } from './api';
+import type { OrdersClient } from './api';
 import { errorBox, idle, load, type ScreenContext, spinner } from './context';
+import { describeError } from './errors';
 import { refreshSubscriptions, subscriptionsPanel } from './subscriptions-view';
 
 type Client = OrdersClient;

@@ -1,5 +1,8 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
-import { describeError, type OrdersClient, type ShownError } from './api';
+import type { OrdersClient } from '../../api/client';
+import { addMonths } from '../../domain/report-months';
+import { describeError, type ShownError } from './errors';
+import { localMonth, type Route } from './url-state';
 
 export type Role = 'reader' | 'writer' | 'admin';
 
@@ -11,6 +14,11 @@ export interface ScreenContext {
   update(): void;
   /** A 401 from any call: the token is no longer good; back to sign-in. */
   signedOut(error: ShownError): void;
+  /**
+   * Shows a route by putting it in the address: `push` is a step back/forward returns to,
+   * `replace` changes how the same step looks (a sort). The same route again asks again.
+   */
+  navigate(route: Route, how?: 'push' | 'replace'): void;
 }
 
 /** A call's state as a screen holds it. */
@@ -22,26 +30,39 @@ export interface Loadable<T> {
 
 export const idle = <T>(): Loadable<T> => ({ loading: false, error: null, data: null });
 
-/** Runs a call into a Loadable, redrawing before and after. */
+const latestCall = new WeakMap<Loadable<unknown>, number>();
+
+/**
+ * Runs a call into a Loadable, redrawing before and after. Only the latest call into a
+ * Loadable lands: back, forward and a new link start calls while earlier ones are still
+ * out, and an older answer arriving last must not replace the one asked for now.
+ */
 export async function load<T>(
   ctx: ScreenContext,
   target: Loadable<T>,
   call: () => Promise<T>,
 ): Promise<void> {
+  const ticket = (latestCall.get(target) ?? 0) + 1;
+  latestCall.set(target, ticket);
+  const current = () => latestCall.get(target) === ticket;
   target.loading = true;
   target.error = null;
   ctx.update();
   try {
-    target.data = await call();
+    const data = await call();
+    if (current()) target.data = data;
   } catch (err) {
+    if (!current()) return;
     // A failed call clears what it was to replace: an answer left under the error would
     // read as the answer to this question.
     target.data = null;
     target.error = describeError(err);
     if (target.error.status === 401) ctx.signedOut(target.error);
   } finally {
-    target.loading = false;
-    ctx.update();
+    if (current()) {
+      target.loading = false;
+      ctx.update();
+    }
   }
 }
 
@@ -62,6 +83,17 @@ export function previousMonth(month: string): string {
   return d.toISOString().slice(0, 7);
 }
 
+let monthsAhead = 0;
+
+/**
+ * The current month: the browser's, or the one before once the API said that month has not
+ * begun (its report time zone is behind the browser's clock).
+ */
 export function currentMonth(): string {
-  return new Date().toISOString().slice(0, 7);
+  return addMonths(localMonth(new Date()), -monthsAhead);
+}
+
+/** The API refused the browser's current month as not begun: step back to the API's. */
+export function currentMonthNotBegun(): void {
+  monthsAhead = 1;
 }

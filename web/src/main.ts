@@ -1,24 +1,24 @@
 import { html, nothing, render } from 'lit-html';
 import './style.css';
 import { adminScreen, enterAdmin, leaveAdmin } from './admin-view';
+import { clientFor, forgetToken, savedToken, saveToken } from './api';
+import { currentMonth, errorBox, type Role, type ScreenContext } from './context';
+import { describeError, type ShownError } from './errors';
+import { reportScreen, showReport } from './report-view';
+import { drawTrends, showTrends, trendsScreen } from './trends-view';
 import {
-  clientFor,
-  describeError,
-  forgetToken,
-  type ShownError,
-  savedToken,
-  saveToken,
-} from './api';
-import { errorBox, type Role, type ScreenContext } from './context';
-import { reportScreen } from './report-view';
-import { trendsScreen } from './trends-view';
+  defaultReport,
+  linkTo,
+  parseLink,
+  type Route,
+  SCREEN_LABELS,
+  type Screen,
+} from './url-state';
 
-type Screen = 'report' | 'trends' | 'admin';
-
-const SCREENS: { id: Screen; label: string; role: Role }[] = [
-  { id: 'report', label: 'Monthly report', role: 'reader' },
-  { id: 'trends', label: 'Trends', role: 'reader' },
-  { id: 'admin', label: 'Operations', role: 'admin' },
+const SCREENS: { id: Screen; role: Role }[] = [
+  { id: 'report', role: 'reader' },
+  { id: 'trends', role: 'reader' },
+  { id: 'admin', role: 'admin' },
 ];
 const RANK: Record<Role, number> = { reader: 0, writer: 1, admin: 2 };
 
@@ -28,13 +28,69 @@ app.replaceChildren();
 let session: ScreenContext | null = null;
 let signInError: ShownError | null = null;
 let signingIn = false;
+/** The screen shown and its choices: what the address says. */
+let route: Route | null = null;
+/** What the address had that meant nothing, and what is shown instead. */
+let linkProblems: string[] = [];
 
 const allowed = (role: Role) => SCREENS.filter((s) => RANK[role] >= RANK[s.role]);
 
-/** The screen in the address (#/report …), if this role may see it. */
-function currentScreen(role: Role): Screen {
-  const wanted = location.hash.replace(/^#\/?/, '');
-  return allowed(role).find((s) => s.id === wanted)?.id ?? 'report';
+// Each screen's last address in this tab, so the menu returns to a screen as it was left
+// (kept beside the token, for this tab only: a reload keeps it).
+const LINKS_KEY = 'orders.links';
+function lastLinks(): Partial<Record<Screen, string>> {
+  try {
+    return JSON.parse(sessionStorage.getItem(LINKS_KEY) ?? '{}') as Partial<Record<Screen, string>>;
+  } catch {
+    return {};
+  }
+}
+function rememberLink(screen: Screen, hash: string): void {
+  sessionStorage.setItem(LINKS_KEY, JSON.stringify({ ...lastLinks(), [screen]: hash }));
+}
+
+/**
+ * Shows what the address names. A value that means nothing falls back to its default, is
+ * named above the screen, and the address is rewritten to what is shown (so a reload or a
+ * copied link shows it without the complaint). `again`: the same choices asked once more.
+ */
+function follow(ctx: ScreenContext, again = false): void {
+  const parsed = parseLink(location.hash, currentMonth());
+  let next = parsed.route;
+  const problems = [...parsed.problems];
+  if (!allowed(ctx.role).some((s) => s.id === next.screen)) {
+    problems.push(
+      `${SCREEN_LABELS[next.screen]} is for admins: showing the ${SCREEN_LABELS.report}`,
+    );
+    next = { screen: 'report', report: defaultReport(currentMonth()) };
+  }
+  linkProblems = problems;
+  const hash = linkTo(next);
+  if (hash !== location.hash) history.replaceState(history.state, '', hash);
+  rememberLink(next.screen, hash);
+  route = next;
+  if (next.screen === 'admin') queueMicrotask(() => enterAdmin(ctx));
+  else leaveAdmin();
+  if (next.screen === 'report') {
+    showReport(ctx, next.report, { defaultedMonth: parsed.defaulted.month, again });
+  } else if (next.screen === 'trends') {
+    showTrends(ctx, next.trends, { defaultedRange: parsed.defaulted.range, again });
+  }
+  draw();
+  // A screen entered again draws its charts on the canvases just rendered.
+  if (next.screen === 'trends') drawTrends();
+}
+
+function navigate(next: Route, how: 'push' | 'replace' = 'push'): void {
+  if (!session) return;
+  const hash = linkTo(next);
+  if (hash === location.hash) {
+    follow(session, true);
+    return;
+  }
+  if (how === 'push') history.pushState(null, '', hash);
+  else history.replaceState(history.state, '', hash);
+  follow(session);
 }
 
 async function signIn(token: string): Promise<void> {
@@ -45,20 +101,23 @@ async function signIn(token: string): Promise<void> {
     const client = clientFor(token);
     const { role } = await client.session.whoami.query();
     saveToken(token);
-    session = { client, role, update: draw, signedOut };
+    session = { client, role, update: draw, signedOut, navigate };
   } catch (err) {
     forgetToken();
     signInError = describeError(err);
   } finally {
     signingIn = false;
-    draw();
   }
+  if (session) follow(session);
+  else draw();
 }
 
 function signedOut(error: ShownError | null): void {
   leaveAdmin();
   forgetToken();
+  sessionStorage.removeItem(LINKS_KEY);
   session = null;
+  route = null;
   signInError = error;
   draw();
 }
@@ -80,20 +139,27 @@ function signInForm() {
   </section>`;
 }
 
-function shell(ctx: ScreenContext) {
-  const screen = currentScreen(ctx.role);
-  // After this render: entering starts loads that redraw, and a render must not nest.
-  if (screen === 'admin') queueMicrotask(() => enterAdmin(ctx));
-  else leaveAdmin();
+function problemsBox() {
+  if (linkProblems.length === 0) return nothing;
+  return html`<div class="notice link-problems" role="alert" data-link-problems>
+    <strong>This link could not be shown as it was:</strong>
+    <ul>${linkProblems.map((p) => html`<li>${p}</li>`)}</ul>
+  </div>`;
+}
+
+function shell(ctx: ScreenContext, shown: Route) {
+  const screen = shown.screen;
+  const links = lastLinks();
   return html`<header>
       <h1>Orders workspace</h1>
       <nav aria-label="Screens">${allowed(ctx.role).map(
         (s) =>
-          html`<a href="#/${s.id}" data-screen=${s.id} aria-current=${s.id === screen ? 'page' : 'false'}>${s.label}</a>`,
+          html`<a href=${links[s.id] ?? `#/${s.id}`} data-screen=${s.id} aria-current=${s.id === screen ? 'page' : 'false'}>${SCREEN_LABELS[s.id]}</a>`,
       )}</nav>
       <span class="who">Signed in as <strong id="role">${ctx.role}</strong>
         <button type="button" id="sign-out" @click=${() => signedOut(null)}>Sign out</button></span>
     </header>
+    ${problemsBox()}
     <section class="screen" id="screen-${screen}">
       ${screen === 'report' ? reportScreen(ctx) : nothing}
       ${screen === 'trends' ? trendsScreen(ctx) : nothing}
@@ -102,10 +168,14 @@ function shell(ctx: ScreenContext) {
 }
 
 function draw(): void {
-  render(session ? shell(session) : signInForm(), app);
+  render(session && route ? shell(session, route) : signInForm(), app);
 }
 
-window.addEventListener('hashchange', draw);
+// A pasted address, back and forward: the screen follows the address.
+window.addEventListener('hashchange', () => {
+  if (session) follow(session);
+  else draw();
+});
 const stored = savedToken();
 if (stored) void signIn(stored);
 else draw();

@@ -25,6 +25,9 @@ export async function showOrderHistory(ctx: ScreenContext, orderId: string): Pro
   });
 }
 
+/** The order whose history is open, if any. */
+export const shownOrderHistory = (): string | null => state.orderId;
+
 export function closeOrderHistory(): void {
   state.orderId = null;
   state.history = idle();

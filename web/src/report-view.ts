@@ -1,7 +1,7 @@
 import { html, nothing } from 'lit-html';
-import { isPastRetention } from './api';
 import {
   currentMonth,
+  currentMonthNotBegun,
   errorBox,
   idle,
   load,
@@ -10,15 +10,16 @@ import {
   spinner,
 } from './context';
 import { download } from './download';
+import { isFutureMonth, isPastRetention } from './errors';
 import { formatMinor, formatPercent } from './money';
-import { closeOrderHistory, orderHistoryPanel, showOrderHistory } from './order-history';
+import {
+  closeOrderHistory,
+  orderHistoryPanel,
+  shownOrderHistory,
+  showOrderHistory,
+} from './order-history';
 import { compareMonths, type ReportRow, rowsToCsv, type SortKey, sortRows } from './report-rows';
-
-/**
- * restated: each order in its completion month, refunds taking it out there (the default);
- * booked: completions in their month, refunds as negative lines in the refund's month.
- */
-type ReportView = 'restated' | 'booked';
+import { defaultReport, firstDirection, type ReportLink, type ReportView } from './url-state';
 
 interface Report {
   view: ReportView;
@@ -43,11 +44,12 @@ interface DrillOrder {
 }
 
 const state = {
-  month: currentMonth(),
-  currency: 'EUR',
-  region: '',
-  view: 'restated' as ReportView,
-  sort: { key: 'totalSalesMinor' as SortKey, descending: true },
+  /** The choices being typed; the shown ones are `link`'s until the form is sent. */
+  form: { month: '', currency: '', region: '', view: 'restated' as ReportView },
+  /** What the address says is shown (sort, drill-down and history included). */
+  link: defaultReport(currentMonth()),
+  /** The month, currency, region and view of the report asked for last. */
+  asked: '',
   report: idle<Report>(),
   drill: {
     productId: null as string | null,
@@ -55,18 +57,75 @@ const state = {
   },
 };
 
-async function loadReport(ctx: ScreenContext): Promise<void> {
+const go = (ctx: ScreenContext, link: ReportLink, how?: 'push' | 'replace') =>
+  ctx.navigate({ screen: 'report', report: link }, how);
+
+const askedOf = (l: ReportLink) => JSON.stringify([l.month, l.currency, l.region, l.view]);
+
+/**
+ * Shows the report an address names: asks the API when the month, currency, region or view
+ * differ from what was asked last (or `again`), then opens the drill-down and history the
+ * address names. A month the address left out is the browser's guess of the current one:
+ * if the API says it has not begun, the month before is shown (and put in the address).
+ */
+export function showReport(
+  ctx: ScreenContext,
+  link: ReportLink,
+  opts: { defaultedMonth: boolean; again: boolean },
+): void {
+  state.link = link;
+  state.form = {
+    month: link.month,
+    currency: link.currency,
+    region: link.region ?? '',
+    view: link.view,
+  };
+  if (!opts.again && askedOf(link) === state.asked) {
+    void openDrill(ctx, link);
+    return;
+  }
+  state.asked = askedOf(link);
+  void loadReport(ctx, link).then(() => {
+    // A later address asked for another report: its own answer goes on from here.
+    if (askedOf(state.link) !== askedOf(link)) return;
+    if (opts.defaultedMonth && isFutureMonth(state.report.error)) {
+      currentMonthNotBegun();
+      go(ctx, { ...link, month: currentMonth() }, 'replace');
+      return;
+    }
+    // The address now (back or forward may have named a drill-down meanwhile).
+    return openDrill(ctx, state.link);
+  });
+}
+
+/** The drill-down and the order history the address names (none: closed). */
+async function openDrill(ctx: ScreenContext, link: ReportLink): Promise<void> {
+  // The report being asked for opens it when it answers; the one on screen is the last one's.
+  if (state.report.loading) return;
+  const report = state.report.data;
+  if (!link.product || !report) {
+    state.drill.productId = null;
+    closeOrderHistory();
+    return;
+  }
+  if (state.drill.productId !== link.product) await drillDown(ctx, report, link.product);
+  if (state.link !== link) return;
+  if (!link.order) closeOrderHistory();
+  else if (shownOrderHistory() !== link.order) await showOrderHistory(ctx, link.order);
+}
+
+async function loadReport(ctx: ScreenContext, link: ReportLink): Promise<void> {
   const q = {
-    currency: state.currency.trim().toUpperCase(),
-    view: state.view,
-    ...(state.region.trim() ? { region: state.region.trim() } : {}),
+    currency: link.currency,
+    view: link.view,
+    ...(link.region ? { region: link.region } : {}),
   };
   state.drill.productId = null;
   closeOrderHistory();
   await load(ctx, state.report, async () => {
-    const before = previousMonth(state.month);
+    const before = previousMonth(link.month);
     const [current, previous] = await Promise.all([
-      ctx.client.reports.monthly.query({ month: state.month, ...q }),
+      ctx.client.reports.monthly.query({ month: link.month, ...q }),
       // The oldest month kept has no month before it: shown without a comparison.
       ctx.client.reports.monthly
         .query({ month: before, ...q })
@@ -127,12 +186,20 @@ const COLUMNS: { key: SortKey; label: string; numeric: boolean }[] = [
   { key: 'changeRatio', label: 'Change %', numeric: true },
 ];
 
+/** A sort is how the same report reads: it replaces the address rather than add a step. */
 function sortBy(ctx: ScreenContext, key: SortKey): void {
-  state.sort =
-    state.sort.key === key
-      ? { key, descending: !state.sort.descending }
-      : { key, descending: key !== 'productId' };
-  ctx.update();
+  const { sort } = state.link;
+  go(
+    ctx,
+    {
+      ...state.link,
+      sort:
+        sort.key === key
+          ? { key, descending: !sort.descending }
+          : { key, descending: firstDirection(key) },
+    },
+    'replace',
+  );
 }
 
 function cell(row: ReportRow, key: SortKey, currency: string): string {
@@ -153,7 +220,8 @@ function cell(row: ReportRow, key: SortKey, currency: string): string {
 }
 
 function reportTable(ctx: ScreenContext, report: Report) {
-  const rows = sortRows(report.rows, state.sort.key, state.sort.descending);
+  const { sort } = state.link;
+  const rows = sortRows(report.rows, sort.key, sort.descending);
   const csvName = `report-${report.month}-${report.currency}${report.region ? `-${report.region}` : ''}${report.view === 'booked' ? '-booked' : ''}.csv`;
   return html`
     <h2 data-report-title>${report.month} · ${report.currency} · ${report.region ?? 'all regions'} · ${report.view} view</h2>
@@ -179,11 +247,11 @@ function reportTable(ctx: ScreenContext, report: Report) {
       <table id="products">
         <thead><tr>
           ${COLUMNS.map((c) => {
-            const active = state.sort.key === c.key;
-            const sort = active ? (state.sort.descending ? 'descending' : 'ascending') : 'none';
-            return html`<th aria-sort=${sort} class=${c.numeric ? 'num' : ''}>
+            const active = sort.key === c.key;
+            const ariaSort = active ? (sort.descending ? 'descending' : 'ascending') : 'none';
+            return html`<th aria-sort=${ariaSort} class=${c.numeric ? 'num' : ''}>
               <button type="button" class="sort" data-sort=${c.key} @click=${() => sortBy(ctx, c.key)}>
-                ${c.label}${active ? (state.sort.descending ? ' ▼' : ' ▲') : ''}
+                ${c.label}${active ? (sort.descending ? ' ▼' : ' ▲') : ''}
               </button></th>`;
           })}
           <th>Drill-down</th>
@@ -193,7 +261,7 @@ function reportTable(ctx: ScreenContext, report: Report) {
           ${rows.map(
             (r) => html`<tr data-product=${r.productId}>
               ${COLUMNS.map((c) => html`<td class=${c.numeric ? 'num' : ''} data-col=${c.key}>${cell(r, c.key, report.currency)}</td>`)}
-              <td><button type="button" class="drill" @click=${() => drillDown(ctx, report, r.productId)}>Orders</button></td>
+              <td><button type="button" class="drill" @click=${() => go(ctx, { ...state.link, product: r.productId, order: null })}>Orders</button></td>
             </tr>`,
           )}
         </tbody>
@@ -219,7 +287,7 @@ function drillPanel(ctx: ScreenContext, report: Report) {
             ) => html`<tr data-order=${o.orderId}><td>${o.orderId}</td><td>${o.customerId}</td><td>${o.region}</td>
               <td>${o.completedAt ? new Date(o.completedAt).toLocaleString() : ''}</td>
               <td class="num">${o.quantity}</td><td class="num">${formatMinor(o.totalMinor, report.currency)}</td>
-              <td><button type="button" class="history" @click=${() => showOrderHistory(ctx, o.orderId)}>Events</button></td></tr>`,
+              <td><button type="button" class="history" @click=${() => go(ctx, { ...state.link, order: o.orderId })}>Events</button></td></tr>`,
           )}</tbody></table></div>
           ${orders.data.more ? html`<p>Showing the newest 100.</p>` : nothing}`
         : nothing
@@ -230,34 +298,50 @@ function drillPanel(ctx: ScreenContext, report: Report) {
 
 export function reportScreen(ctx: ScreenContext) {
   const r = state.report;
+  const { form } = state;
   const submit = (e: Event) => {
     e.preventDefault();
-    void loadReport(ctx);
+    go(ctx, {
+      ...state.link,
+      month: form.month,
+      currency: form.currency.trim().toUpperCase(),
+      region: form.region.trim() || null,
+      view: form.view,
+      product: null,
+      order: null,
+    });
   };
+  const month = (m: string) => go(ctx, { ...state.link, month: m, product: null, order: null });
+  const lastComplete = previousMonth(currentMonth());
   return html`<h2>Monthly report</h2>
     <form class="query" @submit=${submit}>
-      <label>Month <input name="month" type="month" required .value=${state.month}
+      <label>Month <input name="month" type="month" required .value=${form.month}
         @input=${(e: Event) => {
-          state.month = (e.target as HTMLInputElement).value;
+          form.month = (e.target as HTMLInputElement).value;
         }} /></label>
-      <label>Currency <input name="currency" required pattern="[A-Za-z]{3}" maxlength="3" size="4" .value=${state.currency}
+      <label>Currency <input name="currency" required pattern="[A-Za-z]{3}" maxlength="3" size="4" .value=${form.currency}
         @input=${(e: Event) => {
-          state.currency = (e.target as HTMLInputElement).value;
+          form.currency = (e.target as HTMLInputElement).value;
         }} /></label>
-      <label>Region <input name="region" placeholder="all" .value=${state.region}
+      <label>Region <input name="region" placeholder="all" .value=${form.region}
         @input=${(e: Event) => {
-          state.region = (e.target as HTMLInputElement).value;
+          form.region = (e.target as HTMLInputElement).value;
         }} /></label>
       <label>View <select name="view" title="restated: each order in its completion month, refunds take it out there; booked: refunds are negative lines in the refund's month"
+        .value=${form.view}
         @change=${(e: Event) => {
-          state.view = (e.target as HTMLSelectElement).value as ReportView;
+          form.view = (e.target as HTMLSelectElement).value as ReportView;
         }}>
-        <option value="restated" ?selected=${state.view === 'restated'}>restated</option>
-        <option value="booked" ?selected=${state.view === 'booked'}>booked</option>
+        <option value="restated">restated</option>
+        <option value="booked">booked</option>
       </select></label>
-      <button type="submit" ?disabled=${r.loading}>Show report</button>
+      <button type="submit">Show report</button>
       ${spinner(r.loading)}
     </form>
+    <p class="months">
+      <button type="button" id="this-month" @click=${() => month(currentMonth())}>This month (${currentMonth()})</button>
+      <button type="button" id="last-complete-month" @click=${() => month(lastComplete)}>Last complete month (${lastComplete})</button>
+    </p>
     ${errorBox(r.error)}
     ${r.data ? reportTable(ctx, r.data) : nothing}`;
 }

@@ -2,15 +2,17 @@ import { html, nothing } from 'lit-html';
 import { drawChart } from './charts';
 import {
   currentMonth,
+  currentMonthNotBegun,
   errorBox,
   idle,
   type Loadable,
   load,
-  previousMonth,
   type ScreenContext,
   spinner,
 } from './context';
+import { isFutureMonth } from './errors';
 import { formatMinor } from './money';
+import { defaultTrends, type TrendsLink } from './url-state';
 
 interface Trends {
   currency: string;
@@ -18,32 +20,45 @@ interface Trends {
   top: { productId: string; totalSalesMinor: number }[];
 }
 
-function monthsBack(month: string, n: number): string {
-  let m = month;
-  for (let i = 0; i < n; i++) m = previousMonth(m);
-  return m;
-}
-
 const state = {
-  from: monthsBack(currentMonth(), 5),
-  to: currentMonth(),
-  currency: 'EUR',
-  region: '',
+  /** The choices being typed; the shown ones are in the address until the form is sent. */
+  form: { from: '', to: '', currency: '', region: '' },
+  /** The range, currency and region asked for last. */
+  asked: '',
   trends: idle<Trends>() as Loadable<Trends>,
 };
 
-async function loadTrends(ctx: ScreenContext): Promise<void> {
-  const currency = state.currency.trim().toUpperCase();
-  const region = state.region.trim();
+const go = (ctx: ScreenContext, link: TrendsLink, how?: 'push' | 'replace') =>
+  ctx.navigate({ screen: 'trends', trends: link }, how);
+
+/**
+ * Shows the trends an address names, asking the API when they differ from what was asked
+ * last (or `again`). A range the address left out ends at the browser's guess of the
+ * current month: if the API says it has not begun, the range ends a month earlier.
+ */
+export function showTrends(
+  ctx: ScreenContext,
+  link: TrendsLink,
+  opts: { defaultedRange: boolean; again: boolean },
+): void {
+  state.form = { from: link.from, to: link.to, currency: link.currency, region: link.region ?? '' };
+  const asked = JSON.stringify(link);
+  if (!opts.again && asked === state.asked) return;
+  state.asked = asked;
+  void loadTrends(ctx, link).then(() => {
+    if (state.asked !== asked || !opts.defaultedRange || !isFutureMonth(state.trends.error)) return;
+    currentMonthNotBegun();
+    const { from, to } = defaultTrends(currentMonth());
+    go(ctx, { ...link, from, to }, 'replace');
+  });
+}
+
+async function loadTrends(ctx: ScreenContext, link: TrendsLink): Promise<void> {
+  const { from, to, currency, region } = link;
   await load(ctx, state.trends, async () => {
     const [series, top] = await Promise.all([
-      ctx.client.reports.monthlySeries.query({
-        from: state.from,
-        to: state.to,
-        currency,
-        ...(region ? { region } : {}),
-      }),
-      ctx.client.reports.topProducts.query({ from: state.from, to: state.to, currency, limit: 10 }),
+      ctx.client.reports.monthlySeries.query({ from, to, currency, ...(region ? { region } : {}) }),
+      ctx.client.reports.topProducts.query({ from, to, currency, limit: 10 }),
     ]);
     return {
       currency,
@@ -58,6 +73,12 @@ async function loadTrends(ctx: ScreenContext): Promise<void> {
       })),
     };
   });
+  // The latest answer (load lands no other) on the canvases there are, if Trends is on screen.
+  drawTrends();
+}
+
+/** Draws the charts of the trends shown on their canvases (rendered anew on each visit). */
+export function drawTrends(): void {
   const data = state.trends.data;
   if (!data) return;
   const format = (v: number) => formatMinor(v, data.currency);
@@ -80,22 +101,28 @@ async function loadTrends(ctx: ScreenContext): Promise<void> {
 }
 
 const field = (key: 'from' | 'to' | 'currency' | 'region') => (e: Event) => {
-  state[key] = (e.target as HTMLInputElement).value;
+  state.form[key] = (e.target as HTMLInputElement).value;
 };
 
 export function trendsScreen(ctx: ScreenContext) {
   const t = state.trends;
+  const { form } = state;
   const submit = (e: Event) => {
     e.preventDefault();
-    void loadTrends(ctx);
+    go(ctx, {
+      from: form.from,
+      to: form.to,
+      currency: form.currency.trim().toUpperCase(),
+      region: form.region.trim() || null,
+    });
   };
   return html`<h2>Net sales over time</h2>
     <form class="query" @submit=${submit}>
-      <label>From <input name="from" type="month" required .value=${state.from} @input=${field('from')} /></label>
-      <label>To <input name="to" type="month" required .value=${state.to} @input=${field('to')} /></label>
-      <label>Currency <input name="currency" required pattern="[A-Za-z]{3}" maxlength="3" size="4" .value=${state.currency} @input=${field('currency')} /></label>
-      <label>Region <input name="region" placeholder="all" .value=${state.region} @input=${field('region')} /></label>
-      <button type="submit" ?disabled=${t.loading}>Show</button>
+      <label>From <input name="from" type="month" required .value=${form.from} @input=${field('from')} /></label>
+      <label>To <input name="to" type="month" required .value=${form.to} @input=${field('to')} /></label>
+      <label>Currency <input name="currency" required pattern="[A-Za-z]{3}" maxlength="3" size="4" .value=${form.currency} @input=${field('currency')} /></label>
+      <label>Region <input name="region" placeholder="all" .value=${form.region} @input=${field('region')} /></label>
+      <button type="submit">Show</button>
       ${spinner(t.loading)}
     </form>
     <p class="hint">At most 36 months. Closed months come from their rollups.</p>
