@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALL_WEBHOOK_EVENT_TYPES } from '../domain/webhook-payload';
+import { ALL_WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-payload';
 import { utcInstant } from './input-primitives';
 
 // The subscriptions procedures' inputs (docs/api.md "Subscriptions").
@@ -7,7 +7,7 @@ import { utcInstant } from './input-primitives';
 const subscriptionId = z.uuid('must be a subscription id (a UUID)');
 const url = z.string().min(1).max(2_048);
 const events = z
-  .array(z.enum(ALL_WEBHOOK_EVENT_TYPES as [string, ...string[]]))
+  .array(z.enum(ALL_WEBHOOK_EVENT_TYPES as [WebhookEventType, ...WebhookEventType[]]))
   .min(1, 'leave events out to receive every type')
   .max(ALL_WEBHOOK_EVENT_TYPES.length);
 const description = z.string().max(500);
@@ -29,10 +29,13 @@ export const updateSubscriptionInput = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
+/** Attempt ids stay far below this (and 2^53). */
+export const MAX_CURSOR = 1e15;
+
 export const deliveriesInput = z.strictObject({
   id: subscriptionId,
   /** The `nextCursor` of the previous page. */
-  cursor: z.number().int().min(1).optional(),
+  cursor: z.number().int().min(1).max(MAX_CURSOR).optional(),
   limit: z.number().int().min(1).max(200).optional(),
 });
 

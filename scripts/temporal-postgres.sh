@@ -39,7 +39,7 @@ READY_TIMEOUT=${STACK_READY_TIMEOUT:-180}
 DEFAULT_NAMESPACE=default
 NAMESPACE_RETENTION=24h
 # Keep in sync with TEMPORAL_SEARCH_ATTRIBUTES in scripts/stack.sh.
-SEARCH_ATTRIBUTES=(OrderId=Keyword CommandType=Keyword ProjectionStatus=KeywordList CommandPartitionStatus=Keyword)
+SEARCH_ATTRIBUTES=(OrderId=Keyword CommandType=Keyword ProjectionStatus=KeywordList CommandPartitionStatus=Keyword SubscriptionStatus=Keyword)
 
 PG_HOST=${TEMPORAL_PG_HOST:-127.0.0.1}
 PG_PORT=${TEMPORAL_PG_PORT:-5432}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { subscriberId } from '../temporal/subscribers';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
 import { type Receiver, startReceiver } from './support/webhook-receiver';
@@ -68,5 +69,59 @@ describe('subscription URLs', () => {
     }
     expect(await receiver.received('private')).toEqual([]);
     expect(order.version).toBe(1);
+  });
+});
+
+describe('subscription procedures refuse what they cannot do', () => {
+  const missing = '6f1c2a36-8d7e-4c39-9d1e-0b5f7c1d2e3f';
+
+  it('unknown ids are NOT_FOUND; a replay needs one starting point; event types are the public ones', async () => {
+    const admin = strict.client('admin');
+    await expect(admin.subscriptions.get.query({ id: missing })).rejects.toThrow(/no subscription/);
+    await expect(admin.subscriptions.delete.mutate({ id: missing })).rejects.toThrow(
+      /no subscription/,
+    );
+    await expect(
+      admin.subscriptions.update.mutate({ id: missing, description: 'x' }),
+    ).rejects.toThrow(/no subscription/);
+    await expect(admin.subscriptions.rotateSecret.mutate({ id: missing })).rejects.toThrow(
+      /no subscription/,
+    );
+    await expect(admin.subscriptions.replay.mutate({ id: missing })).rejects.toThrow(
+      /give fromPosition or from/,
+    );
+    await expect(
+      admin.subscriptions.replay.mutate({
+        id: missing,
+        fromPosition: 1,
+        from: '2026-01-01T00:00:00Z',
+      }),
+    ).rejects.toThrow(/give fromPosition or from/);
+    await expect(
+      admin.subscriptions.create.mutate({ url: 'https://example.com/x', events: [] }),
+    ).rejects.toThrow(/leave events out/);
+    await expect(
+      admin.subscriptions.create.mutate({
+        url: 'https://example.com/x',
+        // @ts-expect-error: not a public event type
+        events: ['OrderPlaced'],
+      }),
+    ).rejects.toThrow(/events/);
+    // Only admins.
+    await expect(strict.client('writer').subscriptions.list.query()).rejects.toThrow(
+      /FORBIDDEN|admin/,
+    );
+  });
+
+  it('deleting a subscription ends its subscriber', async () => {
+    const sub = await permissive.client('admin').subscriptions.create.mutate({
+      url: receiver.url('deleted'),
+    });
+    const handle = strict.connections.temporal.workflow.getHandle(subscriberId(sub.id));
+    await strict.client('admin').subscriptions.delete.mutate({ id: sub.id });
+    expect(await handle.result()).toBe('deleted');
+    await expect(strict.client('admin').subscriptions.get.query({ id: sub.id })).rejects.toThrow(
+      /no subscription/,
+    );
   });
 });

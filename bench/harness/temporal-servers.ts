@@ -34,7 +34,7 @@ const PORTS: Record<Exclude<ServerKind, 'sqlite'>, number> = {
 const PG_SCRIPT = fileURLToPath(new URL('../../scripts/temporal-postgres.sh', import.meta.url));
 // The stack's search attributes (TEMPORAL_SEARCH_ATTRIBUTES in scripts/stack.sh).
 const ATTRIBUTES = ['OrderId=Keyword', 'CommandType=Keyword', 'ProjectionStatus=KeywordList'];
-ATTRIBUTES.push('CommandPartitionStatus=Keyword');
+ATTRIBUTES.push('CommandPartitionStatus=Keyword', 'SubscriptionStatus=Keyword');
 
 export interface TemporalServer {
   kind: ServerKind;

@@ -20,6 +20,7 @@ import {
   topProductsInput,
 } from '../../api/query-inputs';
 import { createAppRouter } from '../../api/router';
+import { deliveriesInput, MAX_CURSOR, subscriptionIdInput } from '../../api/subscription-inputs';
 import { config } from '../../config/env';
 import type { Connections } from '../../temporal/connections';
 import type { TOKENS } from './app';
@@ -260,6 +261,33 @@ const COMMAND_GET: ProcedureSpec = {
   patternField: 'commandId',
   fields: [{ ...commandIdField, required: true }],
 };
+const subscriptionIdField: Field = { ...commandIdField, name: 'id', required: true };
+const subscriptionSpec = (name: string, type: 'query' | 'mutation'): ProcedureSpec => ({
+  name,
+  type,
+  role: 'admin',
+  schema: subscriptionIdInput,
+  patternField: 'id',
+  fields: [subscriptionIdField],
+});
+const SUBSCRIPTION_DELIVERIES: ProcedureSpec = {
+  name: 'subscriptions.deliveries',
+  type: 'query',
+  role: 'admin',
+  schema: deliveriesInput,
+  patternField: 'id',
+  fields: [subscriptionIdField, intField('cursor', 1, MAX_CURSOR), intField('limit', 1, 200)],
+};
+/**
+ * Take input, but are not in the input sweep: a valid URL is looked up in DNS (create,
+ * update), and replay needs exactly one of two fields, which the mutations here cannot
+ * express. test/subscription-safety.test.ts covers their refusals.
+ */
+const UNSWEPT_INPUT: Procedure[] = [
+  { name: 'subscriptions.create', type: 'mutation', role: 'admin' },
+  { name: 'subscriptions.update', type: 'mutation', role: 'admin' },
+  { name: 'subscriptions.replay', type: 'mutation', role: 'admin' },
+];
 /** Takes no input at all. */
 export const STATUS: Procedure = { name: 'admin.projections.status', type: 'query', role: 'admin' };
 const NO_INPUT: Procedure[] = [
@@ -267,6 +295,7 @@ const NO_INPUT: Procedure[] = [
   { name: 'admin.parked.list', type: 'query', role: 'admin' },
   { name: 'admin.temporalUi', type: 'query', role: 'admin' },
   { name: 'session.whoami', type: 'query', role: 'reader' },
+  { name: 'subscriptions.list', type: 'query', role: 'admin' },
 ];
 
 export const WITH_INPUT: ProcedureSpec[] = [
@@ -286,8 +315,12 @@ export const WITH_INPUT: ProcedureSpec[] = [
   PARKED_RETRY,
   PARKED_SKIP,
   RECONCILE,
+  subscriptionSpec('subscriptions.get', 'query'),
+  subscriptionSpec('subscriptions.delete', 'mutation'),
+  subscriptionSpec('subscriptions.rotateSecret', 'mutation'),
+  SUBSCRIPTION_DELIVERIES,
 ];
-export const ALL: Procedure[] = [...WITH_INPUT, ...NO_INPUT];
+export const ALL: Procedure[] = [...WITH_INPUT, ...NO_INPUT, ...UNSWEPT_INPUT];
 export const MUTATIONS = WITH_INPUT.filter((p) => p.type === 'mutation');
 export const isSpec = (p: Procedure): p is ProcedureSpec => 'fields' in p;
 
