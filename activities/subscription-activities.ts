@@ -153,15 +153,22 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
     }
     const attempts: (DeliveryAttempt & { retryAfterMs: number | null })[] = [];
     const queue = [...byOrder.values()];
+    // After a failure no further order is started: the batch is retried anyway, and an
+    // endpoint that is down (or answers only at the deadline) costs one attempt per order
+    // in flight, not one per order of the batch.
+    let stopping = false;
     const worker = async () => {
-      for (let events = queue.shift(); events; events = queue.shift()) {
+      for (let events = queue.shift(); events && !stopping; events = queue.shift()) {
         for (const event of events) {
           if (signal.aborted) return;
           const result = await deliverOne(sub, event, attempt, signal);
           attempts.push(result);
           subscriptionDeliveries.inc({ outcome: result.outcome });
           subscriptionDeliveryDuration.observe(result.durationMs / 1000);
-          if (result.outcome !== 'delivered') break;
+          if (result.outcome !== 'delivered') {
+            stopping = true;
+            break;
+          }
           acked.positions.push(event.globalPosition);
         }
       }
