@@ -23,7 +23,7 @@ beforeAll(async () => {
   metrics = await serveMetrics();
   receiver = await startReceiver();
   app = await startTestApp(undefined, {
-    webhooks: { allowPrivateUrls: true, retrySchedule: [1, 1, 1] },
+    webhooks: { allowPrivateUrls: true, retrySchedule: [1, 1, 1], deliveryTimeoutMs: 2_000 },
   });
 });
 afterAll(async () => {
@@ -138,6 +138,22 @@ describe('a failing endpoint', () => {
     });
   });
 
+  it('not answering within the deadline is a failure: retried, then disabled', async () => {
+    const sub = await subscribe('silent');
+    await receiver.control('silent', { delayMs: 3_000 });
+    await place('c-silent');
+    const view = await waitFor('disabled after timeouts', async () => {
+      const v = await app.client('admin').subscriptions.get.query({ id: sub.id });
+      return v.state === 'disabled' ? v : undefined;
+    });
+    expect(view.lastError).toBe('no answer within 2000 ms');
+    const { deliveries } = await app.client('admin').subscriptions.deliveries.query({ id: sub.id });
+    expect(deliveries.map((d) => [d.outcome, d.statusCode])).toEqual(
+      Array(4).fill(['failed', null]),
+    );
+    expect(Math.min(...deliveries.map((d) => d.durationMs))).toBeGreaterThanOrEqual(1_900);
+  });
+
   it('answering 410 Gone is disabled at once', async () => {
     const sub = await subscribe('gone', 410);
     const order = await place('c-gone');
@@ -168,8 +184,11 @@ describe('a failing endpoint', () => {
     await waitFor('delivered', async () =>
       (await receiver.received('busy')).some((r) => r.answered === 200) ? true : undefined,
     );
-    expect((await app.client('admin').subscriptions.get.query({ id: sub.id })).state).toBe(
-      'active',
+    // The receiver records before it answers: the batch ends a moment later.
+    await waitFor('active again', async () =>
+      (await app.client('admin').subscriptions.get.query({ id: sub.id })).state === 'active'
+        ? true
+        : undefined,
     );
   });
 });
