@@ -45,11 +45,3 @@ export const placeOrderInput = z.strictObject({
 export const completeOrderInput = z.strictObject({ commandId, orderId: id, at });
 export const cancelOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
 export const refundOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
-
-export const commandReplyOutput = z.object({
-  /** The command's id: the caller's, or the one generated for it (also in `x-command-id`). */
-  commandId: z.string(),
-  orderId: z.string(),
-  version: z.number().int(),
-  position: z.number().int(),
-});
