@@ -139,6 +139,35 @@ export class Contract {
   }
 }
 
+/**
+ * A fetch that checks each answer of /trpc/<procedure> against the contract, for the typed
+ * client of the tests (test/support/app.ts). What does not fit is kept in `violations`
+ * (the file's app fails on stop) as well as thrown: a client error may be caught by a test.
+ */
+export function checkingFetch(contract: () => Contract | undefined, violations: string[]) {
+  return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(input, init);
+    const url = input instanceof Request ? input.url : String(input);
+    const procedure = trpcProcedureOf(url);
+    const checker = contract();
+    if (!procedure || !checker) return res;
+    const text = await res.clone().text();
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+    try {
+      checker.checkTrpc(procedure, res.status, body);
+    } catch (err) {
+      violations.push((err as Error).message);
+      throw err;
+    }
+    return res;
+  };
+}
+
 /** The procedure named by a tRPC URL (`/trpc/orders.get?input=…`); undefined for a batch. */
 export function trpcProcedureOf(url: string): string | undefined {
   const { pathname, searchParams } = new URL(url, 'http://x');
