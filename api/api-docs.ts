@@ -14,7 +14,6 @@ const SWAGGER_UI_DIR = path.dirname(
 const SWAGGER_UI_FILES = new Set([
   '/swagger-ui.css',
   '/swagger-ui-bundle.js',
-  '/swagger-ui-standalone-preset.js',
   '/favicon-32x32.png',
 ]);
 
@@ -29,21 +28,21 @@ const PAGE = `<!doctype html>
   <body>
     <div id="swagger-ui"></div>
     <script src="/docs/assets/swagger-ui-bundle.js"></script>
-    <script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
     <script src="/docs/start.js"></script>
   </body>
 </html>
 `;
 
 // validatorUrl null: Swagger UI would otherwise send the document to validator.swagger.io.
+// BaseLayout, not the standalone one: its top bar's logo is an SVG with an inline <style>,
+// which the CSP (style-src 'self') refuses, and its URL box would load other documents.
 const START = `window.ui = SwaggerUIBundle({
   url: '/openapi.json',
   dom_id: '#swagger-ui',
   deepLinking: true,
   validatorUrl: null,
-  persistAuthorization: false,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-  layout: 'StandaloneLayout',
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: 'BaseLayout',
 });
 `;
 

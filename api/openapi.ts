@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AnyTRPCRouter } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { generateOpenApiDocument, type OpenAPIObject } from 'trpc-to-openapi';
 import type { ApiMeta } from './trpc';
 
@@ -119,29 +120,24 @@ const ERROR_SCHEMA: SchemaObject = {
       },
     },
   },
-  examples: [
-    {
-      error: {
-        message: 'Invalid input: items: Too small: expected array to have >=1 items',
-        code: -32600,
-        data: {
-          code: 'BAD_REQUEST',
-          httpStatus: 400,
-          path: 'orders.place',
-          issues: [{ path: 'items', message: 'Too small: expected array to have >=1 items' }],
-        },
-      },
-    },
-  ],
 };
 
-function refusalResponse(status: number) {
+function refusalResponse(status: number, procedure: string) {
   const refusal = REFUSALS[status];
-  if (!refusal) throw new Error(`no refusal is described for ${status}`);
+  const code = refusal?.codes[0];
+  if (!refusal || !code) throw new Error(`no refusal is described for ${status}`);
+  const jsonRpcCode = (TRPC_ERROR_CODES_BY_KEY as Record<string, number>)[code] ?? -32600;
   return {
     description: refusal.description,
     content: {
       'application/json': {
+        example: {
+          error: {
+            message: refusal.description,
+            code: jsonRpcCode,
+            data: { code, httpStatus: status, path: procedure },
+          },
+        },
         schema: {
           allOf: [
             { $ref: '#/components/schemas/Error' },
@@ -239,7 +235,7 @@ export function openApiDocument(router: AnyTRPCRouter): OpenAPIObject {
       op.security = [{ bearer: [] }];
       op.responses = {
         200: op.responses['200'],
-        ...Object.fromEntries(statuses.map((s) => [String(s), refusalResponse(s)])),
+        ...Object.fromEntries(statuses.map((s) => [String(s), refusalResponse(s, procedure.name)])),
       };
     }
   }
