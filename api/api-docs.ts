@@ -8,10 +8,11 @@ import type { OpenAPIObject } from 'trpc-to-openapi';
 // own files: nothing is fetched from elsewhere, and the page runs under the workspace's CSP
 // (scripts from this origin only, so its start-up lives in a file, not inline).
 
-const SWAGGER_UI_DIR = path.dirname(
+export const SWAGGER_UI_DIR = path.dirname(
   createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'),
 );
-const SWAGGER_UI_FILES = new Set([
+/** The package's files the page needs: nothing else of the package is served. */
+export const SWAGGER_UI_FILES = new Set([
   '/swagger-ui.css',
   '/swagger-ui-bundle.js',
   '/favicon-32x32.png',

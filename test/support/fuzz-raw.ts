@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { SWAGGER_UI_DIR, SWAGGER_UI_FILES } from '../../api/api-docs';
 import { TOKENS } from './app';
 import type { RawResponse } from './raw-http';
 
@@ -39,7 +40,10 @@ export const TRAVERSALS = [
   '/assets//..//..//package.json',
 ];
 
-/** The bytes of each file under web/dist, by digest: a 200 for a file must be one of them. */
+/**
+ * The bytes of each file under web/dist and of the API reference's files, by digest: a 200
+ * for a file must be one of them (the test adds the pages the API itself serves, /docs).
+ */
 export function builtFiles(): Set<string> {
   const digests = new Set<string>();
   const walk = (dir: string) => {
@@ -50,6 +54,8 @@ export function builtFiles(): Set<string> {
     }
   };
   walk(WEB_DIST);
+  for (const file of SWAGGER_UI_FILES)
+    digests.add(digest(readFileSync(path.join(SWAGGER_UI_DIR, file))));
   return digests;
 }
 
@@ -128,6 +134,15 @@ const segment = fc.oneof(
     '',
     '*',
     'orders.place,orders.get',
+    'api',
+    'orders',
+    'o-1',
+    'complete',
+    'reports',
+    'monthly',
+    'admin',
+    'docs',
+    'openapi.json',
   ),
   fc.string({ minLength: 1, maxLength: 12 }),
   // Raw bytes a client should have percent-encoded: NUL, controls, high bytes.
@@ -138,6 +153,8 @@ const query = fc.oneof(
   fc.constant(''),
   fc.constantFrom('?', '?batch=1', '?input=%', '?input=%ff', '?input={', '?batch=1&input=%7B%7D'),
   fc.string({ maxLength: 20 }).map((s) => `?input=${s}`),
+  fc.constantFrom('?month=2024-01&currency=EUR', '?pageSize=%ff', '?pageSize=1&pageSize=2'),
+  fc.string({ maxLength: 20 }).map((s) => `?month=${s}&currency=${s}`),
 );
 
 /** Paths a well-behaved client asks for (their answers must pass the oracles too). */
@@ -156,6 +173,20 @@ const plausible = fc.constantFrom(
   '/trpc/reports.monthly?input=%7B%22month%22%3A%222024-01%22%2C%22currency%22%3A%22EUR%22%7D',
   '/trpc/session.whoami,session.whoami?batch=1&input=%7B%7D',
   '/trpc/nope.nothing',
+  '/api/orders',
+  '/api/orders?pageSize=5',
+  '/api/orders/o-1',
+  '/api/orders/o-1/complete',
+  '/api/orders/o-1/history?afterVersion=x',
+  '/api/reports/monthly?month=2024-01&currency=EUR',
+  '/api/session',
+  '/api/admin/projections',
+  '/api/nothing',
+  '/openapi.json',
+  '/docs',
+  '/docs/start.js',
+  '/docs/assets/swagger-ui.css',
+  '/docs/assets/index.html',
 );
 
 export const target: fc.Arbitrary<string> = fc.oneof(
