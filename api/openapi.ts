@@ -166,12 +166,23 @@ interface Described {
   name: string;
   meta: ApiMeta | undefined;
   hasOutput: boolean;
+  /** The input's first `.meta({ examples })`: zod leaves it out of input schemas with transforms. */
+  example: unknown;
 }
 
 function proceduresOf(router: AnyTRPCRouter): Described[] {
   return Object.entries(router._def.procedures as Record<string, unknown>).map(([name, p]) => {
-    const def = (p as { _def: { meta?: ApiMeta; output?: unknown } })._def;
-    return { name, meta: def.meta, hasOutput: def.output !== undefined };
+    const def = (
+      p as {
+        _def: {
+          meta?: ApiMeta;
+          output?: unknown;
+          inputs: { meta?: () => { examples?: unknown[] } | undefined }[];
+        };
+      }
+    )._def;
+    const example = def.inputs[0]?.meta?.()?.examples?.[0];
+    return { name, meta: def.meta, hasOutput: def.output !== undefined, example };
   });
 }
 
@@ -189,6 +200,7 @@ export function undocumentedProcedures(router: AnyTRPCRouter): string[] {
 
 type Operation = {
   description?: string;
+  requestBody?: { content?: Record<string, { example?: unknown }> };
   security?: unknown;
   responses: Record<string, unknown>;
   [key: string]: unknown;
@@ -233,6 +245,8 @@ export function openApiDocument(router: AnyTRPCRouter): OpenAPIObject {
       op['x-required-role'] = role;
       op.description = `${op.description ?? ''}\n\nRole: ${role}.`.trim();
       op.security = [{ bearer: [] }];
+      const media = op.requestBody?.content?.['application/json'];
+      if (media && procedure.example !== undefined) media.example = procedure.example;
       op.responses = {
         200: op.responses['200'],
         ...Object.fromEntries(statuses.map((s) => [String(s), refusalResponse(s, procedure.name)])),

@@ -121,7 +121,32 @@ export const monthlyReportOutput = z
     currencyDigits: z.number().int().describe('Minor-unit digits: 2 for EUR, 0 for JPY'),
     stale,
   })
-  .meta({ id: 'MonthlyReport', description: 'Per product and in total, for one month' });
+  .meta({
+    id: 'MonthlyReport',
+    description: 'Per product and in total, for one month',
+    examples: [
+      {
+        month: '2025-10',
+        view: 'restated',
+        currency: 'EUR',
+        region: null,
+        totals: { orderCount: 2, totalQuantity: 3, totalSalesMinor: 3750 },
+        products: [
+          {
+            productId: 'sku-1',
+            orderCount: 2,
+            totalQuantity: 3,
+            totalSalesMinor: 3750,
+            avgUnitPriceMinor: 1250,
+          },
+        ],
+        source: 'rollup',
+        generatedAt: '2025-11-01T01:00:03.120Z',
+        currencyDigits: 2,
+        stale: false,
+      },
+    ],
+  });
 
 export const monthlySeriesOutput = z.object({
   from: monthText,

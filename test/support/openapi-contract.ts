@@ -91,6 +91,46 @@ export class Contract {
     this.checked += 1;
   }
 
+  /** Every example the document gives (bodies, answers, schemas) that does not fit its schema. */
+  examplesThatDoNotFit(): string[] {
+    const wrong: string[] = [];
+    const fits = (ref: string, example: unknown, what: string) => {
+      const validate = this.validator(ref);
+      if (!validate(example)) wrong.push(`${what}: ${this.ajv.errorsText(validate.errors)}`);
+    };
+    for (const op of this.operations) {
+      const item = this.document.paths[op.template]?.[op.method] as {
+        requestBody?: { content: Record<string, { example?: unknown }> };
+        responses: Record<string, { content?: Record<string, { example?: unknown }> }>;
+      };
+      const at = (...parts: string[]) => `/${pointer('paths', op.template, op.method, ...parts)}`;
+      const body = item.requestBody?.content['application/json'];
+      if (body?.example !== undefined)
+        fits(
+          at('requestBody', 'content', 'application/json', 'schema'),
+          body.example,
+          `${op.template} body`,
+        );
+      for (const [status, response] of Object.entries(item.responses)) {
+        const media = response.content?.['application/json'];
+        if (media?.example !== undefined)
+          fits(
+            at('responses', status, 'content', 'application/json', 'schema'),
+            media.example,
+            `${op.template} ${status}`,
+          );
+      }
+    }
+    const schemas = (this.document.components?.schemas ?? {}) as Record<
+      string,
+      { examples?: unknown[] }
+    >;
+    for (const [id, schema] of Object.entries(schemas)) {
+      for (const example of schema.examples ?? []) fits(`/components/schemas/${id}`, example, id);
+    }
+    return wrong;
+  }
+
   /** An answer of a REST route: `path` without the query. */
   checkRest(method: string, path: string, status: number, body: unknown): void {
     const m = method.toLowerCase();
