@@ -171,7 +171,7 @@ export const topProductsOutput = z.object({
   to: monthText,
   currency: z.string(),
   region: z.string().nullable(),
-  view: z.literal('restated'),
+  view,
   currencyDigits: z.number().int(),
   products: z.array(
     z.object({

@@ -10,7 +10,6 @@ import {
   type WorkflowBundle,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createCommandBatchActivities } from '../activities/command-batch-activities';
@@ -21,6 +20,7 @@ import { config } from '../config/env';
 import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { logger } from '../runtime/logger';
 import { tracing } from '../runtime/tracing';
 import { measuredRebuildActivities, measuredReportActivities } from './activity-metrics';
@@ -93,7 +93,7 @@ export interface WorkerDeps {
    */
   commandPool?: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   temporal: Client;
 }
 
@@ -180,9 +180,9 @@ async function openWorkers(
   const { TEMPORAL_NAMESPACE } = config();
   if (queues.includes('projections')) {
     // Before any connection is opened: Elasticsearch being down is the common reason to fail.
-    const { ES_INDEX_PREFIX } = config();
-    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
-    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
+    const { ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS } = config();
+    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS);
+    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS);
   }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
   resources.add(() => connection.close());
@@ -230,6 +230,7 @@ async function openWorkers(
       es: deps.es,
       redis: deps.redis,
       esPrefix: ES_INDEX_PREFIX,
+      esReplicas: config().ELASTICSEARCH_REPLICAS,
       redisPrefix: REDIS_KEY_PREFIX,
       reportTimeZone: REPORT_TIMEZONE,
     };

@@ -86,7 +86,7 @@ export function reportsRouter(deps: QueryDeps) {
           tags: ['reports'],
           errorResponses: [404, 422],
           summary: 'Best-selling products over a range',
-          description: 'The products with the highest net sales from..to (restated view).',
+          description: 'The products with the highest net sales from..to, in either view.',
         },
       })
       .input(topProductsInput)
@@ -99,7 +99,7 @@ export function reportsRouter(deps: QueryDeps) {
           to: input.to,
           currency: input.currency,
           region: input.region ?? null,
-          view: 'restated' as const,
+          view: input.view,
           currencyDigits: currencyDigits(input.currency),
           products: await readModelCall('reports.topProducts', () =>
             computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
@@ -108,6 +108,7 @@ export function reportsRouter(deps: QueryDeps) {
               currency: input.currency,
               region: input.region ?? null,
               limit: input.limit,
+              view: input.view,
             }),
           ),
         };
