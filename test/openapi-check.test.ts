@@ -4,6 +4,7 @@ import { openApiDocument, undocumentedProcedures } from '../api/openapi';
 import { bodyInput, queryInput } from '../api/rest-input';
 import { createAppRouter } from '../api/router';
 import { readerProcedure, router, writerProcedure } from '../api/trpc';
+import { Contract, type OpenApiDocument } from './support/openapi-contract';
 
 // The document's completeness check and the REST routes' input rules, given routers and
 // requests built here. Pure: no servers (the app router's dependencies are never called
@@ -34,7 +35,7 @@ describe('the completeness check', () => {
     expect(undocumentedProcedures(r)).toEqual(['place has no REST route (meta.openapi)']);
   });
 
-  it('given the app’s router, then every procedure is documented and the document builds', () => {
+  it('given the app’s router, then every procedure is documented, the document builds, and its examples fit', () => {
     const app = createAppRouter({
       esPrefix: 't-',
       redisPrefix: 't:',
@@ -47,6 +48,8 @@ describe('the completeness check', () => {
       Object.values(item).map((op) => (op as Record<string, unknown>)['x-trpc-procedure']),
     );
     expect(names.sort()).toEqual(Object.keys(app._def.procedures).sort());
+    // Every example it gives (bodies, answers, refusals, schemas) fits its own schema.
+    expect(new Contract(doc as unknown as OpenApiDocument).examplesThatDoNotFit()).toEqual([]);
   });
 });
 
