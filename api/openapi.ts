@@ -200,7 +200,10 @@ export function undocumentedProcedures(router: AnyTRPCRouter): string[] {
 
 type Operation = {
   description?: string;
-  requestBody?: { content?: Record<string, { example?: unknown }> };
+  requestBody?: {
+    required?: boolean;
+    content?: Record<string, { example?: unknown; schema?: { required?: string[] } }>;
+  };
   security?: unknown;
   responses: Record<string, unknown>;
   [key: string]: unknown;
@@ -247,6 +250,9 @@ export function openApiDocument(router: AnyTRPCRouter): OpenAPIObject {
       op.security = [{ bearer: [] }];
       const media = op.requestBody?.content?.['application/json'];
       if (media && procedure.example !== undefined) media.example = procedure.example;
+      // The route's input is required (its path names the order), but a body of only
+      // optional fields may be left out: the route takes no body as {}.
+      if (op.requestBody && !media?.schema?.required?.length) op.requestBody.required = false;
       op.responses = {
         200: op.responses['200'],
         ...Object.fromEntries(statuses.map((s) => [String(s), refusalResponse(s, procedure.name)])),
