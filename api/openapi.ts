@@ -122,7 +122,8 @@ const ERROR_SCHEMA: SchemaObject = {
   },
 };
 
-function refusalResponse(status: number, procedure: string) {
+/** A refusal's response, once in components.responses (as `Status<n>`) for every operation. */
+function refusalResponse(status: number) {
   const refusal = REFUSALS[status];
   const code = refusal?.codes[0];
   if (!refusal || !code) throw new Error(`no refusal is described for ${status}`);
@@ -135,7 +136,7 @@ function refusalResponse(status: number, procedure: string) {
           error: {
             message: refusal.description,
             code: jsonRpcCode,
-            data: { code, httpStatus: status, path: procedure },
+            data: { code, httpStatus: status, path: 'orders.place' },
           },
         },
         schema: {
@@ -255,7 +256,9 @@ export function openApiDocument(router: AnyTRPCRouter): OpenAPIObject {
       if (op.requestBody && !media?.schema?.required?.length) op.requestBody.required = false;
       op.responses = {
         200: op.responses['200'],
-        ...Object.fromEntries(statuses.map((s) => [String(s), refusalResponse(s, procedure.name)])),
+        ...Object.fromEntries(
+          statuses.map((s) => [String(s), { $ref: `#/components/responses/Status${s}` }]),
+        ),
       };
     }
   }
@@ -263,6 +266,13 @@ export function openApiDocument(router: AnyTRPCRouter): OpenAPIObject {
   const schemas = Object.fromEntries(
     Object.entries(document.components?.schemas ?? {}).filter(([id]) => !id.startsWith('error.')),
   );
-  document.components = { ...document.components, schemas: { ...schemas, Error: ERROR_SCHEMA } };
+  const responses = Object.fromEntries(
+    Object.keys(REFUSALS).map((s) => [`Status${s}`, refusalResponse(Number(s))]),
+  );
+  document.components = {
+    ...document.components,
+    schemas: { ...schemas, Error: ERROR_SCHEMA },
+    responses,
+  };
   return document;
 }

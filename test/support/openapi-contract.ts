@@ -81,7 +81,7 @@ export class Contract {
       op.statuses.has(key),
       `${what}: the document lists no ${status} for ${op.method.toUpperCase()} ${op.template} (it lists ${[...op.statuses].join(', ')})`,
     ).toBe(true);
-    const ref = `/${pointer('paths', op.template, op.method, 'responses', key, 'content', 'application/json', 'schema')}`;
+    const ref = `${this.responseAt(op, key)}/${pointer('content', 'application/json', 'schema')}`;
     const validate = this.validator(ref);
     const ok = validate(body);
     expect(
@@ -89,6 +89,16 @@ export class Contract {
       `${what}: ${status} does not fit the document: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 600)}`,
     ).toBe(true);
     this.checked += 1;
+  }
+
+  /** Where an operation's response for `status` is: inline, or in components.responses. */
+  private responseAt(op: Operation, status: string): string {
+    const item = this.document.paths[op.template]?.[op.method] as {
+      responses: Record<string, { $ref?: string }>;
+    };
+    const ref = item.responses[status]?.$ref;
+    if (ref) return ref.slice(1);
+    return `/${pointer('paths', op.template, op.method, 'responses', status)}`;
   }
 
   /** Every example the document gives (bodies, answers, schemas) that does not fit its schema. */
@@ -127,6 +137,19 @@ export class Contract {
     >;
     for (const [id, schema] of Object.entries(schemas)) {
       for (const example of schema.examples ?? []) fits(`/components/schemas/${id}`, example, id);
+    }
+    const responses = (this.document.components?.responses ?? {}) as Record<
+      string,
+      { content?: Record<string, { example?: unknown }> }
+    >;
+    for (const [id, response] of Object.entries(responses)) {
+      const example = response.content?.['application/json']?.example;
+      if (example !== undefined)
+        fits(
+          `/${pointer('components', 'responses', id, 'content', 'application/json', 'schema')}`,
+          example,
+          id,
+        );
     }
     return wrong;
   }
