@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -204,4 +204,81 @@ describe('Parquet export of a month', () => {
       'EUR/eu/p-b -1 -5 -4995',
     );
   });
+  it('a write killed midway leaves the published month whole; the retry resumes after its last page', async () => {
+    const partition = `order_lines/month=${M}`;
+    const file = path.join(dir, partition, DATA_FILE);
+    const published = await manifestOf(partition);
+    const expected = await truth(M, 'restated');
+    let killedAt: ExportProgress | undefined;
+    let pages = 0;
+    const small = { ...deps(), pageSize: 2 };
+    await expect(
+      exportMonth(small, M, {
+        onProgress: (p) => {
+          killedAt = structuredClone(p);
+          if (++pages === 3) throw new Error('worker killed');
+        },
+      }),
+    ).rejects.toThrow('worker killed');
+    expect(killedAt?.current?.partition).toBe(partition);
+    const rowsAtKill = killedAt?.current?.rows ?? 0;
+    expect(rowsAtKill).toBeGreaterThan(0);
+    // Nothing published moved: the same bytes, the same manifest, the same numbers.
+    expect(sha256(await readFile(file))).toBe(published.sha256);
+    expect(await manifestOf(partition)).toEqual(published);
+    expect(await fromOrderLines(M, 'restated')).toEqual(expected);
+
+    // The retry (the activity's next attempt, given the last heartbeat's details) goes on.
+    const resumed: number[] = [];
+    const summary = await exportMonth(small, M, {
+      ...(killedAt ? { earlier: killedAt } : {}),
+      onProgress: (p) => {
+        if (p.current?.partition === partition) resumed.push(p.current.rows);
+      },
+    });
+    expect(summary.exportId).toBe(killedAt?.exportId);
+    // Its first page counts on from the rows the killed attempt had staged.
+    expect(resumed[0]).toBeGreaterThan(rowsAtKill);
+    const after = await manifestOf(partition);
+    expect(after.exportId).toBe(killedAt?.exportId);
+    expect(after.rows).toBe(published.rows);
+    const [dupes] = await duckdbRows(
+      `select (count(*) - count(distinct (order_id, product_id, quantity, line_total_minor)))::int as extra,
+              count(*)::int as n
+       from read_parquet(${lit(file)}) where product_id <> 'p-big'`,
+    );
+    expect(dupes?.extra).toBe(0);
+    await expectLakeEqualsEventStore([M, NEXT]);
+  });
+
+  it('a reader during re-exports always sees the whole month, never part of it', async () => {
+    const read = async () =>
+      JSON.stringify(
+        await duckdbRows(
+          `select count(*)::int as n, sum(line_total_minor)::varchar as sales,
+                  count(refunded_at)::int as refunded
+           from read_parquet(${lit(path.join(dir, `order_lines/month=${M}`, '*.parquet'))})`,
+        ),
+      );
+    const whole = await read();
+    const seen = new Set<string>();
+    let reads = 0;
+    let exporting = true;
+    const reader = (async () => {
+      while (exporting) {
+        seen.add(await read());
+        reads++;
+      }
+    })();
+    try {
+      for (let i = 0; i < 3; i++) await exportMonth({ ...deps(), pageSize: 100 }, M);
+    } finally {
+      exporting = false;
+      await reader;
+    }
+    expect(reads).toBeGreaterThan(3);
+    expect([...seen]).toEqual([whole]);
+  });
 });
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
