@@ -35,15 +35,15 @@ export async function exportMonthWorkflow({
 /**
  * Starts the month's export beside the rollup that just ended, and leaves it running: the
  * rollup does not wait for the lake, and a failing export retries on its own. Its id names
- * the rollup run and how many exports that run started, so no two ever collide; of two
+ * the month, the rollup's run id and how many exports that run started, so no two ever
+ * collide (and a replay, which renames the workflow, starts the same one); of two
  * exports of a month running at once, the one from the later cut of the events wins.
  */
 export async function startExportAfterRollup(month: string, nth: number): Promise<void> {
   // Rollup runs recorded before exports existed started none.
   if (!patched('export-after-rollup')) return;
-  const { workflowId, runId } = workflowInfo();
   await startChild(EXPORT_WORKFLOW_TYPE, {
-    workflowId: `${workflowId}-export-${month}-${runId.slice(0, 8)}-${nth}`,
+    workflowId: `export-${month}-after-${workflowInfo().runId}-${nth}`,
     args: [{ month } satisfies ExportMonthInput],
     parentClosePolicy: ParentClosePolicy.ABANDON,
   });
