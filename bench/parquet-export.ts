@@ -47,6 +47,7 @@ try {
         ms: number;
         pages: number;
         maxRssKiB: number;
+        staged: Record<string, number>;
         partitions: { partition: string; rows: number }[];
       };
       const rows = out.partitions.reduce((sum, p) => sum + p.rows, 0);
@@ -60,6 +61,7 @@ try {
         eventsPerSecond: seeded / (out.ms / 1000),
         peakRssMiB: out.maxRssKiB / 1024,
         pages: out.pages,
+        stagedAtSeconds: out.staged,
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -77,5 +79,9 @@ printTable(`Parquet export of one month (${MONTH})`, cells, {
   'rows/s': (c) => Math.round(c.rowsPerSecond),
   'events/s': (c) => Math.round(c.eventsPerSecond),
   'peak RSS MiB': (c) => fmt(c.peakRssMiB),
+  'staged at s (lines, events, restated, booked)': (c) =>
+    Object.values(c.stagedAtSeconds)
+      .map((s) => fmt(s))
+      .join(' / '),
 });
 writeResults('parquet-export', { startedAt, month: MONTH, cells });

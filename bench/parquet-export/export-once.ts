@@ -9,9 +9,12 @@ if (!url || !exportDir || !month) throw new Error('usage: export-once.ts <url> <
 const pool = createPool(url, 2);
 const started = performance.now();
 let pages = 0;
+// Seconds from the start until each partition was staged (its Parquet file written).
+const staged: Record<string, number> = {};
 const summary = await exportMonth({ pool, exportDir, timeZone: 'UTC' }, month, {
-  onProgress: () => {
+  onProgress: (p) => {
     pages++;
+    for (const dir of p.staged) staged[dir] ??= (performance.now() - started) / 1000;
   },
 });
 const ms = performance.now() - started;
@@ -20,6 +23,7 @@ console.log(
   JSON.stringify({
     ms,
     pages,
+    staged,
     maxRssKiB: process.resourceUsage().maxRSS,
     partitions: summary.partitions,
   }),

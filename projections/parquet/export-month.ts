@@ -100,7 +100,7 @@ export async function exportMonth(
       if (await exists(path.join(dir, MANIFEST_FILE))) continue;
       await mkdir(dir, { recursive: true });
       await stagePartition(deps, db, month, partition, progress, options.onProgress);
-      await writeFile(deps, db, month, partition, dir, progress);
+      await writeParquet(deps, db, month, partition, dir, progress);
       progress.staged = [...new Set([...progress.staged, partition.dir])];
       delete progress.current;
       options.onProgress?.(progress);
@@ -181,7 +181,7 @@ async function* mapPages<T, U>(pages: AsyncGenerator<T[]>, f: (page: T[]) => U[]
 }
 
 /** Writes the staged rows as the partition's Parquet file, then its manifest, both synced. */
-async function writeFile(
+async function writeParquet(
   deps: ExportDeps,
   db: StagingDb,
   month: string,
