@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { newRunId } from './test/support/test-run.ts';
 
 // Tests share the real local stack with `npm start`, so they use their own database,
-// Redis db, index prefix, task queues and Temporal namespace (registered by
+// Redis key prefix (database 0, as on a cluster), index prefix, task queues and Temporal namespace (registered by
 // scripts/stack.sh) unless the caller points them elsewhere.
 // Each run gets its own read models and task queues, and each file within it a database,
 // index prefix, key prefix and task queues of its own (test/support/own-resources.ts): no
@@ -10,7 +10,7 @@ import { newRunId } from './test/support/test-run.ts';
 const runId = newRunId();
 const testEnv = {
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/orders_test',
-  REDIS_URL: process.env.REDIS_URL ?? 'redis://:orders@127.0.0.1:6379/1',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://:orders@127.0.0.1:6379',
   ES_INDEX_PREFIX: process.env.ES_INDEX_PREFIX ?? `test-${runId}-`,
   REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX ?? `test-${runId}:`,
   TASK_QUEUE_PREFIX: process.env.TASK_QUEUE_PREFIX ?? `test-${runId}`,

@@ -1,7 +1,6 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Redis } from 'ioredis';
 import { monthIn, orderStreamId, type ReadModel } from '../domain';
 import type {
   AppendListener,
@@ -20,6 +19,7 @@ import {
   rebuildTargets,
   reportSlotsMoved,
 } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { invalidateReports, writeOrderSummaries } from '../projections/redis';
 import {
   highWaterMark,
@@ -40,7 +40,7 @@ export interface ProjectionDeps {
   /** Parks an order a read model refuses for good, as its own workflow for operators. */
   parkProjection: (readModel: ReadModel, orderId: string, reason: string) => Promise<void>;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   reportTimeZone: string;

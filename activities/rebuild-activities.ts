@@ -1,6 +1,5 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { orderStreamId, type ReadModel } from '../domain';
 import {
@@ -21,6 +20,7 @@ import {
   ordersAlias,
   swapOrdersAlias,
 } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { clearOrderSummaries, clearReportCache } from '../projections/redis';
 import { heartbeating } from './keep-alive';
 import { readAllOrRefuse } from './restore-guard';
@@ -29,8 +29,10 @@ export interface RebuildDeps {
   store: EventStore;
   pool: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
+  /** ELASTICSEARCH_REPLICAS for the index a rebuild creates; unset: projections' default. */
+  esReplicas?: string;
   redisPrefix: string;
   reportTimeZone: string;
   /** Parks an order the read model refuses for good, as the live projector does. */
@@ -95,7 +97,7 @@ export function createRebuildActivities(deps: RebuildDeps) {
           RESTORED_EVENTS_INVISIBLE,
         );
       }
-      const index = await createNextOrdersIndex(deps.es, deps.esPrefix);
+      const index = await createNextOrdersIndex(deps.es, deps.esPrefix, deps.esReplicas);
       // Before the copy reads anything: from here on the live projector writes here too.
       await markRebuildTarget(deps.es, deps.esPrefix, index);
       return index;

@@ -1,5 +1,4 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import {
   computeMonthlyReport,
@@ -22,13 +21,14 @@ import {
   writeRollup,
 } from '../projections/elasticsearch';
 import { type ReconcileResult, reconcileMonth } from '../projections/reconcile';
+import type { RedisClient } from '../projections/redis';
 import { invalidateReports, readReportGeneration, writeCachedReport } from '../projections/redis';
 import { earlierProgress, heartbeating, recordProgress } from './keep-alive';
 
 export interface ReportActivityDeps {
   pool: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   reportTimeZone: string;

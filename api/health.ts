@@ -1,12 +1,12 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { RedisClient } from '../projections/redis';
 import type { ReadModelStatus } from './projection-status';
 
 export interface HealthDeps {
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   es: EsClient;
   temporal: TemporalClient;
 }

@@ -1,13 +1,13 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Redis } from 'ioredis';
 import type { OrderDocument } from '../projections/elasticsearch';
 import { ordersAlias, readOrderDocument } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { readOrderSummary } from '../projections/redis';
 import { logger } from '../runtime/logger';
 
 export interface ReadModelDeps {
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   /** IANA zone deciding which months are closed (served from rollups). */

@@ -92,6 +92,7 @@ export const topProductsInput = rangeChecks(
     to: month,
     currency,
     region: id.optional(),
+    view,
     limit: z.number().int().min(1).max(100).default(10),
     minPosition,
   }),

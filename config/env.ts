@@ -18,6 +18,12 @@ const urlWithScheme = (schemes: readonly string[], fallback: string) =>
     );
 
 const optionalPath = z.string().min(1).optional();
+const nodeList = z
+  .string()
+  .regex(
+    /^\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*$/,
+    'must be host:port pairs separated by commas, e.g. 10.0.0.1:6379,10.0.0.2:6379',
+  );
 const flag = (fallback: 'true' | 'false') =>
   z
     .enum(['true', 'false'])
@@ -36,17 +42,43 @@ const envSchema = z.object({
   /** `rediss://` for TLS; REDIS_TLS_CA_PATH for a private CA. */
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://:orders@127.0.0.1:6379'),
   REDIS_TLS_CA_PATH: optionalPath,
+  /**
+   * A Redis Cluster: some of its nodes as `host:port,host:port` (the rest are discovered).
+   * REDIS_URL then gives only the user, password and TLS (`rediss://`) of every node.
+   */
+  REDIS_CLUSTER_NODES: nodeList.optional(),
+  /** Sentinels (`host:port,…`) that name the primary REDIS_SENTINEL_NAME; REDIS_URL as above. */
+  REDIS_SENTINELS: nodeList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
   /** `https://user:password@host:9200` for TLS and basic auth, or ELASTICSEARCH_API_KEY. */
   ELASTICSEARCH_URL: urlWithScheme(['http:', 'https:'], 'http://127.0.0.1:9200'),
   ELASTICSEARCH_CA_PATH: optionalPath,
   ELASTICSEARCH_API_KEY: z.string().min(1).optional(),
+  /**
+   * Copies of each shard of the app's indices: a number, or a range that follows the
+   * cluster's size (`0-1`, `1-all`). Unset: `0-1` (none on one node, one from two nodes on).
+   * Applied to existing indices at worker start.
+   */
+  ELASTICSEARCH_REPLICAS: z
+    .string()
+    .regex(
+      /^(\d{1,2}|\d{1,2}-(\d{1,2}|all))$/,
+      'must be a number such as 1, or a range such as 0-1 or 1-all',
+    )
+    .optional(),
   /** Prepended to every index and alias name, e.g. `test-` gives `test-orders`. */
   ES_INDEX_PREFIX: z
     .string()
     .regex(/^([a-z0-9][a-z0-9_-]*)?$/, 'lower-case letters, digits, _ and -')
     .default(''),
   /** Prepended to every Redis key the read side writes. */
-  REDIS_KEY_PREFIX: z.string().max(64).default(''),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .max(64)
+    // A brace would make the prefix a Redis Cluster hash tag: every key in one slot.
+    .regex(/^[^{}]*$/, 'must not contain { or } (a Redis Cluster hash tag)')
+    .default(''),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** The Temporal Web UI, linked from the web workspace's operator screens. */
@@ -199,8 +231,8 @@ const envSchema = z.object({
 
 type Settings = z.infer<typeof envSchema>;
 
-/** Half-set TLS is refused at start-up rather than silently connecting in the clear. */
-function tlsProblems(c: Settings): string[] {
+/** Settings that contradict each other (half-set TLS, a cluster with a database number) are refused at start-up, not guessed at. */
+function settingProblems(c: Settings): string[] {
   const problems: string[] = [];
   const temporalTls = c.TEMPORAL_TLS || c.TEMPORAL_API_KEY !== undefined;
   if (Boolean(c.TEMPORAL_TLS_CERT_PATH) !== Boolean(c.TEMPORAL_TLS_KEY_PATH)) {
@@ -219,6 +251,15 @@ function tlsProblems(c: Settings): string[] {
   }
   if (c.REDIS_TLS_CA_PATH && new URL(c.REDIS_URL).protocol !== 'rediss:') {
     problems.push('REDIS_TLS_CA_PATH: REDIS_URL must start with rediss:// to use it');
+  }
+  if (c.REDIS_CLUSTER_NODES && c.REDIS_SENTINELS) {
+    problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: a cluster or Sentinels, not both');
+  }
+  const redisDb = new URL(c.REDIS_URL).pathname.replace(/^\//, '');
+  if ((c.REDIS_CLUSTER_NODES || c.REDIS_SENTINELS) && redisDb !== '' && redisDb !== '0') {
+    problems.push(
+      'REDIS_URL: a database number other than 0 with REDIS_CLUSTER_NODES or REDIS_SENTINELS (a cluster has database 0 only; keep apart with REDIS_KEY_PREFIX)',
+    );
   }
   const es = new URL(c.ELASTICSEARCH_URL);
   if (c.ELASTICSEARCH_CA_PATH && es.protocol !== 'https:') {
@@ -243,7 +284,7 @@ export type Config = Settings;
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const result = envSchema.safeParse(env);
   const problems = result.success
-    ? tlsProblems(result.data)
+    ? settingProblems(result.data)
     : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   if (!result.success || problems.length > 0) {
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -1,5 +1,4 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { recordReconciliation } from '../eventstore';
 import {
@@ -15,12 +14,13 @@ import {
   rolledUpSlots,
   slotsWithOrders,
 } from './elasticsearch';
+import type { RedisClient } from './redis';
 import { readCachedReport } from './redis';
 
 export interface ReconcileDeps {
   pool: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   esPrefix: string;
   redisPrefix: string;
   timeZone: string;

@@ -4,7 +4,8 @@
 #
 #   stack.sh up | down | status | logs [service] [-f] | browser
 #
-# `up prometheus` also starts Prometheus (opt-in: never part of the default set).
+# `up prometheus` also starts Prometheus, `up redis-cluster` a Redis Cluster (opt-in: never
+# part of the default set).
 #
 # A service whose URL is set in the environment (DATABASE_URL, REDIS_URL,
 # ELASTICSEARCH_URL, TEMPORAL_ADDRESS) is treated as external: it is checked, never
@@ -674,8 +675,9 @@ status_line() { printf '%-14s %-5s %-22s %s\n' "$1" "$2" "$3" "$4"; }
 
 SERVICES=(postgres redis elasticsearch temporal)
 # Opt-in services: started only when named (`up prometheus`); `down` stops them if running.
-OPTIONAL_SERVICES=(prometheus)
-svc_fn() { case $1 in postgres) echo pg ;; redis) echo redis ;; elasticsearch) echo es ;; temporal) echo temporal ;; prometheus) echo prometheus ;; *) die "unknown service: $1 (one of: ${SERVICES[*]} ${OPTIONAL_SERVICES[*]})" ;; esac; }
+OPTIONAL_SERVICES=(prometheus redis-cluster)
+source "$ROOT/scripts/stack-redis-cluster.sh"
+svc_fn() { case $1 in postgres) echo pg ;; redis) echo redis ;; elasticsearch) echo es ;; temporal) echo temporal ;; prometheus) echo prometheus ;; redis-cluster) echo redis_cluster ;; *) die "unknown service: $1 (one of: ${SERVICES[*]} ${OPTIONAL_SERVICES[*]})" ;; esac; }
 
 cmd_up() {
   mkdir -p "$CACHE_DIR" "$LOG_DIR" "$RUN_DIR"
@@ -690,7 +692,7 @@ cmd_up() {
 
 cmd_down() {
   local s
-  [ $# -gt 0 ] || set -- prometheus temporal elasticsearch redis postgres
+  [ $# -gt 0 ] || set -- prometheus redis-cluster temporal elasticsearch redis postgres
   for s in "$@"; do "$(svc_fn "$s")_down"; done
 }
 
@@ -712,6 +714,7 @@ cmd_logs() {
     elasticsearch) files=("$DATA_DIR/elasticsearch/logs/order-reporting.log" "$LOG_DIR/elasticsearch.log") ;;
     postgres) files=("$DATA_DIR/postgres/postgres.log") ;;
     redis | prometheus) files=("$LOG_DIR/$svc.log") ;;
+    redis-cluster) files=("$LOG_DIR"/redis-cluster-*.log) ;;
     temporal)
       local f
       for f in "$LOG_DIR/temporal.log" "$TEMPORAL_PG_DIR/temporal-server.log" "$TEMPORAL_PG_DIR/temporal-ui.log"; do

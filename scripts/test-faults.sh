@@ -25,7 +25,7 @@ trap stop_fault_stack EXIT
 bash scripts/stack.sh up
 
 export DATABASE_URL=postgresql://orders:orders@127.0.0.1:$((5432 + STACK_PORT_OFFSET))/orders_test
-export REDIS_URL=redis://:orders@127.0.0.1:$((6379 + STACK_PORT_OFFSET))/1
+export REDIS_URL=redis://:orders@127.0.0.1:$((6379 + STACK_PORT_OFFSET))
 export ELASTICSEARCH_URL=http://127.0.0.1:$((9200 + STACK_PORT_OFFSET))
 export TEMPORAL_ADDRESS=127.0.0.1:$((7233 + STACK_PORT_OFFSET))
 npx vitest run --config vitest.faults.config.ts "$@"

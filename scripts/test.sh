@@ -16,6 +16,8 @@ pids=()
 npx biome check . & pids+=($!)
 npx tsc --noEmit & pids+=($!)
 npx tsc --noEmit -p web & pids+=($!)
+# The typed client's package entry, which test/client-package.test.ts installs elsewhere.
+npm run --silent build:client & pids+=($!)
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 [ "$failed" = 0 ] || exit 1

@@ -1,16 +1,21 @@
 import { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client as TemporalClient } from '@temporalio/client';
-import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { elasticsearchOptions, redisTlsOptions } from '../config/client-options';
+import {
+  elasticsearchOptions,
+  redisNodeOptions,
+  redisTlsOptions,
+  redisTopology,
+} from '../config/client-options';
 import { config } from '../config/env';
 import { createPool, type IdleClientError } from '../eventstore/pool';
+import { connectRedis, type RedisClient } from '../projections/redis';
 import { logger } from '../runtime/logger';
 import { closeTemporalClient, createTemporalClient } from './client';
 
 export interface Connections {
   pool: pg.Pool;
-  redis: Redis;
+  redis: RedisClient;
   es: EsClient;
   temporal: TemporalClient;
   close(): Promise<void>;
@@ -43,13 +48,15 @@ export async function openConnections(role: ConnectionRole = 'worker'): Promise<
   const c = config();
   const pool = openPool(role);
   // Commands never wait on Redis: fail fast instead of queueing while it is down.
-  const redis = new Redis(c.REDIS_URL, {
+  const topology = redisTopology(c);
+  const redis = connectRedis(topology, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     connectTimeout: c.REDIS_CONNECT_TIMEOUT_MS,
     commandTimeout: c.REDIS_COMMAND_TIMEOUT_MS,
-    ...redisTlsOptions(c),
+    // A URL carries its own credentials; nodes found through a cluster or Sentinels do not.
+    ...(topology.kind === 'single' ? redisTlsOptions(c) : redisNodeOptions(c)),
   });
   redis.on('error', () => undefined);
   redis.connect().catch(() => undefined);

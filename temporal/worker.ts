@@ -11,7 +11,6 @@ import {
   type WorkflowBundle,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createCommandBatchActivities } from '../activities/command-batch-activities';
@@ -23,6 +22,7 @@ import { config } from '../config/env';
 import type { ReadModel } from '../domain';
 import { AppendListener, createPool, EventStore, ProjectionCheckpoints } from '../eventstore';
 import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
+import type { RedisClient } from '../projections/redis';
 import { logger } from '../runtime/logger';
 import { tracing } from '../runtime/tracing';
 import {
@@ -99,7 +99,7 @@ export interface WorkerDeps {
    */
   commandPool?: pg.Pool;
   es: EsClient;
-  redis: Redis;
+  redis: RedisClient;
   temporal: Client;
 }
 
@@ -186,9 +186,9 @@ async function openWorkers(
   const { TEMPORAL_NAMESPACE } = config();
   if (queues.includes('projections')) {
     // Before any connection is opened: Elasticsearch being down is the common reason to fail.
-    const { ES_INDEX_PREFIX } = config();
-    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX);
-    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX);
+    const { ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS } = config();
+    await ensureOrdersIndex(deps.es, ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS);
+    await ensureReportsIndex(deps.es, ES_INDEX_PREFIX, ELASTICSEARCH_REPLICAS);
   }
   const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
   resources.add(() => connection.close());
@@ -236,6 +236,7 @@ async function openWorkers(
       es: deps.es,
       redis: deps.redis,
       esPrefix: ES_INDEX_PREFIX,
+      esReplicas: config().ELASTICSEARCH_REPLICAS,
       redisPrefix: REDIS_KEY_PREFIX,
       reportTimeZone: REPORT_TIMEZONE,
     };

@@ -5,7 +5,13 @@ import { Client as EsClient } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { elasticsearchOptions, redactUrl, redisTlsOptions } from '../config/client-options';
+import {
+  elasticsearchOptions,
+  redactUrl,
+  redisNodeOptions,
+  redisTlsOptions,
+  redisTopology,
+} from '../config/client-options';
 import { parseConfig } from '../config/env';
 import { temporalConnectionOptions } from '../temporal/connection-options';
 
@@ -231,5 +237,84 @@ describe('Redis, Elasticsearch and PostgreSQL client options', () => {
   it('redactUrl keeps the host and drops the password and query', () => {
     expect(redactUrl('redis://:orders@127.0.0.1:6379/1')).toBe('redis://:***@127.0.0.1:6379/1');
     expect(redactUrl(`postgresql://a:b@h/db?sslkey=${KEY}`)).toBe('postgresql://a:***@h/db');
+  });
+});
+
+describe('Redis topology: one server, a cluster, or Sentinels', () => {
+  it('REDIS_URL alone is one server; REDIS_CLUSTER_NODES a cluster; REDIS_SENTINELS a named primary', () => {
+    expect(redisTopology(parseConfig({}))).toEqual({
+      kind: 'single',
+      url: 'redis://:orders@127.0.0.1:6379',
+    });
+    expect(
+      redisTopology(parseConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:6379, 10.0.0.2:6380' })),
+    ).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 6379 },
+        { host: '10.0.0.2', port: 6380 },
+      ],
+    });
+    const sentinel = parseConfig({
+      REDIS_SENTINELS: 's1:26379,s2:26379',
+      REDIS_SENTINEL_NAME: 'orders',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+    });
+    expect(redisTopology(sentinel)).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'orders',
+      sentinelPassword: 'sentinel-secret',
+    });
+  });
+
+  it("a cluster's nodes take the user, password and TLS of REDIS_URL, never its address", () => {
+    const c = parseConfig({
+      REDIS_URL: 'rediss://app%40ops:p%3Ass@ignored.example:6379',
+      REDIS_TLS_CA_PATH: CA,
+      REDIS_CLUSTER_NODES: '10.0.0.1:6379',
+    });
+    expect(redisNodeOptions(c)).toEqual({
+      username: 'app@ops',
+      password: 'p:ss',
+      tls: redisTlsOptions(c).tls,
+    });
+    expect(redisTlsOptions(c).tls?.ca).toBeTruthy();
+    expect(redisNodeOptions(parseConfig({}))).toEqual({ password: 'orders' });
+  });
+
+  it('refuses what a cluster cannot be: a database number, both kinds, a malformed list, a hash tag in the prefix', () => {
+    expect(
+      refusal({ REDIS_CLUSTER_NODES: '10.0.0.1:6379', REDIS_URL: 'redis://:x@h:6379/1' }),
+    ).toMatch(/REDIS_URL: a database number other than 0 with REDIS_CLUSTER_NODES/);
+    expect(refusal({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2' })).toMatch(
+      /a cluster or Sentinels, not both/,
+    );
+    expect(refusal({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toMatch(
+      /REDIS_CLUSTER_NODES: must be host:port pairs separated by commas/,
+    );
+    expect(refusal({ REDIS_KEY_PREFIX: 'app{1}:' })).toMatch(
+      /REDIS_KEY_PREFIX: must not contain \{ or \}/,
+    );
+    expect(
+      parseConfig({ REDIS_CLUSTER_NODES: 'h:1', REDIS_URL: 'redis://:x@h:6379/0' }),
+    ).toBeTruthy();
+  });
+});
+
+describe('Elasticsearch replicas', () => {
+  it('takes a number or a range, refuses anything else; unset leaves the default to the indices', () => {
+    expect(parseConfig({}).ELASTICSEARCH_REPLICAS).toBeUndefined();
+    for (const ok of ['0', '2', '0-1', '1-all']) {
+      expect(parseConfig({ ELASTICSEARCH_REPLICAS: ok }).ELASTICSEARCH_REPLICAS).toBe(ok);
+    }
+    for (const bad of ['-1', 'one', '0-', '1-2-3', 'all']) {
+      expect(refusal({ ELASTICSEARCH_REPLICAS: bad })).toMatch(
+        /ELASTICSEARCH_REPLICAS: must be a number such as 1, or a range such as 0-1 or 1-all/,
+      );
+    }
   });
 });

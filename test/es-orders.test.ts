@@ -7,6 +7,7 @@ import {
   createNextOrdersIndex,
   currentOrdersIndex,
   ensureOrdersIndex,
+  ensureReportsIndex,
   InvalidCursorError,
   NonRetryableProjectionError,
   type OrderDocument,
@@ -15,6 +16,7 @@ import {
   ordersIndexName,
   readOrderDocument,
   reportMonthOf,
+  reportsIndexName,
   searchOrders,
   swapOrdersAlias,
   writeOrderDocument,
@@ -77,7 +79,35 @@ describe('orders index', () => {
     expect(settings[ordersIndexName(p, 1)]?.settings?.index).toMatchObject({
       number_of_shards: '1',
       number_of_replicas: '0',
+      auto_expand_replicas: '0-1',
     });
+  });
+
+  it('replicas follow ELASTICSEARCH_REPLICAS, also on indices created before: one node stays green with the default', async () => {
+    const p = `${prefix}replicas-`;
+    const index = await ensureOrdersIndex(es, p);
+    const health = async () =>
+      (await es.cluster.health({ index: [index, reportsIndexName(p)], timeout: '5s' })).status;
+    await ensureReportsIndex(es, p);
+    expect(await health()).toBe('green');
+    const replicasOf = async (name: string) =>
+      (await es.indices.getSettings({ index: name }))[name]?.settings?.index;
+    // A fixed number reaches the existing indices (yellow here: one node cannot hold a copy).
+    await ensureOrdersIndex(es, p, '1');
+    await ensureReportsIndex(es, p, '1');
+    for (const name of [index, reportsIndexName(p)]) {
+      expect(await replicasOf(name)).toMatchObject({
+        number_of_replicas: '1',
+        auto_expand_replicas: 'false',
+      });
+    }
+    expect(await health()).toBe('yellow');
+    // ...and back to the default range, which a rebuild's new generation gets too.
+    await ensureOrdersIndex(es, p);
+    await ensureReportsIndex(es, p);
+    expect(await health()).toBe('green');
+    const next = await createNextOrdersIndex(es, p);
+    expect(await replicasOf(next)).toMatchObject({ auto_expand_replicas: '0-1' });
   });
 
   it('gives an index created before a field existed the field (refundMonth), so new documents are accepted', async () => {

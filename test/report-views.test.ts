@@ -280,6 +280,43 @@ describe('report views: restated and booked', () => {
     expect(restated.months.map((m) => m.totals.totalSalesMinor)).toEqual([300, 700]);
   });
 
+  it('reports.topProducts answers the booked view over a range: completions in it minus refunds in it, ranked exactly', async () => {
+    const top = (from: string, to: string, view?: ReportView, limit?: number) =>
+      app.client('reader').reports.topProducts.query({
+        from,
+        to,
+        currency: CURRENCY,
+        region: REGION,
+        ...(view ? { view } : {}),
+        ...(limit ? { limit } : {}),
+      });
+    const line = (productId: string, orderCount: number, totalQuantity: number, sales: number) => ({
+      productId,
+      orderCount,
+      totalQuantity,
+      totalSalesMinor: sales,
+    });
+    // A: p-view-1 (refunded in B) still counts where it was completed.
+    const bookedA = await top(A, A, 'booked');
+    expect(bookedA.view).toBe('booked');
+    expect(bookedA.products).toEqual([line('p-view-1', 1, 2, 1000), line('p-view-2', 1, 1, 300)]);
+    // B alone books the refund as a negative line, ranked last; the limit keeps the best.
+    expect((await top(B, B, 'booked')).products).toEqual([
+      line('p-view-3', 1, 1, 700),
+      line('p-view-1', -1, -2, -1000),
+    ]);
+    expect((await top(B, B, 'booked', 1)).products).toEqual([line('p-view-3', 1, 1, 700)]);
+    // Over both months the sale and its refund net to zero.
+    expect((await top(A, B, 'booked')).products).toEqual([
+      line('p-view-3', 1, 1, 700),
+      line('p-view-2', 1, 1, 300),
+      line('p-view-1', 0, 0, 0),
+    ]);
+    const restated = await top(A, B);
+    expect(restated.view).toBe('restated');
+    expect(restated.products).toEqual([line('p-view-3', 1, 1, 700), line('p-view-2', 1, 1, 300)]);
+  });
+
   it('the API refuses an unknown view; the CLI prints the booked view', async () => {
     await expect(
       app.client('reader').reports.monthly.query({

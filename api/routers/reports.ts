@@ -57,7 +57,7 @@ export function reportsRouter(deps: QueryDeps) {
         to: input.to,
         currency: input.currency,
         region: input.region ?? null,
-        view: 'restated' as const,
+        view: input.view,
         currencyDigits: currencyDigits(input.currency),
         products: await readModelCall('reports.topProducts', () =>
           computeTopProducts(deps.es, ordersAlias(deps.esPrefix), {
@@ -66,6 +66,7 @@ export function reportsRouter(deps: QueryDeps) {
             currency: input.currency,
             region: input.region ?? null,
             limit: input.limit,
+            view: input.view,
           }),
         ),
       };

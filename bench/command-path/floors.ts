@@ -73,6 +73,25 @@ const running = (client: Client) =>
     .then((c) => c.count)
     .catch(() => null);
 
+/** What every floor cell reports: its load's summary and the CPU it took per request. */
+function floorResult(
+  scenario: string,
+  server: string | null,
+  run: { connections: number; seconds: number; startedAt: string },
+  load: Parameters<typeof summarizeLoad>[0],
+  cores: ReturnType<ReturnType<typeof startCpuMeter>['stop']>,
+) {
+  const summary = summarizeLoad(load);
+  return {
+    scenario,
+    server,
+    ...run,
+    ...summary,
+    cores,
+    cpuMsPerRequest: cpuMsPerRequest(cores, summary.perSecond),
+  };
+}
+
 export async function emptyWorkflowCell(
   turn: Turn,
   url: string,
@@ -107,16 +126,8 @@ export async function emptyWorkflowCell(
   const runningAtEnd = await running(client);
   const drainBegin = performance.now();
   while ((await running(client)) !== 0 && performance.now() - drainBegin < 60_000) await sleep(250);
-  const summary = summarizeLoad(load);
   return {
-    scenario: 'empty-workflow',
-    server: server.kind,
-    connections,
-    seconds,
-    startedAt,
-    ...summary,
-    cores,
-    cpuMsPerRequest: cpuMsPerRequest(cores, summary.perSecond),
+    ...floorResult('empty-workflow', server.kind, { connections, seconds, startedAt }, load, cores),
     runningAtEnd,
     breakdown: await historyBreakdown(client, traced.items),
   };
@@ -186,16 +197,6 @@ export async function eventStoreCell(
   const load = await closedLoop(connections, seconds, step);
   const cores = meter.stop();
   await pool.end();
-  const summary = summarizeLoad(load);
   const scenario = kind === 'append' ? 'event-store append' : 'event-store command (no Temporal)';
-  return {
-    scenario,
-    server: null,
-    connections,
-    seconds,
-    startedAt,
-    ...summary,
-    cores,
-    cpuMsPerRequest: cpuMsPerRequest(cores, summary.perSecond),
-  };
+  return floorResult(scenario, null, { connections, seconds, startedAt }, load, cores);
 }

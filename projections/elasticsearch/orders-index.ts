@@ -1,5 +1,6 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { responseErrorOf } from './es-errors';
+import { indexSettings, replicaSettings } from './index-settings';
 import {
   generationOf,
   ordersAlias,
@@ -38,31 +39,30 @@ const ordersMappings: estypes.MappingTypeMapping = {
   },
 };
 
-// One node: replicas could never be assigned. One shard also makes terms aggregations exact.
-const ordersSettings: estypes.IndicesIndexSettings = {
-  number_of_shards: 1,
-  number_of_replicas: 0,
-};
-
 function isAlreadyExists(err: unknown): boolean {
   return responseErrorOf(err)?.type === 'resource_already_exists_exception';
 }
 
 /** Every index created under the pattern gets the strict mappings, however it is created. */
-async function putOrdersTemplate(es: Client, prefix: string): Promise<void> {
+async function putOrdersTemplate(es: Client, prefix: string, replicas?: string): Promise<void> {
   await es.indices.putIndexTemplate({
     name: `${prefix}orders-template`,
     index_patterns: [ordersIndexPattern(prefix)],
     // Above the default 0, so a catch-all template elsewhere does not collide with this one.
     priority: 100,
-    template: { settings: ordersSettings, mappings: ordersMappings },
+    template: { settings: indexSettings(replicas), mappings: ordersMappings },
   });
 }
 
-async function createOrdersIndex(es: Client, index: string, alias?: string): Promise<void> {
+async function createOrdersIndex(
+  es: Client,
+  index: string,
+  replicas: string | undefined,
+  alias?: string,
+): Promise<void> {
   await es.indices.create({
     index,
-    settings: ordersSettings,
+    settings: indexSettings(replicas),
     mappings: ordersMappings,
     ...(alias ? { aliases: { [alias]: {} } } : {}),
   });
@@ -91,8 +91,12 @@ async function aliasHolders(es: Client, prefix: string): Promise<string[]> {
  * Makes sure the alias exists, creating generation 1 behind it the first time. Safe to call
  * from several workers at once: the loser of the creation race finds the winner's index.
  */
-export async function ensureOrdersIndex(es: Client, prefix: string): Promise<string> {
-  await putOrdersTemplate(es, prefix);
+export async function ensureOrdersIndex(
+  es: Client,
+  prefix: string,
+  replicas?: string,
+): Promise<string> {
+  await putOrdersTemplate(es, prefix, replicas);
   const alias = ordersAlias(prefix);
   const existing = await currentOrdersIndex(es, prefix);
   if (existing) {
@@ -100,11 +104,13 @@ export async function ensureOrdersIndex(es: Client, prefix: string): Promise<str
     // mapping is strict, so documents carrying it would be refused otherwise). Documents
     // written before lack it until they are projected again or the index is rebuilt.
     await es.indices.putMapping({ index: existing, properties: ordersMappings.properties ?? {} });
+    // The configured replicas reach indices created before (or under another setting).
+    await es.indices.putSettings({ index: existing, settings: replicaSettings(replicas) });
     return existing;
   }
   const first = ordersIndexName(prefix, 1);
   try {
-    await createOrdersIndex(es, first, alias);
+    await createOrdersIndex(es, first, replicas, alias);
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
   }
@@ -127,13 +133,17 @@ async function highestGeneration(es: Client, prefix: string): Promise<number> {
 }
 
 /** A new, empty generation without the alias, for a rebuild to fill before swapping. */
-export async function createNextOrdersIndex(es: Client, prefix: string): Promise<string> {
-  await putOrdersTemplate(es, prefix);
+export async function createNextOrdersIndex(
+  es: Client,
+  prefix: string,
+  replicas?: string,
+): Promise<string> {
+  await putOrdersTemplate(es, prefix, replicas);
   // A concurrent creator may take the number we picked; the next one is as good.
   for (let attempt = 0; ; attempt++) {
     const index = ordersIndexName(prefix, (await highestGeneration(es, prefix)) + 1);
     try {
-      await createOrdersIndex(es, index);
+      await createOrdersIndex(es, index, replicas);
       return index;
     } catch (err) {
       if (!isAlreadyExists(err) || attempt >= 4) throw err;

@@ -94,13 +94,13 @@ function completedOrders(
 function ordersIn(
   currency: string,
   statuses: string[],
-  month: { reportMonth: string } | { refundMonth: string },
+  months: estypes.QueryDslQueryContainer,
   region?: string | null,
 ): estypes.QueryDslQueryContainer {
   const filter: estypes.QueryDslQueryContainer[] = [
     { terms: { status: statuses } },
     { term: { currency } },
-    { term: month },
+    months,
   ];
   if (region) filter.push({ term: { region } });
   return { bool: { filter } };
@@ -219,12 +219,17 @@ export async function computeMonthlyReport(
       aggregateOrders(
         es,
         index,
-        ordersIn(q.currency, ['completed', 'refunded'], { reportMonth: q.month }, q.region),
+        ordersIn(
+          q.currency,
+          ['completed', 'refunded'],
+          { term: { reportMonth: q.month } },
+          q.region,
+        ),
       ),
       aggregateOrders(
         es,
         index,
-        ordersIn(q.currency, ['refunded'], { refundMonth: q.month }, q.region),
+        ordersIn(q.currency, ['refunded'], { term: { refundMonth: q.month } }, q.region),
       ),
     ]);
     part = netOf(completions, refunds);
@@ -243,9 +248,16 @@ export async function computeMonthlyReport(
   };
 }
 
+// 'YYYY-MM' strings sort like the months they name, so a keyword range selects months.
+const monthsBetween = (field: 'reportMonth' | 'refundMonth', from: string, to: string) => ({
+  range: { [field]: { gte: from, lte: to } },
+});
+
 /**
- * The best-selling products of completed orders over [fromMonth, toMonth], both inclusive,
- * in every region or one: the restated view (refunded orders are out).
+ * The best-selling products over [fromMonth, toMonth], both inclusive, in every region or
+ * one. Restated (default): orders completed in the range and not refunded. Booked: sales
+ * completed in the range minus refunds made in it, so a refund outside the range leaves its
+ * sale in, and one inside takes it out again.
  */
 export async function computeTopProducts(
   es: Client,
@@ -256,13 +268,14 @@ export async function computeTopProducts(
     currency: string;
     region?: string | null;
     limit: number;
+    view?: ReportView;
   },
 ): Promise<ProductSales[]> {
   if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_TOP_PRODUCTS) {
     throw new RangeError(`limit must be an integer from 1 to ${MAX_TOP_PRODUCTS}, got ${q.limit}`);
   }
-  // 'YYYY-MM' strings sort like the months they name, so a keyword range selects months.
-  const months = { range: { reportMonth: { gte: q.fromMonth, lte: q.toMonth } } };
+  if (q.view === 'booked') return topBookedProducts(es, index, { ...q, view: 'booked' });
+  const months = monthsBetween('reportMonth', q.fromMonth, q.toMonth);
   const response = await es.search({
     index,
     size: 0,
@@ -291,6 +304,40 @@ export async function computeTopProducts(
   const buckets = (terms?.buckets ?? []) as (estypes.AggregationsStringTermsBucket &
     Record<string, estypes.AggregationsAggregate | undefined>)[];
   return buckets.map((b) => productSalesOf(String(b.key), b)).sort(bySalesThenId);
+}
+
+/**
+ * A product's booked net can rank anywhere once its refunds are taken off, so neither side's
+ * top N bounds the answer: both sides are read whole (composite pages) and netted exactly.
+ */
+async function topBookedProducts(
+  es: Client,
+  index: string,
+  q: Parameters<typeof computeTopProducts>[2],
+): Promise<ProductSales[]> {
+  const [completions, refunds] = await Promise.all([
+    aggregateOrders(
+      es,
+      index,
+      ordersIn(
+        q.currency,
+        ['completed', 'refunded'],
+        monthsBetween('reportMonth', q.fromMonth, q.toMonth),
+        q.region,
+      ),
+    ),
+    aggregateOrders(
+      es,
+      index,
+      ordersIn(
+        q.currency,
+        ['refunded'],
+        monthsBetween('refundMonth', q.fromMonth, q.toMonth),
+        q.region,
+      ),
+    ),
+  ]);
+  return netOf(completions, refunds).products.sort(bySalesThenId).slice(0, q.limit);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { ReportSlot, ReportView } from '../report-slot';
 import { deleteMatching } from './delete-matching';
 import { responseErrorOf } from './es-errors';
+import { indexSettings, replicaSettings } from './index-settings';
 import {
   MONTH_MARKER_MAPPING,
   type MonthMarker,
@@ -103,18 +104,23 @@ const MAPPINGS: estypes.MappingTypeMapping = {
   },
 };
 
-export async function ensureReportsIndex(es: Client, prefix: string): Promise<void> {
+export async function ensureReportsIndex(
+  es: Client,
+  prefix: string,
+  replicas?: string,
+): Promise<void> {
   const index = reportsIndexName(prefix);
   if (await es.indices.exists({ index })) {
     // Indices created before a field was added get it (adding a field is allowed; the
     // mapping is strict, so a manifest with rows would be refused otherwise).
     await es.indices.putMapping({ index, properties: MAPPINGS.properties ?? {} });
+    await es.indices.putSettings({ index, settings: replicaSettings(replicas) });
     return;
   }
   try {
     await es.indices.create({
       index,
-      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      settings: indexSettings(replicas),
       mappings: MAPPINGS,
     });
   } catch (err) {

@@ -3,6 +3,7 @@
 // Declared once for both read models (projections/report-slot.ts).
 export type { ReportSlot } from '../report-slot';
 export { clearOrderSummaries, clearReportCache } from './clear';
+export { connectRedis, primariesOf, type RedisClient, type RedisTopology } from './client';
 export { monthlyReportKey, reportGenerationKey } from './keys';
 export { readOrderSummary, writeOrderSummaries } from './order-cache';
 export {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { OrderDocument } from '../elasticsearch';
+import type { RedisClient } from './client';
 import { orderKey } from './keys';
 
 /** Hot copies of order documents expire; Elasticsearch stays the full read model. */
@@ -15,7 +15,7 @@ return 1
 `;
 
 export async function writeOrderSummary(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   doc: OrderDocument,
 ): Promise<'written' | 'stale'> {
@@ -31,7 +31,7 @@ export async function writeOrderSummary(
 }
 
 export async function readOrderSummary(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   orderId: string,
 ): Promise<OrderDocument | null> {
@@ -39,29 +39,17 @@ export async function readOrderSummary(
   return doc ? (JSON.parse(doc) as OrderDocument) : null;
 }
 
-/** Many orders in one pipeline (one round trip), each with the same compare-and-set. */
+/**
+ * Many orders at once, each with the same compare-and-set. Sent together, not awaited one
+ * by one: one round trip to a single Redis, and to each primary of a cluster, where one
+ * pipeline could not span the orders' slots.
+ */
 export async function writeOrderSummaries(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   docs: OrderDocument[],
 ): Promise<{ written: number; stale: number }> {
-  if (docs.length === 0) return { written: 0, stale: 0 };
-  const pipeline = redis.pipeline();
-  for (const doc of docs) {
-    pipeline.eval(
-      WRITE_IF_NEWER,
-      1,
-      orderKey(prefix, doc.orderId),
-      String(doc.version),
-      JSON.stringify(doc),
-      String(ORDER_TTL_SECONDS),
-    );
-  }
-  const results = (await pipeline.exec()) ?? [];
-  let written = 0;
-  for (const [err, value] of results) {
-    if (err) throw err;
-    if (value === 1) written++;
-  }
+  const results = await Promise.all(docs.map((doc) => writeOrderSummary(redis, prefix, doc)));
+  const written = results.filter((r) => r === 'written').length;
   return { written, stale: docs.length - written };
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { ReportSlot } from '../report-slot';
+import type { RedisClient } from './client';
 import { monthlyReportKey, reportGenerationKey } from './keys';
 
 export const REPORT_TTL_SECONDS = 300;
@@ -15,7 +15,7 @@ interface CachedReport<T> {
 }
 
 export async function readReportGeneration(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   slot: ReportSlot,
 ): Promise<number> {
@@ -24,7 +24,7 @@ export async function readReportGeneration(
 
 /** The cached report if it is of the current generation; its generation either way. */
 export async function readCachedReport<T>(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   slot: ReportSlot,
 ): Promise<{ report: T | null; generation: number }> {
@@ -54,7 +54,7 @@ return 1
 
 /** Caches a report computed under `generation`; 'outdated' (not stored) if it moved on. */
 export async function writeCachedReport<T>(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   slot: ReportSlot,
   generation: number,
@@ -75,7 +75,7 @@ export async function writeCachedReport<T>(
 
 /** Marks every cached report of (month, currency) as outdated. */
 export async function invalidateReports(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   month: string,
   currency: string,
