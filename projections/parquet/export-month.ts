@@ -193,7 +193,7 @@ async function writeParquet(
   const columns = partition.key === '_pos' ? '* exclude (_pos)' : '*';
   await db.run(
     `copy (select ${columns} from ${partition.table}) to '${file.replaceAll("'", "''")}'
-     (format parquet, compression zstd)`,
+     (format parquet, compression zstd, row_group_size 50000)`,
   );
   await fsyncPath(file);
   const range = partition.key

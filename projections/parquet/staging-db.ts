@@ -13,7 +13,7 @@ import {
 // retry, which goes on after the last one.
 
 /** DuckDB's own memory for one export; beyond it, it spills to the staging directory. */
-const MEMORY_LIMIT = '256MB';
+const MEMORY_LIMIT = '128MB';
 
 /** One value of a column as the appender takes it; null for SQL NULL. */
 export type Cell =
@@ -32,7 +32,7 @@ export class StagingDb {
   static async open(dir: string): Promise<StagingDb> {
     const instance = await DuckDBInstance.create(path.join(dir, 'rows.duckdb'), {
       memory_limit: MEMORY_LIMIT,
-      threads: '2',
+      threads: '1',
       temp_directory: path.join(dir, 'spill'),
       // Parquet is built in; nothing may be fetched from the network at run time.
       autoinstall_known_extensions: 'false',
