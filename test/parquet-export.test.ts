@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../config/env';
+import { monthIn } from '../domain/report-months';
 import {
   DATA_FILE,
   type ExportProgress,
@@ -183,9 +184,24 @@ describe('Parquet export of a month', () => {
     expect(manifest.eventStore.complete).toBe(true);
     expect(manifest.eventStore.highestPosition).toBeGreaterThan(0);
     expect(manifest.code.version).toMatch(/^\d+\.\d+\.\d+/);
-    const events = await manifestOf(`events/month=${'2026-12'}`).catch(() => null);
-    // Events are partitioned by the month they were recorded in (today), not back-dated.
-    expect(events).toBeNull();
+    // Events are partitioned by the month they were recorded in (today), not back-dated ones.
+    expect((await manifestOf(`events/month=${M}`)).rows).toBe(0);
+    const today = monthIn(new Date(), 'UTC');
+    await exportMonth(deps(), today);
+    // Events and order lines join on order_id: an order's lines and its whole history.
+    const [joined] = await duckdbRows(
+      `select count(*)::int as events, count(distinct e.order_id)::int as orders,
+              string_agg(distinct e.type, ',' order by e.type) as types
+       from read_parquet(${lit(`${dir}/events/*/*.parquet`)}, hive_partitioning = true) e
+       where e.month = '${today}' and e.order_id in (
+         select order_id from read_parquet(${linesGlob()}, hive_partitioning = true)
+         where month = '${M}' and product_id = 'p-c')`,
+    );
+    expect(joined).toEqual({
+      events: 3,
+      orders: 1,
+      types: 'OrderCompleted,OrderPlaced,OrderRefunded',
+    });
   });
 
   it('after a late correction (a refund the month after), the re-export follows it', async () => {

@@ -1,4 +1,4 @@
-import { type OrderPlacedV1, upcast } from '../../domain';
+import { type OrderPlacedV1, orderIdOfStream, upcast } from '../../domain';
 import type { CompletedOrderRow, ExportEventRow } from '../../eventstore';
 import type { ExactNumbers } from '../reconcile';
 import { REPORT_VIEWS, type ReportView } from '../report-slot';
@@ -108,7 +108,8 @@ export function orderLineCells(row: CompletedOrderRow): Cell[][] {
 export function eventCells(row: ExportEventRow): Cell[] {
   return [
     big(BigInt(row.position)),
-    text(row.stream_id),
+    // The order id, as order_lines has it (the stream is `order-<id>`): the two join on it.
+    text(orderIdOfStream(row.stream_id) ?? row.stream_id),
     { t: 'int', v: row.stream_version },
     text(row.event_type),
     { t: 'int', v: row.schema_version },
