@@ -11,7 +11,14 @@ import {
 } from '../../eventstore';
 import { reportsFromEventStore } from '../reconcile';
 import type { ReportView } from '../report-slot';
-import { eventCells, orderLineCells, type Partition, partitionsOf, reportCells } from './datasets';
+import {
+  ExportRefusedError,
+  eventCells,
+  orderLineCells,
+  type Partition,
+  partitionsOf,
+  reportCells,
+} from './datasets';
 import {
   codeVersion,
   DATA_FILE,
@@ -105,6 +112,13 @@ export async function exportMonth(
       delete progress.current;
       options.onProgress?.(progress);
     }
+  } catch (err) {
+    // A refusal is final (no retry resumes it): its staged rows would only take up space.
+    if (err instanceof ExportRefusedError) {
+      db.close();
+      await rm(staging, { recursive: true, force: true });
+    }
+    throw err;
   } finally {
     db.close();
   }

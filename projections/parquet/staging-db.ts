@@ -68,7 +68,12 @@ export class StagingDb {
     return count;
   }
 
+  private closed = false;
+
+  /** Closes the database (a second call does nothing). */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.connection.closeSync();
     this.instance.closeSync();
   }
