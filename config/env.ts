@@ -102,11 +102,15 @@ const envSchema = z.object({
    */
   COMMAND_PARTITIONS: z.coerce.number().int().min(0).max(256).default(4),
   /**
-   * Commands one API process keeps in flight per partition. The server refuses more than 10
-   * in-flight updates per workflow (history.maxInFlightUpdates): API processes × this must
-   * stay below 10 (two API processes: 4 each).
+   * Commands one API process keeps in flight per partition. The server refuses more than
+   * TEMPORAL_MAX_INFLIGHT_UPDATES in-flight updates per workflow, from all API processes
+   * together: unset, it is derived from API_PROCESSES (at most 8); set, it is checked.
    */
-  COMMAND_INFLIGHT_PER_PARTITION: z.coerce.number().int().min(1).max(9).default(8),
+  COMMAND_INFLIGHT_PER_PARTITION: z.coerce.number().int().min(1).max(1_000).optional(),
+  /** How many API processes send commands to one Temporal namespace (for the sizing above). */
+  API_PROCESSES: z.coerce.number().int().min(1).max(1_000).default(1),
+  /** The server's history.maxInFlightUpdates (Temporal's default: 10). */
+  TEMPORAL_MAX_INFLIGHT_UPDATES: z.coerce.number().int().min(2).max(10_000).default(10),
   /** How long a command may take before the caller gets 503 "retry with the same commandId". */
   COMMAND_DEADLINE_MS: z.coerce.number().int().min(1_000).max(120_000).default(20_000),
   // Timeouts on every outbound call, each well under COMMAND_DEADLINE_MS, so a server that
@@ -279,17 +283,48 @@ function settingProblems(c: Settings): string[] {
   return problems;
 }
 
-export type Config = Settings;
+export type Config = Omit<Settings, 'COMMAND_INFLIGHT_PER_PARTITION'> & {
+  COMMAND_INFLIGHT_PER_PARTITION: number;
+};
+
+const DEFAULT_INFLIGHT_PER_PARTITION = 8;
+
+/**
+ * Every API process's share of a partition's in-flight updates, one below the server's
+ * limit in all (an update the server refuses would fail a command): derived when unset,
+ * refused when set past the share.
+ */
+function inflightPerPartition(c: Settings): { value: number } | { problem: string } {
+  const share = Math.floor((c.TEMPORAL_MAX_INFLIGHT_UPDATES - 1) / c.API_PROCESSES);
+  const limit = `the server's ${c.TEMPORAL_MAX_INFLIGHT_UPDATES} in-flight updates per workflow (TEMPORAL_MAX_INFLIGHT_UPDATES)`;
+  if (share < 1) {
+    return {
+      problem: `API_PROCESSES: ${c.API_PROCESSES} processes cannot each keep a command in flight per partition under ${limit}; raise the server's limit or add partitions (COMMAND_PARTITIONS) and send fewer processes to each namespace`,
+    };
+  }
+  const wanted = c.COMMAND_INFLIGHT_PER_PARTITION;
+  if (wanted === undefined) return { value: Math.min(DEFAULT_INFLIGHT_PER_PARTITION, share) };
+  if (wanted > share) {
+    return {
+      problem: `COMMAND_INFLIGHT_PER_PARTITION: ${wanted} × API_PROCESSES ${c.API_PROCESSES} passes ${limit} less one; at most ${share}, or leave it unset`,
+    };
+  }
+  return { value: wanted };
+}
 
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const result = envSchema.safeParse(env);
-  const problems = result.success
-    ? settingProblems(result.data)
-    : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  if (!result.success || problems.length > 0) {
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return result.data;
+  const problems = settingProblems(result.data);
+  const inflight = inflightPerPartition(result.data);
+  if ('problem' in inflight) problems.push(inflight.problem);
+  if (problems.length > 0 || 'problem' in inflight) {
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return { ...result.data, COMMAND_INFLIGHT_PER_PARTITION: inflight.value };
 }
 
 let cached: Config | undefined;

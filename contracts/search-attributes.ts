@@ -1,6 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-// Registered on the dev server by scripts/stack.sh (TEMPORAL_SEARCH_ATTRIBUTES); keep in sync.
+// Registered on the dev server by scripts/stack.sh (TEMPORAL_SEARCH_ATTRIBUTES; keep in sync,
+// test/temporal-namespace.test.ts checks) and on any server by `npm run setup -- temporal`.
 export const ORDER_ID = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
 export const COMMAND_TYPE = defineSearchAttributeKey('CommandType', SearchAttributeType.KEYWORD);
 /** e.g. ['elasticsearch:retrying']; absent while every projection is fine. */
