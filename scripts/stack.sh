@@ -30,6 +30,8 @@ PORT_OFFSET=${STACK_PORT_OFFSET:-0}
 PG_PORT=$((5432 + PORT_OFFSET))
 REDIS_PORT=$((6379 + PORT_OFFSET))
 ES_PORT=$((9200 + PORT_OFFSET))
+# Not 9300 + offset: that is the HTTP port of a stack 100 above (side-by-side stacks).
+ES_TRANSPORT_PORT=$((9250 + PORT_OFFSET))
 TEMPORAL_PORT=$((7233 + PORT_OFFSET))
 TEMPORAL_UI_PORT=$((8233 + PORT_OFFSET))
 PROMETHEUS_PORT=${STACK_PROMETHEUS_PORT:-$((9090 + PORT_OFFSET))}
@@ -392,7 +394,7 @@ es_up() {
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
     setsid -w "$home/bin/elasticsearch" -d -p "$pidfile" \
     -E cluster.name=order-reporting -E node.name=local -E discovery.type=single-node \
-    -E network.host=127.0.0.1 -E http.port=$ES_PORT -E transport.port=$((9300 + PORT_OFFSET)) \
+    -E network.host=127.0.0.1 -E http.port=$ES_PORT -E transport.port=$ES_TRANSPORT_PORT \
     -E path.data="$dir/data" -E path.logs="$dir/logs" \
     -E xpack.security.enabled=false \
     -E cluster.routing.allocation.disk.threshold_enabled=false \
