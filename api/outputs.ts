@@ -7,6 +7,11 @@ import { REPORT_VIEWS } from '../projections/elasticsearch';
 // The `id`s name the document's reusable schemas (components.schemas).
 
 const count = z.number().int().min(0);
+/** A report's counts net refunds: negative in a booked month whose refunds outnumber its sales. */
+const netCount = z
+  .number()
+  .int()
+  .describe('Orders counted; in the booked view refunds count negative');
 const position = z.number().int().min(0).describe('A global position in the event store');
 const instant = z.string().describe('An ISO-8601 instant in UTC');
 const monthText = z.string().describe('A month as YYYY-MM');
@@ -94,7 +99,7 @@ export const orderHistoryOutput = z.object({
 });
 
 const totals = z.object({
-  orderCount: count,
+  orderCount: netCount,
   totalQuantity: z.number().int(),
   totalSalesMinor: minor,
 });
@@ -110,7 +115,7 @@ export const monthlyReportOutput = z
     products: z.array(
       z.object({
         productId: z.string(),
-        orderCount: count,
+        orderCount: netCount,
         totalQuantity: z.number().int(),
         totalSalesMinor: minor,
         avgUnitPriceMinor: minor,
@@ -176,7 +181,7 @@ export const topProductsOutput = z.object({
   products: z.array(
     z.object({
       productId: z.string(),
-      orderCount: count,
+      orderCount: netCount,
       totalQuantity: z.number().int(),
       totalSalesMinor: minor,
     }),
