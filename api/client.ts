@@ -17,6 +17,8 @@ export interface OrdersClientOptions {
   url: string;
   token: string;
   correlationId?: string;
+  /** The fetch to send with (the global one by default). */
+  fetch?: typeof fetch;
 }
 
 /** A typed client for TypeScript callers of the API. */
@@ -25,6 +27,7 @@ export function createOrdersClient(options: OrdersClientOptions) {
     links: [
       httpLink({
         url: options.url,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
         headers: () => ({
           authorization: `Bearer ${options.token}`,
           ...(options.correlationId ? { 'x-correlation-id': options.correlationId } : {}),

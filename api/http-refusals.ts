@@ -21,7 +21,7 @@ export const BODY_TOO_LARGE_MESSAGE =
   'the request body is over the API limit (API_MAX_BODY_BYTES, default 256 KiB): send less, e.g. split a batch or an import into several calls';
 
 export const NOT_FOUND_MESSAGE =
-  'not found: the workspace is at /, the API under /trpc/<procedure>, health at /healthz, /readyz and /livez';
+  'not found: the workspace is at /, the API under /trpc/<procedure> and /api (described at /openapi.json, /docs), health at /healthz, /readyz and /livez';
 
 /** What a POST with another Content-Type (`sent`) is told to send instead. */
 export function unsupportedMediaTypeMessage(sent: string | undefined): string {

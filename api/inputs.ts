@@ -20,36 +20,40 @@ const at = utcInstant
   )
   .optional();
 
-export const placeOrderInput = z.strictObject({
-  commandId,
-  customerId: id,
-  region: id,
-  currency,
-  items: z
-    .array(
-      z.strictObject({
-        productId: id,
-        quantity: z.number().int().min(LIMITS.minQuantity).max(LIMITS.maxQuantity),
-        unitPriceMinor: z
-          .number()
-          .int('must be an integer number of minor units (cents)')
-          .min(LIMITS.minUnitPriceMinor)
-          .max(LIMITS.maxUnitPriceMinor),
-      }),
-    )
-    .min(LIMITS.minItems)
-    .max(LIMITS.maxItems),
-  at,
-});
+export const placeOrderInput = z
+  .strictObject({
+    commandId,
+    customerId: id,
+    region: id,
+    currency,
+    items: z
+      .array(
+        z.strictObject({
+          productId: id,
+          quantity: z.number().int().min(LIMITS.minQuantity).max(LIMITS.maxQuantity),
+          unitPriceMinor: z
+            .number()
+            .int('must be an integer number of minor units (cents)')
+            .min(LIMITS.minUnitPriceMinor)
+            .max(LIMITS.maxUnitPriceMinor),
+        }),
+      )
+      .min(LIMITS.minItems)
+      .max(LIMITS.maxItems),
+    at,
+  })
+  .meta({
+    examples: [
+      {
+        commandId: '6f1c2a9e-8b1d-4c39-9d7e-2b1f0c3a4d5e',
+        customerId: 'c-42',
+        region: 'eu',
+        currency: 'EUR',
+        items: [{ productId: 'sku-1', quantity: 2, unitPriceMinor: 1250 }],
+      },
+    ],
+  });
 
 export const completeOrderInput = z.strictObject({ commandId, orderId: id, at });
 export const cancelOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
 export const refundOrderInput = z.strictObject({ commandId, orderId: id, reason, at });
-
-export const commandReplyOutput = z.object({
-  /** The command's id: the caller's, or the one generated for it (also in `x-command-id`). */
-  commandId: z.string(),
-  orderId: z.string(),
-  version: z.number().int(),
-  position: z.number().int(),
-});

@@ -35,7 +35,13 @@ function rangeChecks<T extends z.ZodType<{ from: string; to: string }>>(schema: 
 
 export const getOrderInput = z.strictObject({
   orderId: id,
-  minVersion: z.number().int().min(1).max(1_000_000).optional(),
+  minVersion: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe('A command reply’s version: wait up to 2 s for it (else stale: true)')
+    .optional(),
 });
 
 /** An order's events from the event store, a page at a time (`nextAfterVersion` goes on). */
@@ -49,7 +55,13 @@ export const orderHistoryInput = z.strictObject({
  * Read-your-writes: the `position` a command replied with. The query waits (at most 2 s)
  * until the read model has projected it, or answers with `stale: true`.
  */
-const minPosition = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional();
+const minPosition = z
+  .number()
+  .int()
+  .min(1)
+  .max(Number.MAX_SAFE_INTEGER)
+  .describe('A command reply’s position: wait up to 2 s until the read model has it (else stale)')
+  .optional();
 
 export const searchOrdersInput = z
   .strictObject({
@@ -64,7 +76,7 @@ export const searchOrdersInput = z
     placedFrom: instant.optional(),
     placedTo: instant.optional(),
     pageSize: z.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(1024).optional(),
+    cursor: z.string().max(1024).describe('The previous page’s nextCursor').optional(),
   })
   // placedFrom is inclusive, placedTo exclusive: equal bounds are an empty range, not an error.
   .refine(
@@ -76,7 +88,10 @@ export const searchOrdersInput = z
   );
 
 /** `restated` (default): refunds restate their completion month; `booked`: refunds count in their own month. */
-const view = z.enum(REPORT_VIEWS).default('restated');
+const view = z
+  .enum(REPORT_VIEWS)
+  .describe('restated: refunds leave their completion month; booked: they count in their own')
+  .default('restated');
 
 export const monthlyReportInput = z.strictObject({
   month,

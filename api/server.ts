@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { config } from '../config/env';
 import { logger } from '../runtime/logger';
+import { registerApiDocs } from './api-docs';
 import type { TokenTable } from './auth';
 import { HealthCheck, type HealthDeps } from './health';
 import {
@@ -12,8 +13,11 @@ import {
   refusalOf,
   trpcErrorBody,
 } from './http-refusals';
+import { InflightLimit } from './inflight-limit';
+import { openApiDocument } from './openapi';
 import { registerProbes } from './probes';
 import { projectionStatus } from './projection-status';
+import { registerRestRoutes } from './rest-route';
 import { type AppDeps, createAppRouter } from './router';
 import { traceRequests } from './tracing';
 import { registerTrpcRoute } from './trpc-route';
@@ -70,7 +74,10 @@ function answerErrors(app: FastifyInstance): void {
   });
 }
 
-/** The HTTP server: tRPC under /trpc, the probes, and the web workspace at /. */
+/**
+ * The HTTP server: tRPC under /trpc, the same procedures as REST under /api (described by
+ * /openapi.json, rendered at /docs), the probes, and the web workspace at /.
+ */
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const c = config();
   const requestTimeoutMs = options.requestTimeoutMs ?? c.API_REQUEST_TIMEOUT_MS;
@@ -112,13 +119,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     status: () => projectionStatus(options.deps.temporal, options.deps.pool),
   });
   registerProbes(app, health, options.tokens);
+  const router = createAppRouter(options.deps);
+  const inflight = new InflightLimit(options.maxInflightPerToken);
   registerTrpcRoute(app, {
-    router: createAppRouter(options.deps),
+    router,
     tokens: options.tokens,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
-    maxInflightPerToken: options.maxInflightPerToken,
+    inflight,
   });
+  registerRestRoutes(app, { router, tokens: options.tokens, inflight });
+  await registerApiDocs(app, openApiDocument(router));
   await registerWebWorkspace(app);
   await app.ready();
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { logger } from '../runtime/logger';
 import { authenticate, type TokenTable } from './auth';
 import { trpcErrorBody } from './http-refusals';
-import { InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
+import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import type { AppRouter } from './router';
 import { inRequestContext, tagCorrelationId } from './tracing';
 import type { ApiContext } from './trpc';
@@ -14,7 +14,8 @@ export interface TrpcRouteOptions {
   tokens: TokenTable;
   maxBodyBytes: number;
   maxBatchSize: number;
-  maxInflightPerToken: number;
+  /** Calls in flight per token, shared with the REST routes. */
+  inflight: InflightLimit;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -32,7 +33,6 @@ function batchedCalls(url: string): number {
  * malformed JSON and media types, and answers in its own shape.
  */
 export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOptions): void {
-  const inflight = new InflightLimit(options.maxInflightPerToken);
   void app.register(async (scope) => {
     // tRPC reads the body itself, and only when a procedure needs its input: a caller
     // without a valid token is refused (401) before its body is read, whatever its size.
@@ -99,7 +99,7 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
             return {
               principal: authenticate(options.tokens, req.headers.authorization),
               correlationId,
-              inflight,
+              inflight: options.inflight,
               addResponseHeader: (name, value) => {
                 const earlier = res.getHeader(name);
                 res.header(name, earlier ? `${String(earlier)}, ${value}` : value);

@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from '@trpc/server';
+import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
 import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
 import type { Principal, Role } from './auth';
@@ -14,6 +15,12 @@ export interface ApiContext {
   /** Adds a value to a response header (a batch's calls each add theirs); absent in-process. */
   addResponseHeader?: (name: string, value: string) => void;
 }
+
+/**
+ * A procedure's description for /openapi.json: its REST route and words (`openapi`), and
+ * the role it needs (set by readerProcedure, writerProcedure, adminProcedure).
+ */
+export type ApiMeta = OpenApiMeta<{ role?: Role }>;
 
 export interface IssueSummary {
   path: string;
@@ -47,39 +54,47 @@ function transportMessage(error: TRPCError, message: string): string {
 }
 
 // No transformer: plain JSON on the wire, so any HTTP client can call the API.
-const t = initTRPC.context<ApiContext>().create({
-  errorFormatter({ shape, error }) {
-    const domainIssues = (error.cause as { details?: { issues?: IssueSummary[] } } | undefined)
-      ?.details?.issues;
-    const malformed = isMalformedJson(error);
-    const issues =
-      error.cause instanceof ZodError
-        ? zodIssues(error.cause)
-        : malformed
-          ? [{ path: '(input)', message: `must be valid JSON (${(error.cause as Error).message})` }]
-          : domainIssues && domainIssues.length > 0
-            ? domainIssues
-            : undefined;
-    const message =
-      (error.cause instanceof ZodError || malformed) && issues
-        ? `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
-        : transportMessage(error, shape.message);
-    const reason = (error.cause as { code?: unknown } | undefined)?.code;
-    return {
-      ...shape,
-      message,
-      data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
-        path: shape.data.path,
-        ...(issues ? { issues } : {}),
-        ...(typeof reason === 'string' && !(error.cause instanceof ZodError) && !malformed
-          ? { reason }
-          : {}),
-      },
-    };
-  },
-});
+const t = initTRPC
+  .context<ApiContext>()
+  .meta<ApiMeta>()
+  .create({
+    errorFormatter({ shape, error }) {
+      const domainIssues = (error.cause as { details?: { issues?: IssueSummary[] } } | undefined)
+        ?.details?.issues;
+      const malformed = isMalformedJson(error);
+      const issues =
+        error.cause instanceof ZodError
+          ? zodIssues(error.cause)
+          : malformed
+            ? [
+                {
+                  path: '(input)',
+                  message: `must be valid JSON (${(error.cause as Error).message})`,
+                },
+              ]
+            : domainIssues && domainIssues.length > 0
+              ? domainIssues
+              : undefined;
+      const message =
+        (error.cause instanceof ZodError || malformed) && issues
+          ? `Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
+          : transportMessage(error, shape.message);
+      const reason = (error.cause as { code?: unknown } | undefined)?.code;
+      return {
+        ...shape,
+        message,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          ...(issues ? { issues } : {}),
+          ...(typeof reason === 'string' && !(error.cause instanceof ZodError) && !malformed
+            ? { reason }
+            : {}),
+        },
+      };
+    },
+  });
 
 export const router = t.router;
 
@@ -130,6 +145,6 @@ function requireRole(role: Role) {
   });
 }
 
-export const readerProcedure = observed.use(requireRole('reader'));
-export const writerProcedure = observed.use(requireRole('writer'));
-export const adminProcedure = observed.use(requireRole('admin'));
+export const readerProcedure = observed.use(requireRole('reader')).meta({ role: 'reader' });
+export const writerProcedure = observed.use(requireRole('writer')).meta({ role: 'writer' });
+export const adminProcedure = observed.use(requireRole('admin')).meta({ role: 'admin' });

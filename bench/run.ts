@@ -46,6 +46,7 @@ const SCENARIOS: { name: string; smoke: string[]; namedOnly?: boolean }[] = [
       'sqlite',
     ],
   },
+  { name: 'parquet-export', smoke: ['--events', '2000,10000', '--quiet-wait', '0'] },
   { name: 'observability-overhead', smoke: ['--rounds', '1', '--seconds', '5', '--clients', '4'] },
   { name: 'webhook-delivery', smoke: ['--seconds', '5', '--clients', '4'] },
   {

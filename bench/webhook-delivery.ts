@@ -7,7 +7,7 @@
 //
 //   npm run bench -- webhook-delivery [--quick] [--seconds 30] [--clients 10]
 //
-// Data: orders_bench_hooks, `benchhooks-`, Redis db 5, task queues `benchhooks-…`.
+// Data: orders_bench_hooks, `benchhooks-`, Redis db 6, task queues `benchhooks-…`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';

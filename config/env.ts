@@ -202,6 +202,19 @@ const envSchema = z.object({
   REROLLUP_QUIET_MS: z.coerce.number().int().min(100).max(3_600_000).optional(),
   /** ...but re-rolls at most this long after the first correction it waits on. Unset: 30 s. */
   REROLLUP_MAX_DELAY_MS: z.coerce.number().int().min(100).max(86_400_000).optional(),
+  /**
+   * Where months are exported as Parquet (a directory path; relative paths resolve from the
+   * working directory, `npm run …` runs from the project). A mounted bucket or a lake's
+   * directory works; it must allow rename(2), which replaces a month's file atomically.
+   */
+  EXPORT_DIR: z
+    .string()
+    .default('exports')
+    .refine((p) => p.trim() === p && p.length > 0 && !p.includes('\0'), 'must be a directory path')
+    .refine(
+      (p) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(p),
+      'a directory path, not a URL: mount the bucket',
+    ),
   /** Whether workers create/update the schedules at start (`npm run schedules -- apply` does it too). */
   APPLY_SCHEDULES: flag('true'),
   /**

@@ -67,7 +67,20 @@ export function unreportableMonths(
 ): UnreportableMonths | null {
   const cutoff = retentionCutoff(now, timeZone, retentionMonths);
   if (monthSpan(cutoff, q.from) < 1) return { reason: 'PastRetention', cutoff };
+  const future = futureMonth(q.to, now, timeZone);
+  return future ? { reason: 'FutureMonth', current: future.current } : null;
+}
+
+/**
+ * Whether `month` comes after the current month in the report time zone: nothing can have
+ * happened in it yet. Reports and exports both refuse it (a past month is always there in
+ * the event store, whatever the read models keep).
+ */
+export function futureMonth(
+  month: string,
+  now: Date,
+  timeZone: string,
+): { current: string } | null {
   const current = monthIn(now, timeZone);
-  if (monthSpan(current, q.to) > 1) return { reason: 'FutureMonth', current };
-  return null;
+  return monthSpan(current, month) > 1 ? { current } : null;
 }

@@ -2,6 +2,7 @@ export * from './append-listener';
 export * from './checkpoints';
 export * from './errors';
 export * from './event-store';
+export * from './export-reads';
 export * from './held-back';
 export * from './migrate';
 export * from './pool';

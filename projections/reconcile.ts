@@ -88,23 +88,25 @@ const inMonth = (field: string) =>
  * The orders a view counts in month $1 (zone $2), each with its sign: restated, orders
  * completed in the month and not refunded since; booked, completions of the month (+1)
  * and refunds of the month (-1), an order completed and refunded in it being both.
+ * With `cut`, only events of transactions below $3 (an export's cut) count.
  */
-function countedOrders(view: ReportView): string {
+function countedOrders(view: ReportView, cut: boolean): string {
+  const below = (alias: string) => (cut ? ` and ${alias}.transaction_id < $3::xid8` : '');
   const lines =
     view === 'restated'
       ? `select stream_id, 1 as sign from events c
-         where event_type = 'OrderCompleted' and ${inMonth('completedAt')}
+         where event_type = 'OrderCompleted' and ${inMonth('completedAt')}${below('c')}
            and not exists (select 1 from events r
-                           where r.event_type = 'OrderRefunded' and r.stream_id = c.stream_id)`
-      : `select stream_id, 1 as sign from events
-         where event_type = 'OrderCompleted' and ${inMonth('completedAt')}
+                           where r.event_type = 'OrderRefunded' and r.stream_id = c.stream_id${below('r')})`
+      : `select stream_id, 1 as sign from events c
+         where event_type = 'OrderCompleted' and ${inMonth('completedAt')}${below('c')}
          union all
-         select stream_id, -1 as sign from events
-         where event_type = 'OrderRefunded' and ${inMonth('refundedAt')}`;
+         select stream_id, -1 as sign from events r
+         where event_type = 'OrderRefunded' and ${inMonth('refundedAt')}${below('r')}`;
   return `
     with lines as (${lines})
     select p.stream_id, p.data, l.sign from events p join lines l using (stream_id)
-    where p.event_type = 'OrderPlaced'`;
+    where p.event_type = 'OrderPlaced'${below('p')}`;
 }
 
 /**
@@ -117,8 +119,11 @@ export async function reportsFromEventStore(
   month: string,
   timeZone: string,
   view: ReportView = 'restated',
+  /** An export's cut (xid8): only events of transactions below it (absent: every event). */
+  horizon?: string,
 ): Promise<Map<string, ExactNumbers>> {
-  const counted = countedOrders(view);
+  const counted = countedOrders(view, horizon !== undefined);
+  const params = horizon === undefined ? [month, timeZone] : [month, timeZone, horizon];
   const [products, totals] = await Promise.all([
     pool.query<{
       currency: string;
@@ -135,7 +140,7 @@ export async function reportsFromEventStore(
               sum(o.sign * (i->>'quantity')::numeric)::text as qty,
               sum(o.sign * (i->>'lineTotalMinor')::numeric)::text as sales
        from o cross join lateral jsonb_array_elements(o.data->'items') i group by 1, 2, 3`,
-      [month, timeZone],
+      params,
     ),
     pool.query<{ currency: string; region: string; orders: string; qty: string; sales: string }>(
       `with o as (${counted})
@@ -143,7 +148,7 @@ export async function reportsFromEventStore(
               sum(sign * (data->>'totalQuantity')::numeric)::text as qty,
               sum(sign * (data->>'totalMinor')::numeric)::text as sales
        from o group by 1, 2`,
-      [month, timeZone],
+      params,
     ),
   ]);
   const result = new Map<string, ExactNumbers>();

@@ -114,6 +114,20 @@ export const subscriptionDeliveryDuration = new Histogram({
 
 // --- Reports and rebuilds -----------------------------------------------------------------
 
+export const exportRuns = new Counter({
+  name: 'orders_export_runs_total',
+  help: 'Parquet exports of a month run, by outcome (ok, error; refused: a number beyond INT64)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
+export const exportRows = new Counter({
+  name: 'orders_export_rows_total',
+  help: 'rows written to Parquet by exports that were published, by dataset',
+  labelNames: ['dataset'] as const,
+  registers,
+});
+
 export const rollupRuns = new Counter({
   name: 'orders_rollup_runs_total',
   help: 'month rollups run, by outcome (ok, error)',

@@ -29,8 +29,11 @@ PORT_OFFSET=${STACK_PORT_OFFSET:-0}
 [[ $PORT_OFFSET =~ ^[0-9]+$ ]] && [ "$PORT_OFFSET" -le 50000 ] || die "STACK_PORT_OFFSET=$PORT_OFFSET: a number from 0 to 50000"
 PG_PORT=$((5432 + PORT_OFFSET))
 REDIS_PORT=$((6379 + PORT_OFFSET))
-# STACK_ES_PORT: when 9200 + offset is taken (offset 100 is the transport port of a stack at 0 started before that port moved).
+# STACK_ES_PORT moves the HTTP port alone (a stack at offset 100 beside an older one at 0,
+# still on transport port 9300).
 ES_PORT=${STACK_ES_PORT:-$((9200 + PORT_OFFSET))}
+# Not 9300 + offset: that is the HTTP port of a stack 100 above (side-by-side stacks).
+ES_TRANSPORT_PORT=$((9250 + PORT_OFFSET))
 TEMPORAL_PORT=$((7233 + PORT_OFFSET))
 TEMPORAL_UI_PORT=$((8233 + PORT_OFFSET))
 PROMETHEUS_PORT=${STACK_PROMETHEUS_PORT:-$((9090 + PORT_OFFSET))}
@@ -38,9 +41,6 @@ PROMETHEUS_PORT=${STACK_PROMETHEUS_PORT:-$((9090 + PORT_OFFSET))}
 ES_VERSION=8.19.21
 ES_ARTIFACT=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip
 ES_HEAP=${STACK_ES_HEAP:-1g}
-# Node-to-node port: 1000 above the HTTP port, so stacks 100 apart never collide (with
-# 9300 + offset, a stack's transport port was the HTTP port of the stack at offset + 100).
-ES_TRANSPORT_PORT=$((ES_PORT + 1000))
 # The elasticsearch user runs ES when the stack is started as root (ES refuses root).
 ES_SERVICE_USER=elasticsearch
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1

@@ -1,8 +1,11 @@
+import type { ExportActivities } from '../activities/export-activities';
 import type { RebuildActivities } from '../activities/rebuild-activities';
 import type { ReportActivities } from '../activities/report-activities';
 import { logger } from '../runtime/logger';
 import {
   countRun,
+  exportRows,
+  exportRuns,
   highWaterMark,
   rebuildEvents,
   rebuildPosition,
@@ -77,6 +80,33 @@ export function measuredRebuildActivities(activities: RebuildActivities): Rebuil
         rebuiltUpTo.raise(labels.read_model, result.highestPosition);
       }
       return result;
+    },
+  };
+}
+
+/** Export runs by outcome, and the rows of those published; each run logged with its cut. */
+export function measuredExportActivities(activities: ExportActivities): ExportActivities {
+  return {
+    exportMonth: async (input) => {
+      let summary: Awaited<ReturnType<ExportActivities['exportMonth']>>;
+      try {
+        summary = await activities.exportMonth(input);
+      } catch (err) {
+        const refused = (err as { type?: string }).type === 'ExportRefused';
+        exportRuns.inc({ outcome: refused ? 'refused' : 'error' });
+        if (refused)
+          logger.error({ month: input.month, err: (err as Error).message }, 'export refused');
+        throw err;
+      }
+      exportRuns.inc({ outcome: 'ok' });
+      for (const p of summary.partitions) {
+        if (p.installed) exportRows.inc({ dataset: p.partition.split('/')[0] ?? '' }, p.rows);
+      }
+      logger.info(
+        { month: input.month, cut: summary.cut, partitions: summary.partitions },
+        'month exported as Parquet',
+      );
+      return summary;
     },
   };
 }

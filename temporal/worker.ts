@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from '@temporalio/client';
@@ -13,6 +14,7 @@ import {
 import type pg from 'pg';
 import { createCommandActivities } from '../activities/command-activities';
 import { createCommandBatchActivities } from '../activities/command-batch-activities';
+import { createExportActivities } from '../activities/export-activities';
 import { createProjectionActivities } from '../activities/projection-activities';
 import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
@@ -31,7 +33,11 @@ import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsea
 import type { RedisClient } from '../projections/redis';
 import { logger } from '../runtime/logger';
 import { tracing } from '../runtime/tracing';
-import { measuredRebuildActivities, measuredReportActivities } from './activity-metrics';
+import {
+  measuredExportActivities,
+  measuredRebuildActivities,
+  measuredReportActivities,
+} from './activity-metrics';
 import { temporalConnectionOptions } from './connection-options';
 import { logIdlePoolError } from './connections';
 import { exportProjectionStatus } from './projection-metrics';
@@ -261,6 +267,13 @@ async function openWorkers(
           ...createProjectionActivities(readModelDeps),
           ...measuredRebuildActivities(createRebuildActivities(readModelDeps)),
           ...measuredReportActivities(createReportActivities(readModelDeps)),
+          ...measuredExportActivities(
+            createExportActivities({
+              pool: deps.pool,
+              exportDir: resolve(config().EXPORT_DIR),
+              reportTimeZone: REPORT_TIMEZONE,
+            }),
+          ),
         },
       }),
     );

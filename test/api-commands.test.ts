@@ -40,11 +40,9 @@ async function post(path: string, body: unknown, token: string | null = TOKENS.w
     },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return {
-    status: res.status,
-    commandIdHeader: res.headers.get('x-command-id'),
-    body: (await res.json()) as HttpBody,
-  };
+  const answer = (await res.json()) as HttpBody;
+  app.contract.checkTrpc(path, res.status, answer);
+  return { status: res.status, commandIdHeader: res.headers.get('x-command-id'), body: answer };
 }
 
 async function trpcCode(promise: Promise<unknown>): Promise<string | undefined> {

@@ -93,6 +93,26 @@ describe('limits on what one caller can multiply', () => {
     expect((await batchOf(1)).status).toBe(200);
   });
 
+  it('the REST routes count in the same places: a token full on /trpc is refused 429 on /api', async () => {
+    const rest = () =>
+      fetch(
+        `${app.url}/api/reports/monthly?month=2024-01&currency=EUR&minPosition=${FAR_POSITION}`,
+        { headers: { authorization: `Bearer ${TOKENS.reader}` } },
+      );
+    const reader = Array.from({ length: MAX_INFLIGHT }, () => slowRead(TOKENS.reader));
+    await new Promise((r) => setTimeout(r, 500));
+    const refused = await rest();
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({
+      error: { data: { code: 'TOO_MANY_REQUESTS', httpStatus: 429, path: 'reports.monthly' } },
+    });
+    expect((await Promise.all(reader)).map((r) => r.status)).toEqual(Array(MAX_INFLIGHT).fill(200));
+    const served = await rest();
+    expect(served.status).toBe(200);
+    expect(await served.json()).toMatchObject({ month: '2024-01', stale: true });
+  });
+
   it('a read-your-writes wait stops when its caller hangs up', async () => {
     const hangUp = new AbortController();
     setTimeout(() => hangUp.abort(), 100);

@@ -5,7 +5,7 @@ import type { AppRouter } from '../api/client';
 import { config } from '../config/env';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
-import { startTestApp } from './support/app';
+import { startTestApp, TOKENS } from './support/app';
 
 const DEADLINE_MS = 3_000;
 
@@ -45,6 +45,19 @@ describe.each(paths)('commands with no command worker running ($name)', ({ parti
       }
       // The deadline, plus the HTTP round trip: never the hang it was.
       expect(elapsed).toBeLessThan(DEADLINE_MS + 2_000);
+      // The REST route runs the same command under the same deadline and answers alike.
+      const restStarted = performance.now();
+      const rest = await fetch(`${apiOnly.url}/api/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.writer}`, 'content-type': 'application/json' },
+        body: JSON.stringify(placeInput(commandId)),
+      });
+      expect(performance.now() - restStarted).toBeLessThan(DEADLINE_MS + 2_000);
+      expect(rest.status).toBe(503);
+      expect(rest.headers.get('x-command-id')).toBe(commandId);
+      const body = (await rest.json()) as { error: { message: string } };
+      expect(body.error.message).toMatch(/not known yet: retry with the same commandId/);
+      apiOnly.contract.checkRest('POST', '/api/orders', rest.status, body);
     } finally {
       await apiOnly.stop();
     }

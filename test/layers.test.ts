@@ -23,7 +23,7 @@ const FLOORS = [
 ] as const;
 
 /** A read model's inside is reached through its front door (its index.ts) only. */
-const FRONT_DOORS = ['projections/elasticsearch', 'projections/redis'];
+const FRONT_DOORS = ['projections/elasticsearch', 'projections/parquet', 'projections/redis'];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -113,6 +113,7 @@ describe('Prometheus in the stack (npm run stack -- up prometheus)', () => {
     expect(alerts).toEqual([
       'CommandErrorRateHigh',
       'CommandsUnprocessable',
+      'ExportFailing',
       'ProjectionLagging',
       'ProjectionParked',
       'ProjectionRetrying',

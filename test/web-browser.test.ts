@@ -216,6 +216,13 @@ describe('finance (reader) in the browser', () => {
     })()`);
     expect(painted).toBeGreaterThan(500);
     await screenshot(page, '04-trends');
+    // A region narrows both charts: no sale here was in region "apac".
+    await fill(page, 'input[name=region]', 'apac');
+    await page.click('form.query button[type=submit]');
+    await page.waitForFunction(
+      `document.querySelector('#chart-sales')?.getAttribute('aria-label')?.includes('2016-06 €0.00')`,
+    );
+    await page.waitForSelector('#chart-top[data-points="0"]');
   });
 
   it('has no operator screens, and the API refuses a reader the admin calls anyway', async () => {

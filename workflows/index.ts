@@ -1,5 +1,6 @@
 // Everything the worker bundles as workflow code. Deterministic code only.
 export { commandPartitionWorkflow } from './command-partition';
+export { exportMonthWorkflow } from './exports';
 export { orderCommandWorkflow } from './order-command-legacy';
 export { orderCommandWorkflowV2 } from './order-command-v2';
 export { parkedProjectionWorkflow } from './parked-projection';

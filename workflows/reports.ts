@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReportActivities, RollupSummary } from '../activities/report-activities';
 import type { ReconcileResult } from '../projections/reconcile';
+import { startExportAfterRollup } from './exports';
 import { projectionsQueue } from './projections-queue';
 import { addMonths, monthIn, monthSpan, retentionCutoff } from './report-months';
 
@@ -95,7 +96,12 @@ export async function monthlyRollupWorkflow(
   input: MonthlyRollupInput,
 ): Promise<MonthlyRollupResult> {
   const month = input.month ?? addMonths(monthIn(scheduledTime(), input.timeZone), -1);
-  const summary = input.done?.summary ?? (await activities().rollupMonth({ month }));
+  let exports = 0;
+  let summary = input.done?.summary;
+  if (!summary) {
+    summary = await activities().rollupMonth({ month });
+    await startExportAfterRollup(month, exports++);
+  }
   // Runs recorded before the catch-up existed ended here.
   if (!input.catchUp || !patched('rollup-catch-up')) return summary;
   const caughtUp = [...(input.done?.caughtUp ?? [])];
@@ -105,6 +111,7 @@ export async function monthlyRollupWorkflow(
   const found = await activities().monthsToCatchUp({ ...window, limit });
   for (const m of found.months) {
     await activities().rollupMonth({ month: m });
+    await startExportAfterRollup(m, exports++);
     caughtUp.push(m);
   }
   if (found.more > 0) {
@@ -180,6 +187,8 @@ export async function rerollupMonthWorkflow({
     }
     handled = dirty;
     summary = await activities().rollupMonth({ month });
+    // Late refunds and completions reach the lake too.
+    await startExportAfterRollup(month, rollups);
     rollups++;
   }
   return summary;

@@ -10,20 +10,20 @@ import { hasRole, type Principal } from '../auth';
 import { submitCommand } from '../command-bus';
 import { payloadHash } from '../command-hash';
 import { toTRPCError } from '../errors';
-import {
-  cancelOrderInput,
-  commandReplyOutput,
-  completeOrderInput,
-  placeOrderInput,
-  refundOrderInput,
-} from '../inputs';
+import { cancelOrderInput, completeOrderInput, placeOrderInput, refundOrderInput } from '../inputs';
 import { orderHistory } from '../order-history';
 import { getOrder } from '../order-queries';
+import {
+  commandReplyOutput,
+  getOrderOutput,
+  orderHistoryOutput,
+  searchOrdersOutput,
+} from '../outputs';
 import { createPartitionBus, type PartitionBusOptions } from '../partition-bus';
 import { getOrderInput, orderHistoryInput, searchOrdersInput } from '../query-inputs';
 import { type QueryDeps, readModelCall, staleFor } from '../read-model-calls';
 import { activeTraceparent } from '../tracing';
-import { readerProcedure, router, writerProcedure } from '../trpc';
+import { type ApiMeta, readerProcedure, router, writerProcedure } from '../trpc';
 
 export interface OrdersDeps extends QueryDeps {
   temporal: Client;
@@ -56,6 +56,23 @@ function effectiveTime(
     });
   }
   return { at };
+}
+
+const IDEMPOTENT =
+  'Send a commandId (a UUID) to make a retry safe: the same id returns the first reply and applies nothing twice; without one the server generates it. Either way it is in the x-command-id header, even when the call fails.';
+
+/** The REST route of a command on an existing order: POST /api/orders/{orderId}/<verb>. */
+function command(verb: string, summary: string, more: string): ApiMeta {
+  return {
+    openapi: {
+      method: 'POST',
+      path: `/api/orders/{orderId}/${verb}`,
+      tags: ['orders'],
+      summary,
+      errorResponses: [404, 409],
+      description: `${more} ${IDEMPOTENT}`,
+    },
+  };
 }
 
 /** Commands and queries of orders, in one `orders` namespace for callers. */
@@ -110,6 +127,16 @@ export function ordersRouter(deps: OrdersDeps) {
   return router({
     ...orderQueries(deps),
     place: writerProcedure
+      .meta({
+        openapi: {
+          method: 'POST',
+          path: '/api/orders',
+          tags: ['orders'],
+          summary: 'Place an order',
+          errorResponses: [409],
+          description: `Places an order (PlaceOrder); its id is derived from the command id, so a retry names the same order. ${IDEMPOTENT}`,
+        },
+      })
       .input(placeOrderInput)
       .output(commandReplyOutput)
       .mutation(({ ctx, input }) =>
@@ -125,6 +152,7 @@ export function ordersRouter(deps: OrdersDeps) {
         })),
       ),
     complete: writerProcedure
+      .meta(command('complete', 'Complete an order', 'It then counts in the month of completion.'))
       .input(completeOrderInput)
       .output(commandReplyOutput)
       .mutation(({ ctx, input }) =>
@@ -135,6 +163,7 @@ export function ordersRouter(deps: OrdersDeps) {
         })),
       ),
     cancel: writerProcedure
+      .meta(command('cancel', 'Cancel a placed order', 'Only a placed order can be cancelled.'))
       .input(cancelOrderInput)
       .output(commandReplyOutput)
       .mutation(({ ctx, input }) =>
@@ -146,6 +175,13 @@ export function ordersRouter(deps: OrdersDeps) {
         })),
       ),
     refund: writerProcedure
+      .meta(
+        command(
+          'refund',
+          'Refund a completed order',
+          'The restated report removes it from its completion month; the booked one counts it negative in the refund month.',
+        ),
+      )
       .input(refundOrderInput)
       .output(commandReplyOutput)
       .mutation(({ ctx, input }) =>
@@ -161,31 +197,70 @@ export function ordersRouter(deps: OrdersDeps) {
 
 function orderQueries(deps: QueryDeps) {
   return {
-    get: readerProcedure.input(getOrderInput).query(async ({ input, signal }) => {
-      const found = await readModelCall('orders.get', () =>
-        getOrder(deps, input.orderId, input.minVersion, signal),
-      );
-      if (!found) {
-        throw new TRPCError({
-          code: 'NOT_FOUND',
-          message:
-            input.minVersion === undefined
-              ? `order ${input.orderId} not found`
-              : `order ${input.orderId} is not in the read model yet (waited 2 s); retry shortly`,
-        });
-      }
-      return { ...found.order, stale: found.stale };
-    }),
+    get: readerProcedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/api/orders/{orderId}',
+          tags: ['orders'],
+          summary: 'Read an order',
+          errorResponses: [404],
+          description:
+            'The order from the read models (Redis, else Elasticsearch). With minVersion (a command reply’s version) it waits up to 2 s for that version, then answers with stale: true.',
+        },
+      })
+      .input(getOrderInput)
+      .output(getOrderOutput)
+      .query(async ({ input, signal }) => {
+        const found = await readModelCall('orders.get', () =>
+          getOrder(deps, input.orderId, input.minVersion, signal),
+        );
+        if (!found) {
+          throw new TRPCError({
+            code: 'NOT_FOUND',
+            message:
+              input.minVersion === undefined
+                ? `order ${input.orderId} not found`
+                : `order ${input.orderId} is not in the read model yet (waited 2 s); retry shortly`,
+          });
+        }
+        return { ...found.order, stale: found.stale };
+      }),
     history: readerProcedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/api/orders/{orderId}/history',
+          tags: ['orders'],
+          summary: 'An order’s events',
+          errorResponses: [404, 422],
+          description:
+            'The order’s events from the event store (the record, not a read model), a page at a time: pass nextAfterVersion as afterVersion.',
+        },
+      })
       .input(orderHistoryInput)
+      .output(orderHistoryOutput)
       .query(({ input }) => orderHistory(deps.pool, input)),
-    search: readerProcedure.input(searchOrdersInput).query(async ({ input, signal }) => {
-      const { pageSize, cursor, minPosition, ...filters } = input;
-      const stale = await staleFor(deps, minPosition, signal);
-      const page = await readModelCall('orders.search', () =>
-        searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
-      );
-      return { ...page, stale };
-    }),
+    search: readerProcedure
+      .meta({
+        openapi: {
+          method: 'GET',
+          path: '/api/orders',
+          tags: ['orders'],
+          summary: 'Search orders',
+          description:
+            'Orders matching the filters, newest first, a page at a time (pass nextCursor as cursor). reportMonth drills down into a monthly report.',
+        },
+      })
+      .input(searchOrdersInput)
+      .output(searchOrdersOutput)
+      .query(async ({ input, signal }) => {
+        const { pageSize, cursor, minPosition, ...filters } = input;
+        const stale = await staleFor(deps, minPosition, signal);
+        const page = await readModelCall('orders.search', () =>
+          searchOrders(deps.es, ordersAlias(deps.esPrefix), filters, pageSize, cursor),
+        );
+        return { ...page, stale };
+      }),
   };
 }

@@ -52,6 +52,14 @@ export const COMMAND_PATH_DATA: DataSet = {
   redisPrefix: 'benchcmd:',
   taskQueuePrefix: 'benchcmd',
 };
+/** parquet-export's generated month (the event store only: no index, no key, no queue). */
+export const PARQUET_DATA: DataSet = {
+  database: 'orders_bench_parquet',
+  esPrefix: 'benchpq-',
+  redisDb: 5,
+  redisPrefix: 'benchpq:',
+  taskQueuePrefix: 'benchpq',
+};
 /** `npm start`'s process as a whole: observability-overhead and revision-ab. */
 export const APP_DATA: DataSet = {
   database: 'orders_bench_obs',
@@ -65,7 +73,7 @@ export const APP_DATA: DataSet = {
 export const WEBHOOK_DATA: DataSet = {
   database: 'orders_bench_hooks',
   esPrefix: 'benchhooks-',
-  redisDb: 5,
+  redisDb: 6,
   redisPrefix: 'benchhooks:',
   taskQueuePrefix: 'benchhooks',
 };

@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type pg from 'pg';
+import { expect } from 'vitest';
 import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
 import type { PartitionBusOptions } from '../../api/partition-bus';
@@ -17,6 +18,7 @@ import {
   type RunningWorkers,
   type WorkerDeps,
 } from '../../temporal/worker';
+import { Contract, checkingFetch } from './openapi-contract';
 
 export const TOKENS = {
   reader: 'reader-token-0123456789',
@@ -43,6 +45,8 @@ export interface TestApp {
   url: string;
   connections: Connections;
   workers: RunningWorkers;
+  /** /openapi.json, as the tests check answers against it. */
+  contract: Contract;
   client(role: keyof typeof TOKENS): OrdersClient;
   stop(): Promise<void>;
 }
@@ -106,16 +110,23 @@ export async function startTestApp(
   });
   const address = await server.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${address.port}`;
+  // Every answer the typed client gets is checked against /openapi.json.
+  const contract = await Contract.load(url);
+  const violations: string[] = [];
+  const fetchChecked = checkingFetch(() => contract, violations);
   return {
     url,
     connections,
     workers,
-    client: (role) => createOrdersClient({ url: `${url}/trpc`, token: TOKENS[role] }),
+    contract,
+    client: (role) =>
+      createOrdersClient({ url: `${url}/trpc`, token: TOKENS[role], fetch: fetchChecked }),
     async stop() {
       await server.close(0);
       await workers.shutdown();
       await running;
       await connections.close();
+      expect(violations, 'answers that do not fit /openapi.json').toEqual([]);
     },
   };
 }

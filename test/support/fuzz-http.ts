@@ -62,6 +62,8 @@ export function fuzzHttp(getApp: () => TestApp, label: string) {
       result.reply.status,
       `never a 5xx: ${describeReply(result.reply, result.sent)}`,
     ).toBeLessThan(500);
+    // Whatever the fuzz sends, the answer is one /openapi.json describes.
+    getApp().contract.checkTrpc(proc.name, result.reply.status, result.reply.body);
     return result;
   }
 

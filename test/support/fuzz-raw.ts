@@ -3,7 +3,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { SWAGGER_UI_DIR, SWAGGER_UI_FILES } from '../../api/api-docs';
 import { TOKENS } from './app';
+import { API_SEGMENTS, API_TARGETS, TRAVERSALS } from './fuzz-raw-paths';
+
+export { TRAVERSALS };
+
 import type { RawResponse } from './raw-http';
 
 // Raw HTTP requests for the socket-level fuzz (test/api-fuzz-raw.test.ts): request lines,
@@ -13,33 +18,10 @@ import type { RawResponse } from './raw-http';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const WEB_DIST = path.join(root, 'web/dist');
 
-/** Paths that try to leave web/dist, in every spelling a server might decode its way out. */
-export const TRAVERSALS = [
-  '/assets/../../package.json',
-  '/assets/%2e%2e/%2e%2e/package.json',
-  '/assets/%2E%2E/%2E%2E/package.json',
-  '/assets/..%2f..%2fpackage.json',
-  '/assets/..%2F..%2Fpackage.json',
-  '/assets/..%5c..%5cpackage.json',
-  '/assets/.%2e/.%2e/package.json',
-  '/assets/%2e./%2e./package.json',
-  '/assets/%252e%252e/%252e%252e/package.json',
-  '/assets/%c0%ae%c0%ae/%c0%ae%c0%ae/package.json',
-  '/assets/..\\..\\package.json',
-  '/..%2f..%2f..%2fetc/passwd',
-  '/../../../../etc/passwd',
-  '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
-  '/assets/....//....//package.json',
-  '/assets/%00../../package.json',
-  '/assets/../../.stack/logs/postgres.log',
-  '/assets/../src/main.ts',
-  '/assets/%2e%2e/src/main.ts',
-  '/index.html/../../package.json',
-  '//etc/passwd',
-  '/assets//..//..//package.json',
-];
-
-/** The bytes of each file under web/dist, by digest: a 200 for a file must be one of them. */
+/**
+ * The bytes of each file under web/dist and of the API reference's files, by digest: a 200
+ * for a file must be one of them (the test adds the pages the API itself serves, /docs).
+ */
 export function builtFiles(): Set<string> {
   const digests = new Set<string>();
   const walk = (dir: string) => {
@@ -50,6 +32,8 @@ export function builtFiles(): Set<string> {
     }
   };
   walk(WEB_DIST);
+  for (const file of SWAGGER_UI_FILES)
+    digests.add(digest(readFileSync(path.join(SWAGGER_UI_DIR, file))));
   return digests;
 }
 
@@ -128,6 +112,7 @@ const segment = fc.oneof(
     '',
     '*',
     'orders.place,orders.get',
+    ...API_SEGMENTS,
   ),
   fc.string({ minLength: 1, maxLength: 12 }),
   // Raw bytes a client should have percent-encoded: NUL, controls, high bytes.
@@ -138,6 +123,8 @@ const query = fc.oneof(
   fc.constant(''),
   fc.constantFrom('?', '?batch=1', '?input=%', '?input=%ff', '?input={', '?batch=1&input=%7B%7D'),
   fc.string({ maxLength: 20 }).map((s) => `?input=${s}`),
+  fc.constantFrom('?month=2024-01&currency=EUR', '?pageSize=%ff', '?pageSize=1&pageSize=2'),
+  fc.string({ maxLength: 20 }).map((s) => `?month=${s}&currency=${s}`),
 );
 
 /** Paths a well-behaved client asks for (their answers must pass the oracles too). */
@@ -156,6 +143,7 @@ const plausible = fc.constantFrom(
   '/trpc/reports.monthly?input=%7B%22month%22%3A%222024-01%22%2C%22currency%22%3A%22EUR%22%7D',
   '/trpc/session.whoami,session.whoami?batch=1&input=%7B%7D',
   '/trpc/nope.nothing',
+  ...API_TARGETS,
 );
 
 export const target: fc.Arbitrary<string> = fc.oneof(

@@ -116,6 +116,8 @@ export interface FileEnvironment {
   REDIS_KEY_PREFIX: string;
   TASK_QUEUE_PREFIX: string;
   WORKFLOW_BUNDLE_PATH: string;
+  /** In the run's temp directory (removed with it): exports never land in the checkout. */
+  EXPORT_DIR: string;
 }
 
 /** The environment of one test file: a database and prefixes nothing else in the run uses. */
@@ -128,5 +130,6 @@ export function fileEnvironment(run: TestRun, slug: string): FileEnvironment {
     REDIS_KEY_PREFIX: `${base.REDIS_KEY_PREFIX}${slug}:`,
     TASK_QUEUE_PREFIX: `${base.TASK_QUEUE_PREFIX}-${slug}`,
     WORKFLOW_BUNDLE_PATH: run.workflowBundlePath,
+    EXPORT_DIR: path.join(path.dirname(run.workflowBundlePath), 'exports', slug),
   };
 }

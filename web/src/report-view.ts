@@ -147,6 +147,9 @@ async function loadReport(ctx: ScreenContext, link: ReportLink): Promise<void> {
 
 async function drillDown(ctx: ScreenContext, report: Report, productId: string): Promise<void> {
   state.drill.productId = productId;
+  // The heading names the new product and month at once: rows of the last drill-down left
+  // under it while this one loads would read as its orders.
+  state.drill.orders.data = null;
   closeOrderHistory();
   await load(ctx, state.drill.orders, async () => {
     const page = await ctx.client.orders.search.query({

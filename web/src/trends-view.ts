@@ -58,7 +58,13 @@ async function loadTrends(ctx: ScreenContext, link: TrendsLink): Promise<void> {
   await load(ctx, state.trends, async () => {
     const [series, top] = await Promise.all([
       ctx.client.reports.monthlySeries.query({ from, to, currency, ...(region ? { region } : {}) }),
-      ctx.client.reports.topProducts.query({ from, to, currency, limit: 10 }),
+      ctx.client.reports.topProducts.query({
+        from,
+        to,
+        currency,
+        limit: 10,
+        ...(region ? { region } : {}),
+      }),
     ]);
     return {
       currency,

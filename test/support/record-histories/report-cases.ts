@@ -141,6 +141,40 @@ export const REPORT_CASES: Record<string, Case> = {
     check: (facts) =>
       expectFact(count(facts.signals, 'monthDirty') >= 2, 'two monthDirty signals', facts),
   },
+  /** The rollup since exports: it starts the month's export (the export-after-rollup marker). */
+  'monthly-rollup-export': {
+    file: 'monthly-rollup-export.json',
+    run: (env) =>
+      startReportWorkflow(env, 'monthlyRollupWorkflow', [{ timeZone: config().REPORT_TIMEZONE }]),
+    check: (facts) =>
+      expectFact(
+        facts.patches.includes('export-after-rollup') && facts.activities.includes('rollupMonth'),
+        'the rollup and the export-after-rollup marker',
+        facts,
+      ),
+  },
+  /** A re-rollup since exports: each rollup starts an export of the month. */
+  'rerollup-export': {
+    file: 'rerollup-month-export.json',
+    async run(env) {
+      const temporal = env.app.connections.temporal;
+      const month = addMonths(currentMonth(), -1);
+      await requestRerollup(temporal, month);
+      return temporal.workflow.getHandle(prefixedId(rerollupWorkflowId(month)));
+    },
+    check: (facts) =>
+      expectFact(
+        facts.patches.includes('export-after-rollup') && facts.activities.includes('rollupMonth'),
+        'a rollup and the export-after-rollup marker',
+        facts,
+      ),
+  },
+  /** A month's Parquet export: one heartbeating activity. */
+  'export-month': {
+    file: 'export-month.json',
+    run: (env) => startReportWorkflow(env, 'exportMonthWorkflow', [{ month: currentMonth() }]),
+    check: (facts) => expectFact(facts.activities.join() === 'exportMonth', 'the export', facts),
+  },
   retention: {
     file: 'retention.json',
     run: (env) =>
