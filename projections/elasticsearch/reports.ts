@@ -26,6 +26,11 @@ export interface ProductSales {
 const PRODUCT_PAGE_SIZE = 1000;
 const MAX_TOP_PRODUCTS = 100;
 
+// 'YYYY-MM' strings sort like the months they name, so a keyword range selects months.
+const monthsBetween = (field: 'reportMonth' | 'refundMonth', from: string, to: string) => ({
+  range: { [field]: { gte: from, lte: to } },
+});
+
 /**
  * A sum past 2^53 minor units: Elasticsearch adds in doubles, so it may be rounded, and a
  * rounded number must never reach finance as if it were exact.
@@ -199,6 +204,32 @@ function netOf(completions: ReportPart, refunds: ReportPart): ReportPart {
   };
 }
 
+/**
+ * The booked view of a month or a range of months: sales completed in it (a refunded order
+ * was completed first: it stays a sale of its completion month) minus refunds made in it.
+ */
+async function bookedPart(
+  es: Client,
+  index: string,
+  currency: string,
+  region: string | null | undefined,
+  months: { month: string } | { from: string; to: string },
+): Promise<ReportPart> {
+  const during = (field: 'reportMonth' | 'refundMonth') =>
+    'month' in months
+      ? { term: { [field]: months.month } }
+      : monthsBetween(field, months.from, months.to);
+  const [completions, refunds] = await Promise.all([
+    aggregateOrders(
+      es,
+      index,
+      ordersIn(currency, ['completed', 'refunded'], during('reportMonth'), region),
+    ),
+    aggregateOrders(es, index, ordersIn(currency, ['refunded'], during('refundMonth'), region)),
+  ]);
+  return netOf(completions, refunds);
+}
+
 /** The month's sales in the given view, in total and per product. */
 export async function computeMonthlyReport(
   es: Client,
@@ -214,25 +245,7 @@ export async function computeMonthlyReport(
       completedOrders(q.currency, { term: { reportMonth: q.month } }, q.region),
     );
   } else {
-    // A refunded order was completed first: it stays a sale of its completion month.
-    const [completions, refunds] = await Promise.all([
-      aggregateOrders(
-        es,
-        index,
-        ordersIn(
-          q.currency,
-          ['completed', 'refunded'],
-          { term: { reportMonth: q.month } },
-          q.region,
-        ),
-      ),
-      aggregateOrders(
-        es,
-        index,
-        ordersIn(q.currency, ['refunded'], { term: { refundMonth: q.month } }, q.region),
-      ),
-    ]);
-    part = netOf(completions, refunds);
+    part = await bookedPart(es, index, q.currency, q.region, { month: q.month });
   }
   return {
     month: q.month,
@@ -247,11 +260,6 @@ export async function computeMonthlyReport(
     })),
   };
 }
-
-// 'YYYY-MM' strings sort like the months they name, so a keyword range selects months.
-const monthsBetween = (field: 'reportMonth' | 'refundMonth', from: string, to: string) => ({
-  range: { [field]: { gte: from, lte: to } },
-});
 
 /**
  * The best-selling products over [fromMonth, toMonth], both inclusive, in every region or
@@ -315,29 +323,11 @@ async function topBookedProducts(
   index: string,
   q: Parameters<typeof computeTopProducts>[2],
 ): Promise<ProductSales[]> {
-  const [completions, refunds] = await Promise.all([
-    aggregateOrders(
-      es,
-      index,
-      ordersIn(
-        q.currency,
-        ['completed', 'refunded'],
-        monthsBetween('reportMonth', q.fromMonth, q.toMonth),
-        q.region,
-      ),
-    ),
-    aggregateOrders(
-      es,
-      index,
-      ordersIn(
-        q.currency,
-        ['refunded'],
-        monthsBetween('refundMonth', q.fromMonth, q.toMonth),
-        q.region,
-      ),
-    ),
-  ]);
-  return netOf(completions, refunds).products.sort(bySalesThenId).slice(0, q.limit);
+  const part = await bookedPart(es, index, q.currency, q.region, {
+    from: q.fromMonth,
+    to: q.toMonth,
+  });
+  return part.products.sort(bySalesThenId).slice(0, q.limit);
 }
 
 /**
