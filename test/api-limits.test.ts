@@ -30,7 +30,7 @@ const topProducts = { from: '2024-01', to: '2024-03', currency: 'EUR' };
 function batchOf(n: number, token = TOKENS.reader): Promise<Response> {
   const paths = Array.from({ length: n }, () => 'reports.topProducts').join(',');
   const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, topProducts]));
-  return fetch(
+  return app.fetch(
     `${app.url}/trpc/${paths}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`,
     { headers: { authorization: `Bearer ${token}` } },
   );
@@ -38,7 +38,7 @@ function batchOf(n: number, token = TOKENS.reader): Promise<Response> {
 
 function slowRead(token: string): Promise<Response> {
   const input = { month: '2024-01', currency: 'EUR', minPosition: FAR_POSITION };
-  return fetch(
+  return app.fetch(
     `${app.url}/trpc/reports.monthly?input=${encodeURIComponent(JSON.stringify(input))}`,
     { headers: { authorization: `Bearer ${token}` } },
   );
@@ -95,7 +95,7 @@ describe('limits on what one caller can multiply', () => {
 
   it('the REST routes count in the same places: a token full on /trpc is refused 429 on /api', async () => {
     const rest = () =>
-      fetch(
+      app.fetch(
         `${app.url}/api/reports/monthly?month=2024-01&currency=EUR&minPosition=${FAR_POSITION}`,
         { headers: { authorization: `Bearer ${TOKENS.reader}` } },
       );

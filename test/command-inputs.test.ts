@@ -26,7 +26,7 @@ interface ErrorBody {
 }
 
 async function post(procedure: string, body: unknown, token = TOKENS.writer) {
-  const res = await fetch(`${app.url}/trpc/${procedure}`, {
+  const res = await app.fetch(`${app.url}/trpc/${procedure}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
@@ -217,9 +217,11 @@ describe('instants and searches', () => {
 
   it('orders.search refuses placedFrom after placedTo; equal bounds are an empty range', async () => {
     const search = (input: Record<string, unknown>) =>
-      fetch(`${app.url}/trpc/orders.search?input=${encodeURIComponent(JSON.stringify(input))}`, {
-        headers: { authorization: `Bearer ${TOKENS.reader}` },
-      }).then(async (r) => ({ status: r.status, body: (await r.json()) as ErrorBody }));
+      app
+        .fetch(`${app.url}/trpc/orders.search?input=${encodeURIComponent(JSON.stringify(input))}`, {
+          headers: { authorization: `Bearer ${TOKENS.reader}` },
+        })
+        .then(async (r) => ({ status: r.status, body: (await r.json()) as ErrorBody }));
     const refused = await search({
       placedFrom: '2025-02-01T00:00:00Z',
       placedTo: '2025-01-01T00:00:00Z',

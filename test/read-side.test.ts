@@ -268,7 +268,7 @@ describe('query side', () => {
     expect(await code(app.client('reader').admin.projections.status.query())).toBe('FORBIDDEN');
     const status = await app.client('admin').admin.projections.status.query();
     expect(status.readModels.map((r) => r.readModel)).toEqual(['elasticsearch', 'redis']);
-    const res = await fetch(
+    const res = await app.fetch(
       `${app.url}/trpc/orders.get?input=${encodeURIComponent(JSON.stringify({ orderId: 'x' }))}`,
     );
     expect(res.status).toBe(401);

@@ -8,6 +8,7 @@ import { addMonths, monthIn } from '../domain/report-months';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import {
   fill,
+  holdPagesToContract,
   launchBrowser,
   screenshot,
   signIn,
@@ -105,10 +106,13 @@ describe('reports of months that have not begun', () => {
 
 describe('the workspace at the retention edge', () => {
   let chrome: TestBrowser;
+  /** The workspace's API answers that did not fit the document. */
+  let workspaceAnswers: string[] = [];
   let page: Page;
   beforeAll(async () => {
     execFileSync('bash', ['scripts/build-web.sh'], { stdio: 'inherit' });
     chrome = await launchBrowser();
+    workspaceAnswers = holdPagesToContract(chrome.browser, app.contract);
     page = await chrome.browser.newPage();
     const sold = await completeOrderIn(app.client('admin'), cutoff, {
       productId: 'p-edge',
@@ -123,6 +127,7 @@ describe('the workspace at the retention edge', () => {
   });
   afterAll(async () => {
     await chrome?.close();
+    expect(workspaceAnswers, 'workspace answers that do not fit /openapi.json').toEqual([]);
   });
 
   async function showReport(month: string): Promise<void> {

@@ -45,7 +45,8 @@ async function traceOfOneCommand(): Promise<{ root: ReadableSpan; spans: Readabl
   exporter.reset();
   // Each command its own correlation id: a batch naming it carried this command.
   const correlationId = `trace-test-${++commandsSent}`;
-  const res = await fetch(`${app?.url}/trpc/orders.place`, {
+  if (!app) throw new Error('no app');
+  const res = await app.fetch(`${app.url}/trpc/orders.place`, {
     method: 'POST',
     headers: {
       authorization: 'Bearer writer-token-0123456789',

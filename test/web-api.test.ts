@@ -50,7 +50,7 @@ describe('session.whoami', () => {
   it('names the role of the token, and refuses an unknown token with 401', async () => {
     expect(await app.client('reader').session.whoami.query()).toEqual({ role: 'reader' });
     expect(await app.client('admin').session.whoami.query()).toEqual({ role: 'admin' });
-    const res = await fetch(`${app.url}/trpc/session.whoami`, {
+    const res = await app.fetch(`${app.url}/trpc/session.whoami`, {
       headers: { authorization: 'Bearer not-a-token-at-all' },
     });
     expect(res.status).toBe(401);

@@ -12,6 +12,7 @@ import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { releaseParkedProjections, withBrokenOrdersAlias } from './support/broken-alias';
 import {
   fill,
+  holdPagesToContract,
   launchBrowser,
   screenshot,
   signIn,
@@ -25,6 +26,8 @@ import { seedWorkspaceMonths } from './support/web-months';
 // and operators see must be the API's numbers.
 let app: TestApp;
 let chrome: TestBrowser;
+/** The workspace's API answers that did not fit the document. */
+let workspaceAnswers: string[] = [];
 let page: Page;
 const drillOrders: string[] = [];
 const cspRefusals: string[] = [];
@@ -33,6 +36,7 @@ beforeAll(async () => {
   execFileSync('bash', ['scripts/build-web.sh'], { stdio: 'inherit' });
   app = await startTestApp();
   chrome = await launchBrowser();
+  workspaceAnswers = holdPagesToContract(chrome.browser, app.contract);
   page = await chrome.browser.newPage();
   // What the Content-Security-Policy refused, all screens long (Chromium logs each refusal).
   page.on('console', (message) => {
@@ -44,6 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chrome?.close();
+  expect(workspaceAnswers, 'workspace answers that do not fit /openapi.json').toEqual([]);
   if (app) await releaseParkedProjections(app.connections.temporal);
   await app?.stop();
 });

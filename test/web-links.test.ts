@@ -6,6 +6,7 @@ import { addMonths, monthIn } from '../domain/report-months';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import {
   fill,
+  holdPagesToContract,
   launchBrowser,
   screenshot,
   signIn,
@@ -19,6 +20,8 @@ import { completeOrderIn } from './support/completed-orders';
 // Chromium, real API, workers and stack.
 let app: TestApp;
 let chrome: TestBrowser;
+/** The workspace's API answers that did not fit the document. */
+let workspaceAnswers: string[] = [];
 let page: Page;
 let thisMonth: string;
 let lastMonth: string;
@@ -30,6 +33,7 @@ beforeAll(async () => {
   execFileSync('bash', ['scripts/build-web.sh'], { stdio: 'inherit' });
   app = await startTestApp();
   chrome = await launchBrowser();
+  workspaceAnswers = holdPagesToContract(chrome.browser, app.contract);
   page = await chrome.browser.newPage();
   thisMonth = monthIn(new Date(), config().REPORT_TIMEZONE);
   lastMonth = addMonths(thisMonth, -1);
@@ -88,6 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await chrome?.close();
+  expect(workspaceAnswers, 'workspace answers that do not fit /openapi.json').toEqual([]);
   await app?.stop();
 });
 

@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
-import { fill, launchBrowser, screenshot, signIn, type TestBrowser } from './support/browser';
+import {
+  fill,
+  holdPagesToContract,
+  launchBrowser,
+  screenshot,
+  signIn,
+  type TestBrowser,
+} from './support/browser';
 import { waitFor } from './support/wait';
 import { type Receiver, startReceiver } from './support/webhook-receiver';
 
@@ -13,16 +20,20 @@ import { type Receiver, startReceiver } from './support/webhook-receiver';
 let app: TestApp;
 let receiver: Receiver;
 let chrome: TestBrowser;
+/** The workspace's API answers that did not fit the document. */
+let workspaceAnswers: string[] = [];
 let page: Page;
 beforeAll(async () => {
   execFileSync('bash', ['scripts/build-web.sh'], { stdio: 'inherit' });
   receiver = await startReceiver();
   app = await startTestApp(undefined, { webhooks: { allowPrivateUrls: true } });
   chrome = await launchBrowser();
+  workspaceAnswers = holdPagesToContract(chrome.browser, app.contract);
   page = await chrome.browser.newPage();
 });
 afterAll(async () => {
   await chrome?.close();
+  expect(workspaceAnswers, 'workspace answers that do not fit /openapi.json').toEqual([]);
   await app?.stop();
   await receiver?.stop();
 });

@@ -47,6 +47,8 @@ export interface TestApp {
   workers: RunningWorkers;
   /** /openapi.json, as the tests check answers against it. */
   contract: Contract;
+  /** fetch, with every answer of /trpc/ (batches too) and /api/ checked against the document. */
+  fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   client(role: keyof typeof TOKENS): OrdersClient;
   stop(): Promise<void>;
 }
@@ -119,6 +121,7 @@ export async function startTestApp(
     connections,
     workers,
     contract,
+    fetch: fetchChecked,
     client: (role) =>
       createOrdersClient({ url: `${url}/trpc`, token: TOKENS[role], fetch: fetchChecked }),
     async stop() {

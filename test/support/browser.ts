@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type HTTPResponse, type Page } from 'puppeteer-core';
+import { type Contract, checksOf } from './openapi-contract';
 
 /** Screenshots of each screen land here (git-ignored). */
 export const OUTPUT_DIR = path.resolve('test-output/web');
@@ -73,3 +74,33 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
 
 export const textOf = (page: Page, selector: string): Promise<string> =>
   page.$eval(selector, (el) => (el.textContent ?? '').trim());
+
+/**
+ * Holds every API answer any page of `browser` receives (the workspace's calls) to the
+ * document, as the test client's are: what did not fit is collected for the file to assert.
+ */
+export function holdPagesToContract(browser: Browser, contract: Contract): string[] {
+  const violations: string[] = [];
+  const watch = (page: Page) =>
+    page.on('response', (response: HTTPResponse) => {
+      const url = new URL(response.url());
+      const check = checksOf(url, response.request().method());
+      if (!check || response.status() === 204) return;
+      void response.text().then(
+        (text) => {
+          try {
+            check(contract, response.status(), JSON.parse(text));
+          } catch (err) {
+            violations.push((err as Error).message);
+          }
+        },
+        // A body Chromium no longer holds (the page navigated away) cannot be checked.
+        () => undefined,
+      );
+    });
+  void browser.pages().then((pages) => pages.forEach(watch));
+  browser.on('targetcreated', (target) => {
+    void target.page().then((page) => page && watch(page));
+  });
+  return violations;
+}

@@ -210,10 +210,11 @@ export class Contract {
 export function checkingFetch(contract: () => Contract | undefined, violations: string[]) {
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const res = await fetch(input, init);
-    const url = input instanceof Request ? input.url : String(input);
-    const procedure = trpcProcedureOf(url);
+    const url = new URL(input instanceof Request ? input.url : String(input), 'http://x');
     const checker = contract();
-    if (!procedure || !checker) return res;
+    if (!checker) return res;
+    const check = checksOf(url, init?.method ?? (input instanceof Request ? input.method : 'GET'));
+    if (!check) return res;
     const text = await res.clone().text();
     let body: unknown = null;
     try {
@@ -222,7 +223,7 @@ export function checkingFetch(contract: () => Contract | undefined, violations: 
       body = null;
     }
     try {
-      checker.checkTrpc(procedure, res.status, body);
+      check(checker, res.status, body);
     } catch (err) {
       violations.push((err as Error).message);
       throw err;
@@ -231,9 +232,29 @@ export function checkingFetch(contract: () => Contract | undefined, violations: 
   };
 }
 
-/** The procedure named by a tRPC URL (`/trpc/orders.get?input=…`); undefined for a batch. */
-export function trpcProcedureOf(url: string): string | undefined {
-  const { pathname, searchParams } = new URL(url, 'http://x');
-  if (!pathname.startsWith('/trpc/') || searchParams.has('batch')) return undefined;
-  return decodeURIComponent(pathname.slice('/trpc/'.length));
+export type Check = (contract: Contract, status: number, body: unknown) => void;
+
+/** How an answer from `url` is held to the document: a procedure, a batch, a REST route. */
+export function checksOf(url: URL, method: string): Check | undefined {
+  if (url.pathname.startsWith('/api/')) {
+    return (c, status, body) => c.checkRest(method, url.pathname, status, body);
+  }
+  if (!url.pathname.startsWith('/trpc/')) return undefined;
+  const procedures = decodeURIComponent(url.pathname.slice('/trpc/'.length)).split(',');
+  if (!url.searchParams.has('batch')) {
+    const [procedure] = procedures;
+    return procedure ? (c, status, body) => c.checkTrpc(procedure, status, body) : undefined;
+  }
+  // A batch answers one array, each call's result or refusal in its place; a batch refused
+  // as a whole (too many calls, malformed) answers one refusal.
+  return (c, status, body) => {
+    if (!Array.isArray(body)) {
+      c.checkError(status, body, `/trpc batch of ${procedures.length}`);
+      return;
+    }
+    body.forEach((answer: { error?: { data?: { httpStatus?: number } } }, i) => {
+      const procedure = procedures[i] ?? '(missing)';
+      c.checkTrpc(procedure, answer.error ? (answer.error.data?.httpStatus ?? 500) : 200, answer);
+    });
+  };
 }
