@@ -5,7 +5,10 @@ export type Role = (typeof ROLES)[number];
 
 export interface Principal {
   role: Role;
-  /** Stored as the events' actor: the role and a fingerprint of the token, never the token. */
+  /**
+   * Stored as the events' actor, never the token: for a static token its role and a
+   * fingerprint of it, for a person `oidc:<sub>` (the provider's subject).
+   */
   actor: string;
 }
 
@@ -69,13 +72,22 @@ export function generateDevTokens(): { spec: string; tokens: Record<Role, string
   return { spec: ROLES.map((r) => `${r}:${tokens[r]}`).join(','), tokens };
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+}
+
+/** The static token's principal (API_TOKENS), or null. */
 export function authenticate(
   table: TokenTable,
   authorization: string | undefined,
 ): Principal | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  const token = match?.[1];
+  const token = bearerToken(authorization);
   if (!token) return null;
+  return staticTokenPrincipal(table, token);
+}
+
+export function staticTokenPrincipal(table: TokenTable, token: string): Principal | null {
   const digest = sha256(token);
   // Every entry is compared, with no early exit, so the time taken says nothing about
   // which token (or how much of one) matched.

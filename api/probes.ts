@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { logger } from '../runtime/logger';
-import { authenticate, hasRole, type TokenTable } from './auth';
+import { hasRole } from './auth';
+import type { Authenticate } from './authenticate';
 import type { HealthCheck, HealthReport } from './health';
 
 /**
@@ -17,7 +18,7 @@ function readiness(report: HealthReport): HealthReport {
 export function registerProbes(
   app: FastifyInstance,
   health: HealthCheck,
-  tokens: TokenTable,
+  authenticate: Authenticate,
 ): void {
   // Liveness: the process answers. No server is asked: restarting cannot fix them.
   app.get('/livez', async (_request, reply) =>
@@ -29,8 +30,8 @@ export function registerProbes(
   ] as const) {
     app.get(path, async (request, reply) => {
       // Anyone may ask whether the API is up; which server is down, and why, is for admins.
-      const principal = authenticate(tokens, request.headers.authorization);
-      const detailed = principal !== null && hasRole(principal, 'admin');
+      const credential = await authenticate(request.headers.authorization);
+      const detailed = 'principal' in credential && hasRole(credential.principal, 'admin');
       let report: HealthReport;
       try {
         report = await health.report();

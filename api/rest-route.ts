@@ -8,7 +8,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { logger } from '../runtime/logger';
-import { authenticate, type TokenTable } from './auth';
+import { type Authenticate, credentialOf } from './authenticate';
 import { trpcErrorBody } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { bodyInput, MalformedJsonBody, queryInput } from './rest-input';
@@ -17,7 +17,7 @@ import type { ApiContext, ApiMeta } from './trpc';
 
 export interface RestRouteOptions {
   router: AnyTRPCRouter;
-  tokens: TokenTable;
+  authenticate: Authenticate;
   /** Shared with the tRPC route: a token's calls in flight count on both. */
   inflight: InflightLimit;
 }
@@ -93,7 +93,7 @@ export function registerRestRoutes(app: FastifyInstance, options: RestRouteOptio
           typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
         tagCorrelationId(correlationId);
         const ctx: ApiContext = {
-          principal: authenticate(options.tokens, request.headers.authorization),
+          ...(await credentialOf(options.authenticate, request.headers.authorization)),
           correlationId,
           inflight: options.inflight,
           addResponseHeader: (name, value) => {

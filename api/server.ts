@@ -5,6 +5,7 @@ import { config } from '../config/env';
 import { logger } from '../runtime/logger';
 import { registerApiDocs } from './api-docs';
 import type { TokenTable } from './auth';
+import { createAuthentication } from './authenticate';
 import { HealthCheck, type HealthDeps } from './health';
 import {
   answerClientError,
@@ -14,6 +15,8 @@ import {
   trpcErrorBody,
 } from './http-refusals';
 import { InflightLimit } from './inflight-limit';
+import type { OidcVerifier } from './oidc';
+import { providerOrigins, registerSignInConfig } from './oidc-workspace';
 import { openApiDocument } from './openapi';
 import { registerProbes } from './probes';
 import { projectionStatus } from './projection-status';
@@ -26,6 +29,8 @@ import { registerSecurityHeaders, registerWebWorkspace } from './web-workspace';
 export interface ApiServerOptions {
   deps: AppDeps & HealthDeps;
   tokens: TokenTable;
+  /** People's tokens from the identity provider (OIDC_ISSUER); absent: static tokens only. */
+  oidc?: OidcVerifier;
   maxBodyBytes: number;
   /** Calls one batched request may carry; more is a 400. */
   maxBatchSize: number;
@@ -112,24 +117,29 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   traceRequests(app);
   answerErrors(app);
   notFound(app);
-  await registerSecurityHeaders(app);
+  await registerSecurityHeaders(app, () => providerOrigins(options.oidc));
 
   const health = new HealthCheck(options.deps, {
     maxLagSeconds: options.healthMaxLagSeconds ?? c.HEALTH_MAX_LAG_SECONDS,
     status: () => projectionStatus(options.deps.temporal, options.deps.pool),
   });
-  registerProbes(app, health, options.tokens);
+  const authenticate = createAuthentication({
+    tokens: options.tokens,
+    ...(options.oidc ? { oidc: options.oidc } : {}),
+  });
+  registerProbes(app, health, authenticate);
   const router = createAppRouter(options.deps);
   const inflight = new InflightLimit(options.maxInflightPerToken);
   registerTrpcRoute(app, {
     router,
-    tokens: options.tokens,
+    authenticate,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
     inflight,
   });
-  registerRestRoutes(app, { router, tokens: options.tokens, inflight });
+  registerRestRoutes(app, { router, authenticate, inflight });
   await registerApiDocs(app, openApiDocument(router));
+  registerSignInConfig(app, options.oidc);
   await registerWebWorkspace(app);
   await app.ready();
 

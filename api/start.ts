@@ -1,7 +1,9 @@
 import { config } from '../config/env';
+import { logger } from '../runtime/logger';
 import { startMetricsServer } from '../runtime/metrics-server';
 import { type Connections, openConnections, openPool } from '../temporal/connections';
 import { createApiServer } from './server';
+import { OidcVerifier, oidcSettingsOf } from './oidc';
 import { loadTokens } from './tokens';
 
 export interface RunningApi {
@@ -23,6 +25,11 @@ export async function startApi(
 ): Promise<RunningApi> {
   const c = config();
   const tokens = loadTokens(print);
+  const oidcSettings = oidcSettingsOf(c);
+  const oidc = oidcSettings ? new OidcVerifier(oidcSettings) : undefined;
+  // Asked now so the first person's request does not wait for it, and a wrong issuer shows
+  // in the log at start; the API starts either way (static tokens need no provider).
+  oidc?.discover().catch((err: unknown) => logger.warn({ err }, 'OIDC discovery failed'));
   // Sharing a worker's connections (`npm start`), the API still gets a pool of its own: a
   // worker's statements may run for minutes, the API's must answer within its deadlines.
   const apiPool = shared ? openPool('api') : undefined;
@@ -37,6 +44,7 @@ export async function startApi(
       reportTimeZone: c.REPORT_TIMEZONE,
     },
     tokens,
+    ...(oidc ? { oidc } : {}),
     maxBodyBytes: c.API_MAX_BODY_BYTES,
     maxBatchSize: c.API_MAX_BATCH_SIZE,
     maxInflightPerToken: c.API_MAX_INFLIGHT_PER_TOKEN,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
 import { logger } from '../runtime/logger';
-import { authenticate, type TokenTable } from './auth';
+import { type Authenticate, credentialOf } from './authenticate';
 import { trpcErrorBody } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import type { AppRouter } from './router';
@@ -11,7 +11,7 @@ import type { ApiContext } from './trpc';
 
 export interface TrpcRouteOptions {
   router: AppRouter;
-  tokens: TokenTable;
+  authenticate: Authenticate;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** Calls in flight per token, shared with the REST routes. */
@@ -91,13 +91,13 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
             errors.some((e) => e.code === 'TOO_MANY_REQUESTS')
               ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
               : {},
-          createContext: ({ req, res }): ApiContext => {
+          createContext: async ({ req, res }): Promise<ApiContext> => {
             const header = req.headers['x-correlation-id'];
             const correlationId =
               typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
             tagCorrelationId(correlationId);
             return {
-              principal: authenticate(options.tokens, req.headers.authorization),
+              ...(await credentialOf(options.authenticate, req.headers.authorization)),
               correlationId,
               inflight: options.inflight,
               addResponseHeader: (name, value) => {

@@ -4,11 +4,14 @@ import { ZodError } from 'zod';
 import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
+import type { Refusal } from './oidc-claims';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 
 export interface ApiContext {
   principal: Principal | null;
+  /** Why there is no principal: which check the credential failed (`data.reason`). */
+  refusal?: Refusal;
   correlationId: string;
   /** Calls in flight per token: above its limit a call is refused with 429. */
   inflight: InflightLimit;
@@ -115,12 +118,25 @@ const observed = t.procedure.use(async ({ path, next }) => {
 
 export const publicProcedure = observed;
 
+const REFUSAL_CODES = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  503: 'SERVICE_UNAVAILABLE',
+} as const satisfies Record<Refusal['status'], TRPCError['code']>;
+
 function requireRole(role: Role) {
   return t.middleware(async ({ ctx, next }) => {
     if (!ctx.principal) {
+      const refusal = ctx.refusal ?? {
+        reason: 'MissingToken',
+        status: 401,
+        message: 'missing token: send Authorization: Bearer <token>',
+      };
       throw new TRPCError({
-        code: 'UNAUTHORIZED',
-        message: 'missing or unknown token: send Authorization: Bearer <token>',
+        code: REFUSAL_CODES[refusal.status],
+        message: refusal.message,
+        // The error formatter shows a cause's `code` as data.reason.
+        cause: Object.assign(new Error(refusal.message), { code: refusal.reason }),
       });
     }
     if (!hasRole(ctx.principal, role)) {

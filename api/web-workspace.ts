@@ -15,9 +15,13 @@ const NOT_BUILT =
  * Security headers on every answer, with a Content-Security-Policy that lets the workspace
  * run only its own bundle: no inline script anywhere for an injected string to become, no
  * framing (the Operations screen's Retry/Skip cannot be clickjacked), calls to this origin
- * only (the token in sessionStorage goes nowhere else).
+ * only (the token goes nowhere else) and to the identity provider's token endpoint.
  */
-export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  /** Origins the page may fetch besides its own (the identity provider's token endpoint). */
+  connectOrigins: () => string[] = () => [],
+): Promise<void> {
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -26,7 +30,7 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", () => connectOrigins().join(' ')],
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],

@@ -158,6 +158,40 @@ const envSchema = z.object({
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   API_HOST: z.string().default('127.0.0.1'),
   API_TOKENS: z.string().optional(),
+  /**
+   * The OpenID Connect provider people sign in with, exactly as its tokens' `iss` names it
+   * (discovery at `<issuer>/.well-known/openid-configuration`). Unset: static tokens only.
+   */
+  OIDC_ISSUER: z
+    .string()
+    .optional()
+    .refine((value) => {
+      if (value === undefined) return true;
+      try {
+        const url = new URL(value);
+        const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+        return (
+          (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) &&
+          !url.search &&
+          !url.hash
+        );
+      } catch {
+        return false;
+      }
+    }, 'must be an https:// URL without query or fragment (http:// only on loopback)'),
+  /** The `aud` the API's access tokens carry (Keycloak: an audience mapper; Entra ID: the app's ID URI or client id). */
+  OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** Where the token lists the person's groups or roles; a dotted path reaches into objects. */
+  OIDC_ROLES_CLAIM: z
+    .string()
+    .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'a claim name, or a dotted path such as realm_access.roles')
+    .default('roles'),
+  /** `group=role,…` (roles reader, writer, admin); unset: the claim's values are the role names. */
+  OIDC_ROLE_MAP: z.string().min(1).optional(),
+  /** The workspace's public client at the provider (authorization code + PKCE); unset: token paste. */
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Scopes the workspace asks for (Entra ID: add the API's scope, e.g. api://<app-id>/orders). */
+  OIDC_SCOPES: z.string().min(1).default('openid'),
   API_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -285,6 +319,14 @@ function settingProblems(c: Settings): string[] {
     problems.push(
       'ELASTICSEARCH_API_KEY: ELASTICSEARCH_URL carries credentials too; use one or the other',
     );
+  }
+  if (c.OIDC_ISSUER && !c.OIDC_AUDIENCE) {
+    problems.push(
+      "OIDC_AUDIENCE: set it with OIDC_ISSUER (the `aud` of this API's access tokens); without it any of the provider's tokens, for any application, would be accepted",
+    );
+  }
+  for (const name of ['OIDC_AUDIENCE', 'OIDC_ROLE_MAP', 'OIDC_CLIENT_ID'] as const) {
+    if (c[name] && !c.OIDC_ISSUER) problems.push(`${name}: set OIDC_ISSUER to use it`);
   }
   const pg = new URL(c.DATABASE_URL).searchParams;
   if (Boolean(pg.get('sslcert')) !== Boolean(pg.get('sslkey'))) {
