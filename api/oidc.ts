@@ -128,7 +128,10 @@ export class OidcVerifier {
       timeoutDuration: this.timeoutMs,
     });
     this.discovered = metadata;
-    logger.info({ issuer: metadata.issuer, jwksUri: metadata.jwks_uri }, 'OIDC provider discovered');
+    logger.info(
+      { issuer: metadata.issuer, jwksUri: metadata.jwks_uri },
+      'OIDC provider discovered',
+    );
     return metadata;
   }
 

@@ -2,8 +2,8 @@ import { config } from '../config/env';
 import { logger } from '../runtime/logger';
 import { startMetricsServer } from '../runtime/metrics-server';
 import { type Connections, openConnections, openPool } from '../temporal/connections';
-import { createApiServer } from './server';
 import { OidcVerifier, oidcSettingsOf } from './oidc';
+import { createApiServer } from './server';
 import { loadTokens } from './tokens';
 
 export interface RunningApi {

@@ -4,9 +4,9 @@ import { ZodError } from 'zod';
 import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
-import type { Refusal } from './oidc-claims';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
+import type { Refusal } from './oidc-claims';
 
 export interface ApiContext {
   principal: Principal | null;

@@ -98,9 +98,9 @@ describe('roleFromClaims', () => {
   });
 
   it('given a dotted claim path, when mapped, then the nested groups count', () => {
-    expect(
-      roleFromClaims({ realm_access: { roles: ['ops'] } }, 'realm_access.roles', map),
-    ).toBe('admin');
+    expect(roleFromClaims({ realm_access: { roles: ['ops'] } }, 'realm_access.roles', map)).toBe(
+      'admin',
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { expect } from 'vitest';
 import { parseTokens } from '../../api/auth';
 import { createOrdersClient, type OrdersClient } from '../../api/client';
+import type { OidcVerifier } from '../../api/oidc';
 import type { PartitionBusOptions } from '../../api/partition-bus';
 import { createApiServer } from '../../api/server';
 import { config } from '../../config/env';
@@ -67,6 +68,8 @@ export async function startTestApp(
     temporalMetricsAddress?: string;
     /** Webhook delivery settings for the workers (and the API's private-URL rule). */
     webhooks?: WorkerDeps['webhooks'];
+    /** People's tokens from an identity provider (test/support/oidc-provider.ts). */
+    oidc?: OidcVerifier;
   } = {},
 ): Promise<TestApp> {
   if (!runtimeInstalled) {
@@ -105,6 +108,7 @@ export async function startTestApp(
         .map(([r, t]) => `${r}:${t}`)
         .join(','),
     ),
+    ...(options.oidc ? { oidc: options.oidc } : {}),
     maxBodyBytes: 64 * 1024,
     maxBatchSize: options.maxBatchSize ?? config().API_MAX_BATCH_SIZE,
     maxInflightPerToken: options.maxInflightPerToken ?? config().API_MAX_INFLIGHT_PER_TOKEN,
