@@ -15,7 +15,8 @@ export const FUTURE_MONTH = 'FutureMonth';
 export interface OrdersClientOptions {
   /** e.g. http://127.0.0.1:3000/trpc */
   url: string;
-  token: string;
+  /** The bearer token, or a function asked before each call (a token that is renewed). */
+  token: string | (() => string);
   correlationId?: string;
   /** The fetch to send with (the global one by default). */
   fetch?: typeof fetch;
@@ -29,7 +30,7 @@ export function createOrdersClient(options: OrdersClientOptions) {
         url: options.url,
         ...(options.fetch ? { fetch: options.fetch } : {}),
         headers: () => ({
-          authorization: `Bearer ${options.token}`,
+          authorization: `Bearer ${typeof options.token === 'function' ? options.token() : options.token}`,
           ...(options.correlationId ? { 'x-correlation-id': options.correlationId } : {}),
         }),
       }),

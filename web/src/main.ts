@@ -4,6 +4,15 @@ import { adminScreen, enterAdmin, leaveAdmin } from './admin-view';
 import { clientFor, forgetToken, savedToken, saveToken } from './api';
 import { currentMonth, errorBox, type Role, type ScreenContext } from './context';
 import { describeError, type ShownError } from './errors';
+import {
+  forgetProviderSignIn,
+  isCallback,
+  type ProviderConfig,
+  ProviderSession,
+  signedInBefore,
+  signInConfig,
+  startSignIn,
+} from './oidc';
 import { reportScreen, showReport } from './report-view';
 import { drawTrends, showTrends, trendsScreen } from './trends-view';
 import {
@@ -28,6 +37,11 @@ app.replaceChildren();
 let session: ScreenContext | null = null;
 let signInError: ShownError | null = null;
 let signingIn = false;
+/** The identity provider people sign in with (null: the token paste). */
+let provider: ProviderConfig | null = null;
+/** Why the provider's settings could not be read: the paste is offered meanwhile. */
+let providerProblem: ShownError | null = null;
+let providerSession: ProviderSession | null = null;
 /** The screen shown and its choices: what the address says. */
 let route: Route | null = null;
 /** What the address had that meant nothing, and what is shown instead. */
@@ -93,17 +107,20 @@ function navigate(next: Route, how: 'push' | 'replace' = 'push'): void {
   follow(session);
 }
 
-async function signIn(token: string): Promise<void> {
+/** Signs in with a pasted token, or with the provider's tokens (kept in memory only). */
+async function signIn(credential: string | ProviderSession): Promise<void> {
   signingIn = true;
   signInError = null;
   draw();
   try {
-    const client = clientFor(token);
+    const client = clientFor(typeof credential === 'string' ? credential : credential.token);
     const { role } = await client.session.whoami.query();
-    saveToken(token);
+    if (typeof credential === 'string') saveToken(credential);
+    else providerSession = credential;
     session = { client, role, update: draw, signedOut, navigate };
   } catch (err) {
     forgetToken();
+    if (typeof credential !== 'string') credential.forget();
     signInError = describeError(err);
   } finally {
     signingIn = false;
@@ -112,9 +129,44 @@ async function signIn(token: string): Promise<void> {
   else draw();
 }
 
+const failed = (title: string, err: unknown): ShownError => ({
+  status: null,
+  title,
+  message: err instanceof Error ? err.message : String(err),
+  reason: null,
+});
+
+/** The provider sent the person back: the code becomes tokens, then the session. */
+async function completeSignIn(c: ProviderConfig): Promise<void> {
+  signingIn = true;
+  draw();
+  let credential: ProviderSession;
+  try {
+    credential = await ProviderSession.complete(c, (err) =>
+      signedOut(failed('Your session ended:', `${err.message}. Sign in again.`)),
+    );
+  } catch (err) {
+    forgetProviderSignIn();
+    signingIn = false;
+    signInError = failed('Sign-in failed:', err);
+    draw();
+    return;
+  }
+  await signIn(credential);
+}
+
+/** Sign-out button: with the provider, its session ends too (it sends the page back here). */
+function signOut(): void {
+  const ending = providerSession;
+  signedOut(null);
+  ending?.signOut();
+}
+
 function signedOut(error: ShownError | null): void {
   leaveAdmin();
   forgetToken();
+  providerSession?.forget();
+  providerSession = null;
   sessionStorage.removeItem(LINKS_KEY);
   session = null;
   route = null;
@@ -123,6 +175,17 @@ function signedOut(error: ShownError | null): void {
 }
 
 function signInForm() {
+  if (provider) {
+    const c = provider;
+    return html`<section class="signin">
+      <h1>Orders workspace</h1>
+      <button type="button" id="sign-in-oidc" ?disabled=${signingIn} @click=${() => void startSignIn(c)}>
+        Sign in with your organisation
+      </button>
+      <p class="hint">You are sent to ${new URL(c.issuer).host} to sign in, and back here.</p>
+      ${errorBox(signInError)}
+    </section>`;
+  }
   const submit = (e: Event) => {
     e.preventDefault();
     const token = new FormData(e.target as HTMLFormElement).get('token');
@@ -135,6 +198,7 @@ function signInForm() {
       <button type="submit" ?disabled=${signingIn}>Sign in</button>
     </form>
     <p class="hint">The token is kept for this browser tab only. npm start prints one per role.</p>
+    ${errorBox(providerProblem)}
     ${errorBox(signInError)}
   </section>`;
 }
@@ -157,7 +221,7 @@ function shell(ctx: ScreenContext, shown: Route) {
           html`<a href=${links[s.id] ?? `#/${s.id}`} data-screen=${s.id} aria-current=${s.id === screen ? 'page' : 'false'}>${SCREEN_LABELS[s.id]}</a>`,
       )}</nav>
       <span class="who">Signed in as <strong id="role">${ctx.role}</strong>
-        <button type="button" id="sign-out" @click=${() => signedOut(null)}>Sign out</button></span>
+        <button type="button" id="sign-out" @click=${signOut}>Sign out</button></span>
     </header>
     ${problemsBox()}
     <section class="screen" id="screen-${screen}">
@@ -176,6 +240,16 @@ window.addEventListener('hashchange', () => {
   if (session) follow(session);
   else draw();
 });
-const stored = savedToken();
-if (stored) void signIn(stored);
-else draw();
+async function start(): Promise<void> {
+  const config = await signInConfig();
+  if (config instanceof Error)
+    providerProblem = failed('Signing in through your organisation is not available now:', config);
+  else provider = config;
+  if (provider && isCallback()) return completeSignIn(provider);
+  // A reload while signed in through the provider: its session brings the person back.
+  if (provider && signedInBefore()) return startSignIn(provider);
+  const stored = savedToken();
+  if (stored) return signIn(stored);
+  draw();
+}
+void start();
