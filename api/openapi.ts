@@ -27,8 +27,16 @@ const REFUSALS: Record<number, Refusal> = {
     description:
       'Invalid input: data.issues lists each field (path, message); malformed JSON is an issue at (input). A report month that has not begun has data.reason FutureMonth.',
   },
-  401: { codes: ['UNAUTHORIZED'], description: 'No token, or an unknown one' },
-  403: { codes: ['FORBIDDEN'], description: 'The token’s role is below the one this call needs' },
+  401: {
+    codes: ['UNAUTHORIZED'],
+    description:
+      'The token is missing, unknown or failed a check; data.reason names which: MissingToken, UnknownToken, MalformedToken, AlgorithmNotAllowed, UnknownSigningKey, BadSignature, TokenExpired, TokenNotYetValid, WrongIssuer, WrongAudience, MissingSubject',
+  },
+  403: {
+    codes: ['FORBIDDEN'],
+    description:
+      'The token’s role is below the one this call needs; data.reason NoRole: a person none of whose groups maps to a role',
+  },
   404: {
     codes: ['NOT_FOUND'],
     description:
@@ -74,7 +82,7 @@ const REFUSALS: Record<number, Refusal> = {
   503: {
     codes: ['SERVICE_UNAVAILABLE'],
     description:
-      'A store or Temporal is unavailable, a command passed its deadline (COMMAND_DEADLINE_MS; its outcome is not known yet: resend the same commandId), or the server is stopping',
+      'A store or Temporal is unavailable, a command passed its deadline (COMMAND_DEADLINE_MS; its outcome is not known yet: resend the same commandId), the server is stopping, or the identity provider’s keys cannot be fetched to check a token (data.reason ProviderUnavailable)',
   },
 };
 
@@ -114,7 +122,11 @@ const ERROR_SCHEMA: SchemaObject = {
                 properties: { path: { type: 'string' }, message: { type: 'string' } },
               },
             },
-            reason: { type: 'string', description: 'e.g. PastRetention, FutureMonth' },
+            reason: {
+              type: 'string',
+              description:
+                'e.g. PastRetention, FutureMonth, TokenExpired (which check a token failed)',
+            },
           },
         },
       },
@@ -224,7 +236,7 @@ export function openApiDocument(router: AnyTRPCRouter): OpenAPIObject {
         type: 'http',
         scheme: 'bearer',
         description:
-          'A token of API_TOKENS. Roles include those below them: admin > writer > reader; each operation names the role it needs.',
+          'A token of API_TOKENS, or an access token (a JWT) the identity provider of OIDC_ISSUER issued for OIDC_AUDIENCE, whose roles claim maps to a role (OIDC_ROLE_MAP). Roles include those below them: admin > writer > reader; each operation names the role it needs.',
       },
     },
     tags: ['orders', 'reports', 'session', 'admin'],

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import type { SignInConfig } from '../../api/oidc-workspace';
+import { renewAfter } from './token-renewal';
 
 // Signing a person in through the company's identity provider: authorization code with
 // PKCE (a public client: no secret in the page). Tokens live in this module's memory only:
@@ -74,10 +75,6 @@ export const isCallback = (): boolean => {
   const params = new URLSearchParams(location.search);
   return params.has('state') && (params.has('code') || params.has('error'));
 };
-
-/** Seconds after which a token that lives `expiresIn` is renewed: at 3/4 of its life, at most a minute early. */
-export const renewAfter = (expiresIn: number): number =>
-  Math.max(1, expiresIn - Math.min(60, expiresIn / 4));
 
 export class ProviderSession {
   private accessToken: string;
