@@ -1,7 +1,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
-import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
+import {
+  apiAuthRefusals,
+  apiInflight,
+  apiRateLimited,
+  apiRequestDuration,
+  apiRequests,
+} from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
@@ -132,6 +138,7 @@ function requireRole(role: Role) {
         status: 401,
         message: 'missing token: send Authorization: Bearer <token>',
       };
+      apiAuthRefusals.inc({ reason: refusal.reason });
       throw new TRPCError({
         code: REFUSAL_CODES[refusal.status],
         message: refusal.message,

@@ -42,6 +42,13 @@ export const apiRateLimited = new Counter({
   registers,
 });
 
+export const apiAuthRefusals = new Counter({
+  name: 'orders_api_auth_refusals_total',
+  help: 'calls refused for their credential, by the check that failed (data.reason: TokenExpired, ProviderUnavailable, …)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
 export const commands = new Counter({
   name: 'orders_commands_total',
   help: 'commands by type and outcome (committed, or the tRPC error code they answered)',

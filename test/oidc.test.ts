@@ -6,6 +6,7 @@ import { OidcVerifier } from '../api/oidc';
 import { parseRoleMap } from '../api/oidc-claims';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
+import { apiAuthRefusals } from '../runtime/metrics';
 import { startTestApp, type TestApp } from './support/app';
 import {
   mint,
@@ -211,6 +212,17 @@ describe('every bad token is refused with 401 and the check it failed', () => {
       expect(answer.body.error.data).toMatchObject({ code: 'UNAUTHORIZED', reason });
       if (token)
         expect(JSON.stringify(answer.body)).not.toContain(token.split('.').at(-1) || token);
+    }
+  });
+});
+
+describe('refusals by reason', () => {
+  it('are counted for operators (orders_api_auth_refusals_total), the reason as the label', async () => {
+    const counts = Object.fromEntries(
+      (await apiAuthRefusals.get()).values.map((v) => [v.labels.reason, v.value]),
+    );
+    for (const reason of ['TokenExpired', 'WrongAudience', 'AlgorithmNotAllowed', 'NoRole']) {
+      expect(counts[reason], reason).toBeGreaterThan(0);
     }
   });
 });

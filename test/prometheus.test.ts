@@ -114,6 +114,7 @@ describe('Prometheus in the stack (npm run stack -- up prometheus)', () => {
       'CommandErrorRateHigh',
       'CommandsUnprocessable',
       'ExportFailing',
+      'IdentityProviderUnavailable',
       'ProjectionLagging',
       'ProjectionParked',
       'ProjectionRetrying',
