@@ -1,22 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { logger } from '../runtime/logger';
 import { trpcErrorBody } from './http-refusals';
 import type { OidcVerifier } from './oidc';
-
-/** GET /auth/config: how the workspace signs people in. */
-export const SIGN_IN_CONFIG_PATH = '/auth/config';
-
-/** What the workspace needs to run authorization code + PKCE against the provider. */
-export interface SignInConfig {
-  oidc: {
-    issuer: string;
-    clientId: string;
-    scopes: string;
-    authorizationEndpoint: string;
-    tokenEndpoint: string;
-    endSessionEndpoint?: string;
-  } | null;
-}
+import { SIGN_IN_CONFIG_PATH, type SignInConfig } from './sign-in-config';
 
 /**
  * The origins the workspace may call besides its own: the provider's token endpoint
@@ -55,8 +40,7 @@ export function registerSignInConfig(app: FastifyInstance, verifier: OidcVerifie
         },
       };
       return reply.send(answer);
-    } catch (err) {
-      logger.warn({ err }, 'OIDC discovery failed');
+    } catch {
       return reply
         .code(503)
         .type('application/json')

@@ -69,6 +69,8 @@ export function oidcSettingsOf(c: Config): OidcSettings | undefined {
   };
 }
 
+const RETRY_DISCOVERY_MS = 5_000;
+
 const discoveryUrl = (issuer: string) =>
   `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
 
@@ -81,6 +83,8 @@ export class OidcVerifier {
   private metadata: Promise<ProviderMetadata> | undefined;
   private discovered: ProviderMetadata | undefined;
   private keys: JWTVerifyGetKey | undefined;
+  /** The last failed discovery: until RETRY_DISCOVERY_MS after it, calls fail at once. */
+  private failed: { at: number; error: unknown } | undefined;
   private readonly clockTolerance: number;
   private readonly cooldownMs: number;
   private readonly timeoutMs: number;
@@ -101,8 +105,16 @@ export class OidcVerifier {
 
   /** The provider's discovery document, fetched once; a failed fetch is tried again next time. */
   discover(): Promise<ProviderMetadata> {
+    // A provider that does not answer would otherwise hold every person's call for the
+    // whole fetch timeout: after a failure, calls are refused at once for a while.
+    if (!this.metadata && this.failed && Date.now() - this.failed.at < RETRY_DISCOVERY_MS) {
+      return Promise.reject(this.failed.error);
+    }
     this.metadata ??= this.fetchMetadata().catch((err: unknown) => {
       this.metadata = undefined;
+      this.failed = { at: Date.now(), error: err };
+      // Logged once per attempt, not per refused call.
+      logger.warn({ err, issuer: this.settings.issuer }, 'OIDC discovery failed');
       throw err;
     });
     return this.metadata;
@@ -139,8 +151,7 @@ export class OidcVerifier {
   async verify(token: string): Promise<{ principal: Principal } | { refusal: Refusal }> {
     try {
       await this.discover();
-    } catch (err) {
-      logger.warn({ err, issuer: this.settings.issuer }, 'OIDC discovery failed');
+    } catch {
       return { refusal: refusalOfVerifyError({}) };
     }
     const keys = this.keys as JWTVerifyGetKey;

@@ -1,5 +1,4 @@
 import { config } from '../config/env';
-import { logger } from '../runtime/logger';
 import { startMetricsServer } from '../runtime/metrics-server';
 import { type Connections, openConnections, openPool } from '../temporal/connections';
 import { OidcVerifier, oidcSettingsOf } from './oidc';
@@ -29,7 +28,8 @@ export async function startApi(
   const oidc = oidcSettings ? new OidcVerifier(oidcSettings) : undefined;
   // Asked now so the first person's request does not wait for it, and a wrong issuer shows
   // in the log at start; the API starts either way (static tokens need no provider).
-  oidc?.discover().catch((err: unknown) => logger.warn({ err }, 'OIDC discovery failed'));
+  oidc?.discover().catch(() => undefined);
+  if (oidcSettings) print(`People sign in through ${oidcSettings.issuer} (OIDC_ISSUER)`);
   // Sharing a worker's connections (`npm start`), the API still gets a pool of its own: a
   // worker's statements may run for minutes, the API's must answer within its deadlines.
   const apiPool = shared ? openPool('api') : undefined;

@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 OUT=web/dist/index.html
 if [ "${1:-}" != "--force" ] && [ -f "$OUT" ] &&
-  [ -z "$(find web api/client.ts domain/currency.ts domain/rules.ts domain/report-months.ts package-lock.json -path web/dist -prune -o -type f -newer "$OUT" -print -quit)" ]; then
+  [ -z "$(find web api/client.ts api/sign-in-config.ts domain/currency.ts domain/rules.ts domain/report-months.ts package-lock.json -path web/dist -prune -o -type f -newer "$OUT" -print -quit)" ]; then
   exit 0
 fi
 printf '[web] building the web workspace\n' >&2

@@ -16,6 +16,7 @@ import {
   startProvider,
   type TestProvider,
 } from './support/oidc-provider';
+import { waitFor } from './support/wait';
 
 // People's tokens on the API, against a real OpenID provider (oidc-provider, in a process
 // of its own): the good ones are the provider's, issued through its login form; the bad
@@ -268,6 +269,50 @@ describe('key rotation at the provider', () => {
       ]);
     } finally {
       await provider.restart(provider.keys);
+    }
+  });
+});
+
+describe('a provider not up when the API starts', () => {
+  it('refuses people with 503 meanwhile, and accepts them once it answers, without a restart', async () => {
+    const later = await reserveIssuer();
+    const verifier = new OidcVerifier({
+      issuer: later.issuer,
+      audience: AUDIENCE,
+      rolesClaim: 'realm_access.roles',
+      roleMap: parseRoleMap('ops=admin'),
+      scopes: 'openid',
+    });
+    const key = await signingKey('late');
+    const token = await mint(key, { ...goodClaims(), iss: later.issuer });
+    expect(await verifier.verify(token)).toMatchObject({
+      refusal: { status: 503, reason: 'ProviderUnavailable' },
+    });
+    const late = await startProvider(
+      later,
+      {
+        audience: AUDIENCE,
+        clientId: CLIENT_ID,
+        redirectUri: `${app.url}/`,
+        accessTokenTtl: 300,
+        accounts: {},
+      },
+      [key],
+    );
+    try {
+      // Discovery is asked again 5 s after a failure (calls meanwhile are refused at once).
+      const accepted = await waitFor(
+        'the token accepted once the provider answers',
+        async () => {
+          const outcome = await verifier.verify(token);
+          return 'principal' in outcome ? outcome.principal : undefined;
+        },
+        15_000,
+        250,
+      );
+      expect(accepted).toEqual({ role: 'admin', actor: 'oidc:mallory' });
+    } finally {
+      await late.stop();
     }
   });
 });

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import type { SignInConfig } from '../../api/oidc-workspace';
+import { SIGN_IN_CONFIG_PATH, type SignInConfig } from '../../api/sign-in-config';
 import { renewAfter } from './token-renewal';
 
 // Signing a person in through the company's identity provider: authorization code with
@@ -24,7 +24,7 @@ interface Flow {
 /** How the workspace signs in: the provider's details, null for the token paste, or why it cannot tell. */
 export async function signInConfig(): Promise<ProviderConfig | null | Error> {
   try {
-    const res = await fetch('/auth/config', { headers: { accept: 'application/json' } });
+    const res = await fetch(SIGN_IN_CONFIG_PATH, { headers: { accept: 'application/json' } });
     if (!res.ok) {
       const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
       return new Error(body?.error?.message ?? `the sign-in settings answered ${res.status}`);
