@@ -30,9 +30,10 @@ import { median, round, summarize } from './harness/stats';
 
 const inProcess = process.argv.includes('--in-process');
 const flags = readFlags(
-  ['seconds', 'clients', 'rounds'],
+  ['seconds', 'clients', 'rounds', 'nice'],
   process.argv.slice(2).filter((a) => a !== '--in-process'),
 );
+const nice = flags.int('nice', 0);
 const settings = {
   seconds: flags.int('seconds', flags.quick ? 10 : 20),
   clients: flags.int('clients', 10),
