@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppRouter } from '../api/client';
 import { createOrdersClient } from '../api/client';
-import { startTestApp, type TestApp } from './support/app';
+import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { type AppProcess, startAppProcess } from './support/app-process';
 import { testPool } from './support/db';
 import { waitFor } from './support/wait';
@@ -205,5 +205,40 @@ describe('managed API keys', () => {
     });
     const listed = await keyClient(root.key).apiKeys.list.query();
     expect(listed.keys.find((k) => k.id === made.id)?.createdBy).toBe(`key:${root.id}`);
+    // The probes know keys too: an admin's key sees which dependency is down, a reader's not.
+    const health = async (key: string) =>
+      (await fetch(`${app.url}/healthz`, { headers: { authorization: `Bearer ${key}` } })).json();
+    expect(await health(root.key)).toHaveProperty('dependencies');
+    expect(await health(made.key)).not.toHaveProperty('dependencies');
+  });
+
+  it('refuse every key while a notified change cannot be loaded; static tokens still work', async () => {
+    const { key } = await app
+      .client('admin')
+      .apiKeys.create.mutate({ name: 'through an outage', role: 'reader' });
+    expect(await sessionStatus(app.url, key)).toBe(200);
+    // The table cannot be read: a change notified now cannot be applied.
+    await pool.query('alter table api_keys rename to api_keys_away');
+    try {
+      const notified = Date.now();
+      await pool.query('notify api_keys_changed');
+      await waitFor(
+        'the key to be refused',
+        async () => ((await sessionStatus(app.url, key)) === 401 ? true : undefined),
+        5_000,
+        50,
+      );
+      // Within a second of the change, plus one request.
+      expect(Date.now() - notified).toBeLessThan(2_000);
+      expect(await sessionStatus(app.url, TOKENS.reader)).toBe(200);
+    } finally {
+      await pool.query('alter table api_keys_away rename to api_keys');
+    }
+    await waitFor(
+      'the key to be accepted again',
+      async () => ((await sessionStatus(app.url, key)) === 200 ? true : undefined),
+      10_000,
+      100,
+    );
   });
 });
