@@ -3,7 +3,13 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
 import type { AuditEntry } from '../eventstore';
 import { logger } from '../runtime/logger';
-import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
+import {
+  apiInflight,
+  apiRateLimited,
+  apiRequestDuration,
+  apiRequests,
+  auditWriteFailures,
+} from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
@@ -184,7 +190,8 @@ const audited = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   try {
     await ctx.audit.record(entry);
   } catch (err) {
-    // The action is done; its record is at least in the log.
+    // The action is done; its record is at least in the log (and alerted on).
+    auditWriteFailures.inc({ source: 'api' });
     logger.error({ err, audit: entry }, 'audit record not written');
   }
   return result;

@@ -1,6 +1,7 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
 import type { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
+import { auditWriteFailures } from '../runtime/metrics';
 import type { MonthlyRollupInput } from '../workflows/reports';
 import { prefixedId, taskQueue } from './task-queues';
 
@@ -104,9 +105,10 @@ export async function applySchedulesAudited(
         message,
         correlationId: null,
       })
-      .catch((err: unknown) =>
-        logger.error({ err, actor, outcome, message }, 'audit record not written'),
-      );
+      .catch((err: unknown) => {
+        auditWriteFailures.inc({ source: 'schedules' });
+        logger.error({ err, actor, outcome, message }, 'audit record not written');
+      });
   try {
     const applied = await applySchedules(client, settings);
     await record('ok', applied.join('; '));

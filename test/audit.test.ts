@@ -8,6 +8,7 @@ import { createOrdersClient } from '../api/client';
 import { config } from '../config/env';
 import { AuditLog } from '../eventstore';
 import { ensureOrdersIndex, ensureReportsIndex } from '../projections/elasticsearch';
+import { auditWriteFailures } from '../runtime/metrics';
 import {
   applySchedulesAudited,
   MONTHLY_ROLLUP_SCHEDULE,
@@ -170,5 +171,23 @@ describe('the audit trail', () => {
     for (const role of ['reader', 'writer'] as const) {
       expect(await codeOf(app.client(role).audit.list.query({}))).toBe('FORBIDDEN');
     }
+  });
+
+  it('an action whose record cannot be written is still done, counted for the alert', async () => {
+    const failures = async () =>
+      (await auditWriteFailures.get()).values.find((v) => v.labels.source === 'api')?.value ?? 0;
+    const before = await failures();
+    await pool.query('alter table audit_log rename to audit_log_away');
+    try {
+      const made = await app
+        .client('admin')
+        .apiKeys.create.mutate({ name: 'unrecorded', role: 'reader' });
+      expect(made.key).toMatch(/^ork_/);
+    } finally {
+      await pool.query('alter table audit_log_away rename to audit_log');
+    }
+    expect(await failures()).toBe(before + 1);
+    const listed = await app.client('admin').apiKeys.list.query();
+    expect(listed.keys.some((k) => k.name === 'unrecorded')).toBe(true);
   });
 });
