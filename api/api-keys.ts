@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import pg from 'pg';
+import { keyTableCurrent } from '../domain/api-keys';
 import { API_KEYS_CHANNEL, ApiKeys, type UsableKey } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { authenticate, type Principal, type TokenTable } from './auth';
@@ -119,14 +120,16 @@ export class ApiKeyTable {
   }
 
   private current(now: number): boolean {
-    const unapplied =
-      this.unappliedSince !== null && now - this.unappliedSince > this.maxUnappliedMs;
-    const stale = !this.listening && now - this.loadedAt > this.maxStaleMs;
-    if ((unapplied || stale) && !this.warnedStale) {
+    const { current, reason } = keyTableCurrent(
+      { listening: this.listening, loadedAt: this.loadedAt, unappliedSince: this.unappliedSince },
+      now,
+      { maxUnappliedMs: this.maxUnappliedMs, maxStaleMs: this.maxStaleMs },
+    );
+    if (!current && !this.warnedStale) {
       this.warnedStale = true;
-      logger.warn({ unapplied, stale }, 'API key table not current: keys refused until it is');
+      logger.warn({ reason }, 'API key table not current: keys refused until it is');
     }
-    return !unapplied && !stale;
+    return current;
   }
 
   private async loadUntilCurrent(): Promise<void> {

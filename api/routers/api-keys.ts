@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TRPCError } from '@trpc/server';
 import type pg from 'pg';
+import { keyState } from '../../domain/api-keys';
 import { ApiKeys, type ApiKeyView, KeyNameTakenError, KeyNotFoundError } from '../../eventstore';
 import { logger } from '../../runtime/logger';
 import { type ApiKeyTable, newApiKey } from '../api-keys';
@@ -11,14 +12,7 @@ import { adminProcedure, router } from '../trpc';
 
 const RETRY = 'try again shortly';
 
-const withState = (k: ApiKeyView) => ({
-  ...k,
-  state: k.revokedAt
-    ? ('revoked' as const)
-    : k.expiresAt && Date.parse(k.expiresAt) <= Date.now()
-      ? ('expired' as const)
-      : ('active' as const),
-});
+const withState = (k: ApiKeyView) => ({ ...k, state: keyState(k, Date.now()) });
 
 /**
  * Managed API keys (admin). A change is in this process's table when the call answers, and
