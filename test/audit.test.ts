@@ -17,6 +17,7 @@ import {
 } from '../temporal/schedules';
 import { startTestApp, type TestApp, TOKENS } from './support/app';
 import { testPool } from './support/db';
+import { waitFor } from './support/wait';
 
 // The audit trail: every admin action of the API (and the schedules' tool) leaves a row;
 // audit.list pages them for admins.
@@ -30,7 +31,10 @@ beforeAll(async () => {
   await ensureReportsIndex(es, config().ES_INDEX_PREFIX);
   await es.close();
   pool = testPool(4);
-  app = await startTestApp(['commands']);
+  // A rebuild runs on both queues.
+  app = await startTestApp(['commands', 'projections'], {
+    webhooks: { allowPrivateUrls: true },
+  });
 });
 afterAll(async () => {
   await app?.stop();
@@ -65,7 +69,21 @@ describe('the audit trail', () => {
     expect(await admin.admin.reconcile.mutate({ month: '2024-01' })).toMatchObject({
       month: '2024-01',
     });
+    await admin.admin.projections.rebuild.mutate({ readModel: 'redis' });
+    await waitFor(
+      'the rebuild to end',
+      async () => {
+        const p = await admin.admin.projections.rebuildProgress.query({ readModel: 'redis' });
+        return p.status === 'RUNNING' ? undefined : p.status;
+      },
+      120_000,
+      250,
+    );
     expect(await codeOf(admin.subscriptions.delete.mutate({ id: subscription }))).toBe('NOT_FOUND');
+    // No receiver and no webhooks worker here: the subscription is only created and changed.
+    const sub = await admin.subscriptions.create.mutate({ url: 'http://127.0.0.1:9/hook' });
+    await admin.subscriptions.update.mutate({ id: sub.id, enabled: false });
+    await admin.subscriptions.delete.mutate({ id: sub.id });
     // Refused input did nothing: no row. Queries are not actions: no row.
     expect(await codeOf(admin.admin.reconcile.mutate({ month: '2024-13' }))).toBe('BAD_REQUEST');
     await admin.admin.parked.list.query();
@@ -96,7 +114,11 @@ describe('the audit trail', () => {
       [adminActor, 'admin.parked.retry', `elasticsearch/${orderId}`, 'NOT_FOUND'],
       [adminActor, 'admin.parked.skip', `redis/${orderId}`, 'NOT_FOUND'],
       [adminActor, 'admin.reconcile', '2024-01', 'ok'],
+      [adminActor, 'admin.projections.rebuild', 'redis', 'ok'],
       [adminActor, 'subscriptions.delete', subscription, 'NOT_FOUND'],
+      [adminActor, 'subscriptions.create', sub.id, 'ok'],
+      [adminActor, 'subscriptions.update', sub.id, 'ok'],
+      [adminActor, 'subscriptions.delete', sub.id, 'ok'],
       [adminActor, 'apiKeys.create', opsKey?.id, 'ok'],
       [keyActor, 'apiKeys.create', made.id, 'ok'],
       [keyActor, 'apiKeys.revoke', made.id, 'ok'],
@@ -120,9 +142,9 @@ describe('the audit trail', () => {
       expect(Date.parse(e.at)).toBeGreaterThanOrEqual(Date.parse(from));
       expect(Date.parse(e.at)).toBeLessThanOrEqual(Date.now());
     }
-    // The keys answered once are in no row.
+    // The keys and the webhook secret, answered once, are in no row.
     const { rows } = await pool.query('select row_to_json(a)::text as row from audit_log a');
-    for (const secret of [key, made.key]) {
+    for (const secret of [key, made.key, sub.secret]) {
       expect(rows.map((r) => r.row).join('\n')).not.toContain(secret.slice(4));
     }
   });
