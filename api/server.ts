@@ -143,9 +143,15 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     inflight,
   });
   registerRestRoutes(app, { router, tokens: options.tokens, apiKeys, audit, inflight });
-  await registerApiDocs(app, openApiDocument(router));
-  await registerWebWorkspace(app);
-  await app.ready();
+  try {
+    await registerApiDocs(app, openApiDocument(router));
+    await registerWebWorkspace(app);
+    await app.ready();
+  } catch (err) {
+    // A server that never starts must not keep the key table's connection and timers.
+    await apiKeys.close();
+    throw err;
+  }
 
   return {
     server: app.server,
