@@ -15,6 +15,8 @@ export interface Acked {
   durationMs: number;
   /** How many earlier attempts of this command id failed. */
   failedAttempts: number;
+  /** The API that acknowledged it. */
+  url?: string;
 }
 
 /** One failed attempt: what the caller saw, classified. */
