@@ -8,20 +8,13 @@ import { type Connections, openConnections } from '../../temporal/connections';
 import { type AppProcess, startAppProcess } from '../support/app-process';
 import type { Failure } from '../support/command-calls';
 import { assertExactlyOnce, assertReconciled } from '../support/load-checks';
+import { accepts, clusterNodes, failOverPrimary, keysOn } from '../support/redis-failover';
 import { waitFor } from '../support/wait';
 import { killHard, startWorkerProcess } from '../support/worker-process';
 import { countByType, startClusterLoad } from './load';
 import { assertOneCommandRecordEach, type Gap, readModelGaps } from './read-models';
 import { readReport, startReader } from './reader';
-import {
-  accepts,
-  clusterNodes,
-  esHealth,
-  esNodeNames,
-  esShards,
-  failOverPrimary,
-  killSecondEsNode,
-} from './servers';
+import { clusterAccess, esHealth, esNodeNames, esShards, killSecondEsNode } from './servers';
 
 // Two API and two worker processes — the app's own entry points, configured by the
 // environment alone (scripts/test-cluster.sh) — on a Redis Cluster, two Elasticsearch nodes,
@@ -72,7 +65,8 @@ describe('the cluster tier', () => {
       ]);
       expect(new Set(copies.map((c) => c.node)).size, index).toBe(2);
     }
-    const nodes = await clusterNodes(Number(config().REDIS_CLUSTER_NODES?.split(':').pop()));
+    const access = clusterAccess();
+    const nodes = await clusterNodes(access, access.ports[0] ?? 0);
     const primaries = nodes.filter((n) => n.flags.includes('master'));
     expect(primaries).toHaveLength(3);
     for (const p of primaries) expect(nodes.filter((n) => n.masterId === p.id)).toHaveLength(1);
@@ -90,48 +84,57 @@ describe('the cluster tier', () => {
     const load = startClusterLoad([api0.url, api1.url], 6, CURRENCY);
     const month = monthIn(new Date(), config().REPORT_TIMEZONE);
     const reader = startReader([api0.url, api1.url], { month, currency: CURRENCY });
-    const continuing = async (what: string, since: number) => {
+    // The load goes on through the survivors: after each loss is proven, every client has
+    // commands acknowledged again, and the reader a report.
+    const continuing = async (what: string) => {
+      const since = Date.now();
       await waitFor(
         `every client acknowledged after ${what}`,
-        async () => (load.everyClientAckedSince(since) ? true : undefined),
+        async () =>
+          load.everyClientAckedSince(since, 2) && reader.answeredSince(since) ? true : undefined,
         120_000,
         250,
       );
-      step(`${what}: every client acknowledged since`);
+      step(`${what}: every client had 2 commands acknowledged since, and a report read`);
     };
     let killedApiAt = 0;
     try {
-      await continuing('the start', 0);
+      await continuing('the start');
       // Both APIs took commands before anything failed.
       const served = new Set(load.result.acked.map((a) => a.url));
       expect(served).toEqual(new Set([api0.url, api1.url]));
 
-      let at = Date.now();
       await killSecondEsNode();
+      // Every shard still served: one copy of each was on the surviving node.
+      expect((await esHealth()).status).not.toBe('red');
       step(
         'Elasticsearch node local-2 killed: gone, its port refuses, the cluster lists local alone',
       );
-      await continuing('the Elasticsearch node loss', at);
+      await continuing('the Elasticsearch node loss');
 
-      at = Date.now();
-      const failover = await failOverPrimary();
-      step(
-        `Redis primary ${failover.killedPort} killed; replica ${failover.promotedPort} answers ROLE master, the others flag the dead one fail, cluster_state ok`,
+      const failover = await failOverPrimary(clusterAccess());
+      // The promoted node holds this run's keys: the loss hit data the app uses.
+      const onPromoted = await keysOn(
+        clusterAccess(),
+        failover.promotedPort,
+        config().REDIS_KEY_PREFIX,
       );
-      await continuing('the Redis failover', at);
+      expect(onPromoted).toBeGreaterThan(0);
+      step(
+        `Redis primary ${failover.killedPort} killed; replica ${failover.promotedPort} (holding this run's keys) answers ROLE master, the others flag the dead one fail, cluster_state ok`,
+      );
+      await continuing('the Redis failover');
 
-      at = Date.now();
       await killHard(worker0);
       step(`worker ${worker0.pid} killed by SIGKILL: gone`);
-      await continuing('the worker kill', at);
+      await continuing('the worker kill');
 
-      at = Date.now();
-      killedApiAt = at;
+      killedApiAt = Date.now();
       await killHard(api0.child);
       await expect(fetch(`${api0.url}/livez`)).rejects.toThrow();
       expect(await accepts(Number(new URL(api0.url).port))).toBe(false);
       step(`API ${api0.url} killed by SIGKILL: gone, its requests fail`);
-      await continuing('the API kill', at);
+      await continuing('the API kill');
     } finally {
       const result = await load.stop();
       const reads = await reader.stop();

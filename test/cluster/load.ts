@@ -91,10 +91,13 @@ export function startClusterLoad(apiUrls: string[], concurrency: number, currenc
   const running = Promise.all(Array.from({ length: concurrency }, (_, n) => client(n)));
   return {
     result,
-    /** Whether every client has had a command sent at or after `since` acknowledged. */
-    everyClientAckedSince(since: number): boolean {
-      const clients = new Set(result.acked.filter((a) => a.sentAt >= since).map((a) => a.client));
-      return clients.size === concurrency;
+    /** Whether every client has had `count` commands sent at or after `since` acknowledged. */
+    everyClientAckedSince(since: number, count = 1): boolean {
+      const perClient = new Map<number, number>();
+      for (const a of result.acked) {
+        if (a.sentAt >= since) perClient.set(a.client, (perClient.get(a.client) ?? 0) + 1);
+      }
+      return [...Array(concurrency).keys()].every((n) => (perClient.get(n) ?? 0) >= count);
     },
     async stop(): Promise<LoadResult> {
       stopping = true;

@@ -31,6 +31,7 @@ export async function readReport(apiUrl: string, query: ReportQuery): Promise<un
 export function startReader(apiUrls: string[], query: ReportQuery) {
   const failures: Failure[] = [];
   let ok = 0;
+  let lastOkSentAt = 0;
   let api = 0;
   let stopping = false;
   const loop = (async () => {
@@ -40,6 +41,7 @@ export function startReader(apiUrls: string[], query: ReportQuery) {
       try {
         await readReport(url, { ...query, view: i % 2 ? 'booked' : 'restated' });
         ok++;
+        lastOkSentAt = sentAt;
       } catch (err) {
         const e = err as Error & { kind?: string; cause?: unknown };
         const kind = e.kind ?? (e.name === 'TimeoutError' ? 'timeout' : 'network');
@@ -59,6 +61,8 @@ export function startReader(apiUrls: string[], query: ReportQuery) {
   })();
   return {
     failures,
+    /** Whether a read sent at or after `since` has been answered. */
+    answeredSince: (since: number) => lastOkSentAt >= since,
     async stop(): Promise<{ ok: number; failures: Failure[] }> {
       stopping = true;
       await loop;
