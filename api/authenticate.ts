@@ -1,3 +1,4 @@
+import type { ApiKeyTable } from './api-keys';
 import { bearerToken, type Principal, staticTokenPrincipal, type TokenTable } from './auth';
 import type { OidcVerifier } from './oidc';
 import { looksLikeJwt, type Refusal } from './oidc-claims';
@@ -42,6 +43,14 @@ const staticTokens =
   (table: TokenTable): CredentialCheck =>
   (token) => {
     const principal = staticTokenPrincipal(table, token);
+    return principal ? { principal } : undefined;
+  };
+
+/** Managed API keys (`ork_…`), looked up in the process's in-memory table. */
+export const apiKeyCheck =
+  (keys: Pick<ApiKeyTable, 'authenticate'>): CredentialCheck =>
+  (token) => {
+    const principal = keys.authenticate(`Bearer ${token}`);
     return principal ? { principal } : undefined;
   };
 

@@ -7,6 +7,7 @@ import {
 } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { type Authenticate, credentialOf } from './authenticate';
 import { trpcErrorBody } from './http-refusals';
@@ -17,7 +18,10 @@ import type { ApiContext, ApiMeta } from './trpc';
 
 export interface RestRouteOptions {
   router: AnyTRPCRouter;
+  /** Static tokens, managed API keys and the identity provider's tokens, in that order. */
   authenticate: Authenticate;
+  /** Where admin actions are recorded. */
+  audit?: AuditLog;
   /** Shared with the tRPC route: a token's calls in flight count on both. */
   inflight: InflightLimit;
 }
@@ -94,6 +98,7 @@ export function registerRestRoutes(app: FastifyInstance, options: RestRouteOptio
         tagCorrelationId(correlationId);
         const ctx: ApiContext = {
           ...(await credentialOf(options.authenticate, request.headers.authorization)),
+          ...(options.audit ? { audit: options.audit } : {}),
           correlationId,
           inflight: options.inflight,
           addResponseHeader: (name, value) => {

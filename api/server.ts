@@ -2,10 +2,12 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { config } from '../config/env';
+import { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { registerApiDocs } from './api-docs';
+import { ApiKeyTable, type ApiKeyTableOptions } from './api-keys';
 import type { TokenTable } from './auth';
-import { createAuthentication } from './authenticate';
+import { apiKeyCheck, createAuthentication } from './authenticate';
 import { HealthCheck, type HealthDeps } from './health';
 import {
   answerClientError,
@@ -30,8 +32,10 @@ import { registerSecurityHeaders, registerWebWorkspace } from './web-workspace';
 export interface ApiServerOptions {
   deps: AppDeps & HealthDeps;
   tokens: TokenTable;
-  /** People's tokens from the identity provider (OIDC_ISSUER); absent: static tokens only. */
+  /** People's tokens from the identity provider (OIDC_ISSUER); absent: no JWTs accepted. */
   oidc?: OidcVerifier;
+  /** How the API key table refreshes (tests shorten it); its defaults otherwise. */
+  apiKeyTable?: ApiKeyTableOptions;
   maxBodyBytes: number;
   /** Calls one batched request may carry; more is a 400. */
   maxBatchSize: number;
@@ -127,25 +131,38 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     maxLagSeconds: options.healthMaxLagSeconds ?? c.HEALTH_MAX_LAG_SECONDS,
     status: () => projectionStatus(options.deps.temporal, options.deps.pool),
   });
+  // Managed keys are read from the event store's database, listened to for changes.
+  const apiKeys = new ApiKeyTable(options.deps.pool, c.DATABASE_URL, options.apiKeyTable);
+  apiKeys.start();
+  const audit = new AuditLog(options.deps.pool);
+  // One order for every route and probe: static tokens, then managed keys, then OIDC.
   const authenticate = createAuthentication({
     tokens: options.tokens,
+    more: [apiKeyCheck(apiKeys)],
     ...(options.oidc ? { oidc: options.oidc } : {}),
   });
   registerProbes(app, health, authenticate);
-  const router = createAppRouter(options.deps);
+  const router = createAppRouter({ ...options.deps, apiKeys });
   const inflight = new InflightLimit(options.maxInflightPerToken);
   registerTrpcRoute(app, {
     router,
     authenticate,
+    audit,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
     inflight,
   });
-  registerRestRoutes(app, { router, authenticate, inflight });
-  await registerApiDocs(app, openApiDocument(router));
-  registerSignInConfig(app, options.oidc);
-  await registerWebWorkspace(app);
-  await app.ready();
+  registerRestRoutes(app, { router, authenticate, audit, inflight });
+  try {
+    await registerApiDocs(app, openApiDocument(router));
+    registerSignInConfig(app, options.oidc);
+    await registerWebWorkspace(app);
+    await app.ready();
+  } catch (err) {
+    // A server that never starts must not keep the key table's connection and timers.
+    await apiKeys.close();
+    throw err;
+  }
 
   return {
     server: app.server,
@@ -165,6 +182,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         await closed;
       }
       clearTimeout(timer);
+      await apiKeys.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { type Authenticate, credentialOf } from './authenticate';
 import { trpcErrorBody } from './http-refusals';
@@ -11,7 +12,10 @@ import type { ApiContext } from './trpc';
 
 export interface TrpcRouteOptions {
   router: AppRouter;
+  /** Static tokens, managed API keys and the identity provider's tokens, in that order. */
   authenticate: Authenticate;
+  /** Where admin actions are recorded. */
+  audit?: AuditLog;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** Calls in flight per token, shared with the REST routes. */
@@ -89,6 +93,7 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
             tagCorrelationId(correlationId);
             return {
               ...(await credentialOf(options.authenticate, req.headers.authorization)),
+              ...(options.audit ? { audit: options.audit } : {}),
               correlationId,
               inflight: options.inflight,
               addResponseHeader: (name, value) => {

@@ -133,6 +133,26 @@ describe('a person signed in at the provider', () => {
     expect(JSON.stringify(event)).not.toContain(accessToken.split('.')[2]);
   });
 
+  it('names the person in the audit trail of an admin action (oidc:<sub>)', async () => {
+    const { accessToken } = await signInAt(provider, client(), 'olga');
+    const olga = createOrdersClient({
+      url: `${app.url}/trpc`,
+      token: accessToken,
+      fetch: app.fetch,
+    });
+    const orderId = `o-${Date.now()}`;
+    await expect(
+      olga.admin.parked.retry.mutate({ readModel: 'elasticsearch', orderId }),
+    ).rejects.toThrow();
+    const { entries } = await olga.audit.list.query({ actor: 'oidc:olga' });
+    expect(entries.map((e) => [e.actor, e.action, e.target, e.outcome])).toContainEqual([
+      'oidc:olga',
+      'admin.parked.retry',
+      `elasticsearch/${orderId}`,
+      'NOT_FOUND',
+    ]);
+  });
+
   it('with no group that maps to a role is refused with 403 NoRole', async () => {
     const { accessToken } = await signInAt(provider, client(), 'guest');
     for (const answer of await whoami(accessToken)) {
