@@ -1,7 +1,7 @@
+import { looksLikeJwt, type Refusal } from '../domain/oidc-claims';
 import type { ApiKeyTable } from './api-keys';
 import { bearerToken, type Principal, staticTokenPrincipal, type TokenTable } from './auth';
 import type { OidcVerifier } from './oidc';
-import { looksLikeJwt, type Refusal } from './oidc-claims';
 
 /** Who called, or which check the credential failed (never the credential itself). */
 export type Credential = { principal: Principal } | { refusal: Refusal };

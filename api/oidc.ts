@@ -1,14 +1,14 @@
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Config } from '../config/env';
-import { logger } from '../runtime/logger';
-import type { Principal } from './auth';
 import {
   parseRoleMap,
   type Refusal,
   type RoleMap,
   refusalOfVerifyError,
   roleFromClaims,
-} from './oidc-claims';
+} from '../domain/oidc-claims';
+import { logger } from '../runtime/logger';
+import type { Principal } from './auth';
 
 /**
  * Only asymmetric signatures: a symmetric one (HS*) would verify with a key anyone can read

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
+import type { Refusal } from '../domain/oidc-claims';
 import type { AuditEntry } from '../eventstore';
 import { logger } from '../runtime/logger';
 import {
@@ -15,7 +16,6 @@ import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
-import type { Refusal } from './oidc-claims';
 
 export interface ApiContext {
   principal: Principal | null;

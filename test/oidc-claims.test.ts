@@ -5,7 +5,7 @@ import {
   parseRoleMap,
   refusalOfVerifyError,
   roleFromClaims,
-} from '../api/oidc-claims';
+} from '../domain/oidc-claims';
 
 // How a verified token's claims become a role, and how a failed check is named to the
 // caller. Pure: no provider, no servers (test/oidc.test.ts runs a real one).

@@ -3,7 +3,7 @@ import { base64url, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrdersClient } from '../api/client';
 import { OidcVerifier } from '../api/oidc';
-import { parseRoleMap } from '../api/oidc-claims';
+import { parseRoleMap } from '../domain/oidc-claims';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { apiAuthRefusals } from '../runtime/metrics';

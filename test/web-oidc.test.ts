@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import type { BrowserContext, HTTPRequest, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OidcVerifier } from '../api/oidc';
-import { parseRoleMap } from '../api/oidc-claims';
+import { parseRoleMap } from '../domain/oidc-claims';
 import { startTestApp, type TestApp } from './support/app';
 import {
   holdPagesToContract,

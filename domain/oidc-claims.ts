@@ -1,4 +1,6 @@
-import { ROLES, type Role } from './auth';
+// How a verified OIDC token's claims become a role, and how a failed check is named: pure,
+// tested without a provider (test/oidc-claims.test.ts).
+import { ROLES, type Role } from './roles';
 
 /** A group (a value of the roles claim) and the role it grants. */
 export type RoleMap = ReadonlyMap<string, Role>;
