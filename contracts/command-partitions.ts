@@ -1,6 +1,11 @@
 // The contract between the API and the command partitions: plain data, no I/O.
 import { defineUpdate } from '@temporalio/workflow';
-import type { CommandReply, OrderCommandInput, UnprocessableReason } from './order-commands';
+import type {
+  CommandOutcome,
+  CommandReply,
+  OrderCommandInput,
+  UnprocessableReason,
+} from './order-commands';
 
 export interface PartitionState {
   partition: number;
@@ -41,10 +46,93 @@ export interface PartitionReply extends CommandReply {
   payloadHash: string;
 }
 
-/** One command, sent to its partition; the update id is the command id. */
+/**
+ * One command, sent to its partition; the update id is the command id. What API processes
+ * sent before updates carried arrays: still handled, for runs in flight at an upgrade.
+ */
 export const submitCommandUpdate = defineUpdate<PartitionReply, [OrderCommandInput]>(
   'submitCommand',
 );
+
+/**
+ * What became of one command of an array: its outcome, or `resend` when the run gave it back
+ * unanswered (it stopped for good after failing too long to store, and continues as new).
+ */
+export type PartitionCommandResult = CommandOutcome | { resend: true };
+
+/**
+ * The commands an API process had queued for a partition, as one update (one history entry
+ * and one workflow task for all of them); the reply holds each command's own result, in the
+ * array's order. The update's arguments list the command ids: that is how the Temporal UI
+ * shows which update carried a command.
+ */
+export const submitCommandsUpdate = defineUpdate<PartitionCommandResult[], [OrderCommandInput[]]>(
+  'submitCommands',
+);
+
+/** Commands in one update at most (also the most a partition decides in one local activity). */
+export const UPDATE_MAX_COMMANDS = 100;
+
+/**
+ * Bytes of one update's argument at most (its JSON, UTF-8). Well under the server's payload
+ * limit (2 MiB: an update over it fails the workflow task and terminated the partition
+ * workflow in a test outside the project, at 2.6 MB); one command of the largest kind the API
+ * accepts (100 lines, a 500-character reason) is ~20 KiB, so it always fits alone.
+ */
+export const UPDATE_MAX_BYTES = 256 * 1024;
+
+/** UTF-8 length of a string, without Buffer or TextEncoder (workflow code may call it). */
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Bytes one command adds to an update's argument (its JSON and a separating comma). */
+export const commandBytes = (input: OrderCommandInput): number =>
+  utf8Length(JSON.stringify(input)) + 1;
+
+/** Bytes of an update's argument: its commands' JSON, the commas, the brackets. */
+export const updateBytes = (inputs: readonly OrderCommandInput[]): number =>
+  inputs.reduce((sum, input) => sum + commandBytes(input), 1);
+
+/**
+ * Why an array is refused before it is recorded (none of it is then applied), or undefined:
+ * the caps above, and each command's shape as far as the partition relies on it.
+ */
+export function updateProblem(inputs: unknown): string | undefined {
+  if (!Array.isArray(inputs) || inputs.length === 0) return 'an update carries 1 or more commands';
+  if (inputs.length > UPDATE_MAX_COMMANDS) {
+    return `an update carries at most ${UPDATE_MAX_COMMANDS} commands, not ${inputs.length}`;
+  }
+  for (const [i, input] of inputs.entries()) {
+    const c = input as Partial<OrderCommandInput> | null;
+    if (
+      typeof c?.commandId !== 'string' ||
+      typeof c.payloadHash !== 'string' ||
+      typeof c.command?.orderId !== 'string' ||
+      typeof c.command.type !== 'string'
+    ) {
+      return `command ${i} of the update has no commandId, payloadHash, command type or order id`;
+    }
+  }
+  const bytes = updateBytes(inputs as OrderCommandInput[]);
+  if (bytes > UPDATE_MAX_BYTES) {
+    return `an update carries at most ${UPDATE_MAX_BYTES} bytes of commands, not ${bytes}`;
+  }
+  return undefined;
+}
+
+/** The failure type of an update whose array `updateProblem` refuses. */
+export const UPDATE_REFUSED = 'CommandUpdateRefused';
 
 export const commandPartitionWorkflowId = (partition: number): string =>
   `command-partition-${partition}`;
