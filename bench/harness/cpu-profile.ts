@@ -1,7 +1,11 @@
 // Where a process's CPU went, by area, from a V8 CPU profile (`node --cpu-prof`): self time
 // of every sampled function, grouped by the package or project folder its script is in.
 //
-//   npx tsx bench/harness/cpu-profile.ts <file.cpuprofile> [--top 15]
+//   npx tsx bench/harness/cpu-profile.ts <file.cpuprofile> [--between FROM,TO]
+//
+// --between: only the samples FROM..TO seconds after the profile began (the load's window,
+// not the start-up). Time in Node's own code (streams, sockets, timers) and in builtins is
+// counted for the package or project code that called it.
 //
 // To profile the app under a benchmark, run the benchmark with
 // NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR": every Node process it starts writes a profile
@@ -12,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -42,29 +47,55 @@ const AREAS: [string, RegExp][] = [
   ['project: domain', /\/domain\//],
   ['project: runtime', /\/runtime\//],
   ['project: other', /\/(contracts|config|temporal|scripts|bench)\//],
-  ['node internals', /^node:|^internal\//],
 ];
 
-function areaOf(frame: ProfileNode['callFrame']): string {
+/** Node's own scripts: their time goes to whoever called them. */
+const NODE_INTERNAL = /^node:|^internal\//;
+
+/** The frame's own area, or undefined for Node's own code and builtins (their caller's). */
+function ownArea(frame: ProfileNode['callFrame']): string | undefined {
   if (!frame.url) {
     const name = frame.functionName;
     if (name === '(idle)') return '(idle)';
     if (name === '(garbage collector)') return 'garbage collector';
     if (name === '(program)') return '(program: native, not attributed)';
-    return 'native / builtins';
+    if (name === '(root)') return 'node internals (no caller in a package)';
+    return undefined;
   }
+  if (NODE_INTERNAL.test(frame.url)) return undefined;
   for (const [area, pattern] of AREAS) if (pattern.test(frame.url)) return area;
   return 'other scripts';
 }
 
-/** Milliseconds of self time per area, busiest first, and the busy total (idle excluded). */
-export function profileByArea(path: string): { area: string; ms: number; share: number }[] {
+/** Milliseconds of self time per area, busiest first (idle excluded). */
+export function profileByArea(
+  path: string,
+  between?: [number, number],
+): { area: string; ms: number; share: number }[] {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
-  const area = new Map(profile.nodes.map((n) => [n.id, areaOf(n.callFrame)]));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const areas = new Map<number, string>();
+  const areaOf = (id: number): string => {
+    const known = areas.get(id);
+    if (known) return known;
+    const node = byId.get(id);
+    const up = parent.get(id);
+    const area =
+      (node && ownArea(node.callFrame)) ??
+      (up === undefined ? 'node internals (no caller in a package)' : areaOf(up));
+    areas.set(id, area);
+    return area;
+  };
   const totals = new Map<string, number>();
+  let at = 0;
   profile.samples.forEach((id, i) => {
-    const key = area.get(id) ?? 'unknown';
-    totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const delta = (profile.timeDeltas[i] ?? 0) / 1000;
+    at += delta;
+    if (between && (at < between[0] * 1000 || at > between[1] * 1000)) return;
+    const key = areaOf(id);
+    totals.set(key, (totals.get(key) ?? 0) + delta);
   });
   totals.delete('(idle)');
   const busy = [...totals.values()].reduce((a, b) => a + b, 0);
@@ -74,9 +105,11 @@ export function profileByArea(path: string): { area: string; ms: number; share: 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [file] = process.argv.slice(2);
-  if (!file) throw new Error('usage: cpu-profile.ts <file.cpuprofile>');
-  const rows = profileByArea(file);
+  const [file, flag, range] = process.argv.slice(2);
+  if (!file) throw new Error('usage: cpu-profile.ts <file.cpuprofile> [--between FROM,TO]');
+  const between =
+    flag === '--between' && range ? (range.split(',').map(Number) as [number, number]) : undefined;
+  const rows = profileByArea(file, between);
   const busy = rows.reduce((a, r) => a + r.ms, 0);
   console.log(`${file}: ${busy} ms busy (idle excluded)`);
   for (const r of rows) {
