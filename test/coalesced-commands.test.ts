@@ -7,7 +7,9 @@ import type { AppRouter } from '../api/client';
 import { payloadHash } from '../api/command-hash';
 import {
   commandPartitionWorkflowId,
+  PARTITION_DRAINING,
   type PartitionCommandResult,
+  type PartitionState,
   submitCommandsUpdate,
   submitCommandUpdate,
   UPDATE_MAX_BYTES,
@@ -75,17 +77,21 @@ function complete(orderId: string, commandId: string = randomUUID()): OrderComma
   );
 }
 
-/** One array sent to the app's partition the way the API sends it. */
-function sendArray(inputs: OrderCommandInput[]): Promise<PartitionCommandResult[]> {
+/** One array sent to a partition (the app's by default) the way the API sends it. */
+function sendArray(
+  inputs: OrderCommandInput[],
+  workflowId = partitionId(),
+  state: PartitionState = { partition: 0, handledTotal: 0 },
+): Promise<PartitionCommandResult[]> {
   return app.connections.temporal.workflow.executeUpdateWithStart(submitCommandsUpdate, {
     args: [inputs],
     updateId: randomUUID(),
     startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
       'commandPartitionWorkflow',
       {
-        workflowId: partitionId(),
+        workflowId,
         taskQueue: taskQueue('commands'),
-        args: [{ partition: 0, handledTotal: 0 }],
+        args: [state],
         workflowIdConflictPolicy: 'USE_EXISTING',
       },
     ),
@@ -235,4 +241,45 @@ describe('one array, each command its own result', () => {
       payloadHash: c.payloadHash,
     });
   }, 30_000);
+});
+
+describe('a run of arrays continues as new by the bytes of its history', () => {
+  it('a run started with a byte budget continues as new once its history passes it (not after 250 commands), every command answered', async () => {
+    const workflowId = prefixedId(`test-partition-bytes-${randomUUID()}`);
+    const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, historyBytesPerRun: 12_000 };
+    const temporal = app.connections.temporal;
+    try {
+      let firstRunId: string | undefined;
+      for (let i = 0; i < 12; i++) {
+        const inputs = Array.from({ length: 4 }, () => place());
+        for (let attempt = 0; ; attempt++) {
+          const results = await sendArray(inputs, workflowId, state).catch((e: unknown) => e);
+          const cause = results instanceof WorkflowUpdateFailedError ? results.cause : undefined;
+          if (
+            cause instanceof ApplicationFailure &&
+            cause.type === PARTITION_DRAINING &&
+            attempt < 20
+          ) {
+            await new Promise((r) => setTimeout(r, 100));
+            continue;
+          }
+          firstRunId ??= (await temporal.workflow.getHandle(workflowId).describe()).runId;
+          expect(results).toHaveLength(4);
+          for (const r of results as PartitionCommandResult[])
+            expect(r).toMatchObject({ ok: true });
+          break;
+        }
+      }
+      // 48 commands, far below 250: only the bytes can have ended the first run.
+      const first = temporal.workflow.getHandle(workflowId, firstRunId, { followRuns: false });
+      expect((await first.describe()).status.name).toBe('CONTINUED_AS_NEW');
+      const next = await temporal.workflow.getHandle(workflowId).describe();
+      expect(next.status.name).toBe('RUNNING');
+    } finally {
+      await temporal.workflow
+        .getHandle(workflowId)
+        .terminate('test finished')
+        .catch(() => undefined);
+    }
+  }, 60_000);
 });

@@ -15,6 +15,7 @@ import type { CommandBatchActivities } from '../activities/command-batch-activit
 import {
   COMMAND_UNPROCESSABLE,
   PARTITION_DRAINING,
+  PARTITION_HISTORY_BYTES_PER_RUN,
   PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
   type PartitionCommandResult,
@@ -80,6 +81,8 @@ const statusOf = (flags: Flags) => (flags.stuck ? 'stuck' : flags.refusing ? 're
 export async function commandPartitionWorkflow(state: PartitionState): Promise<void> {
   const queue: Queued[] = [];
   let draining = false;
+  /** Updates this run accepted (the server takes at most 2,000 per run). */
+  let updates = 0;
   const flags: Flags = { stuck: false, refusing: false };
   // A run inherits its predecessor's search attributes: 'stuck' holds until a batch is
   // stored, a refusal is flagged for its own run only. (Runs without `stuckRetriesPerRun`
@@ -96,6 +99,7 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
   setHandler(
     submitCommandUpdate,
     async (input) => {
+      updates++;
       const queued: Queued = { input };
       queue.push(queued);
       await condition(() => answered(queued));
@@ -126,6 +130,7 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
   setHandler(
     submitCommandsUpdate,
     async (inputs) => {
+      updates++;
       const queued: Queued[] = inputs.map((input) => ({ input }));
       queue.push(...queued);
       await condition(() => queued.every(answered));
@@ -148,8 +153,10 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
 
   let handled = 0;
   for (;;) {
-    const limit = state.updatesPerRun ?? LEGACY_UPDATES_PER_RUN;
-    if (!draining && (handled >= limit || workflowInfo().continueAsNewSuggested)) {
+    if (
+      !draining &&
+      (runIsFull(state, handled, updates) || workflowInfo().continueAsNewSuggested)
+    ) {
       draining = true;
     }
     await condition(() => queue.length > 0 || (draining && allHandlersFinished()));
@@ -176,7 +183,21 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     handledTotal: state.handledTotal + handled,
     updatesPerRun: state.updatesPerRun ?? PARTITION_UPDATES_PER_RUN,
     stuckRetriesPerRun: state.stuckRetriesPerRun ?? PARTITION_STUCK_RETRIES_PER_RUN,
+    historyBytesPerRun: state.historyBytesPerRun ?? PARTITION_HISTORY_BYTES_PER_RUN,
   });
+}
+
+/**
+ * Whether the run has grown enough to continue as new: by its history's bytes when it was
+ * started with a budget for them, else by the commands it answered (runs started before).
+ */
+function runIsFull(state: PartitionState, handled: number, updates: number): boolean {
+  if (state.historyBytesPerRun === undefined) {
+    return handled >= (state.updatesPerRun ?? LEGACY_UPDATES_PER_RUN);
+  }
+  return (
+    workflowInfo().historySize >= state.historyBytesPerRun || updates >= LEGACY_UPDATES_PER_RUN
+  );
 }
 
 function drainingFailure(): ApplicationFailure {

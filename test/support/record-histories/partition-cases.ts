@@ -171,6 +171,44 @@ export const PARTITION_CASES: Record<string, Case> = {
       expectFact(count(facts.updates, 'submitCommand') === 1, 'a single-command update', facts);
     },
   },
+  /** A run of arrays started with a budget of history bytes: it continues as new past it. */
+  'partition-bytes-continue-as-new': {
+    file: 'command-partition-bytes-continue-as-new.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-bytes-${randomUUID()}`);
+      const state = {
+        partition: 0,
+        handledTotal: 0,
+        updatesPerRun: 250,
+        stuckRetriesPerRun: 120,
+        historyBytesPerRun: 8_000,
+      };
+      const temporal = env.app.connections.temporal;
+      await arraysToPartition(env, workflowId, state, [[placeCommand(), placeCommand()]]);
+      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
+      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+      for (let i = 0; i < 20; i++) {
+        if ((await first.describe()).status.name === 'CONTINUED_AS_NEW') break;
+        await arraysToPartition(env, workflowId, state, [[placeCommand(), placeCommand()]]).catch(
+          () => undefined, // refused while the run drains: the next run has it
+        );
+      }
+      await waitFor('the first run continued as new', async () =>
+        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+      );
+      return first;
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(facts.continuedAsNew, 'continue-as-new', facts);
+      expectFact(
+        facts.updates.every((u) => u === 'submitCommands'),
+        'arrays only',
+        facts,
+      );
+    },
+  },
   /** A run that answers 3 updates, then drains and continues as new. */
   'partition-continue-as-new': {
     file: 'command-partition-continue-as-new.json',
