@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import {
+  type AllReader,
   CHECKPOINT_FROM_ANOTHER_CLUSTER,
   CheckpointFromAnotherClusterError,
-  type EventStore,
   type GlobalCheckpoint,
   type ReadAllResult,
 } from '../eventstore';
@@ -14,7 +14,7 @@ import { logger } from '../runtime/logger';
  * so the projector or rebuild holding it ends failed instead of projecting nothing.
  */
 export async function readAllOrRefuse(
-  store: EventStore,
+  store: AllReader,
   after: GlobalCheckpoint,
   limit: number,
 ): Promise<ReadAllResult> {

@@ -2,14 +2,15 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { webhookBody, webhookEventType, webhookMessageId } from '../domain/webhook-payload';
 import { deliveryVerdict, parseRetryAfter, retryDelayMs } from '../domain/webhook-retries';
 import { webhookHeaders } from '../domain/webhook-signature';
-import type {
-  AppendListener,
-  DeliveryAttempt,
-  EventStore,
-  GlobalCheckpoint,
-  StoredEvent,
-  SubscriptionForDelivery,
-  Subscriptions,
+import {
+  type AllReader,
+  type AppendListener,
+  type DeliveryAttempt,
+  type GlobalCheckpoint,
+  type StoredEvent,
+  type SubscriptionForDelivery,
+  type Subscriptions,
+  sharedReads,
 } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { subscriptionDeliveries, subscriptionDeliveryDuration } from '../runtime/metrics';
@@ -17,7 +18,7 @@ import { readAllOrRefuse } from './restore-guard';
 import { postWebhook } from './webhook-http';
 
 export interface SubscriptionDeps {
-  store: EventStore;
+  store: AllReader;
   subscriptions: Subscriptions;
   listener: AppendListener;
   allowPrivateUrls: boolean;
@@ -33,6 +34,8 @@ const HELD_BACK_LOOK_MS = 100;
 const HEARTBEAT_EVERY_MS = 1_000;
 /** How long a subscriber waits after a commit's notification before it reads. */
 const GATHER_MS = 100;
+/** How long one page of the event store may serve the process's other subscribers. */
+const PAGE_REUSE_MS = 50;
 
 /** Why an activity stopped: time up (all well), the endpoint failing, or nothing to do. */
 export type SubscriberOutcome = 'time-up' | 'failing' | 'disabled' | 'deleted';
@@ -68,6 +71,11 @@ interface BatchOutcome {
 
 /** The delivering side of a subscription: one batch at a time, orders in parallel. */
 export function createSubscriptionActivities(deps: SubscriptionDeps) {
+  // Subscribers woken by one commit read one page between them (eventstore/shared-reads.ts).
+  const pages = sharedReads(deps.store, {
+    reuseMs: PAGE_REUSE_MS,
+    notified: () => deps.listener.sequence,
+  });
   async function deliverOne(
     sub: SubscriptionForDelivery,
     event: StoredEvent,
@@ -139,7 +147,7 @@ export function createSubscriptionActivities(deps: SubscriptionDeps) {
       acked.positions = [];
     }
     const skip = new Set(acked.positions);
-    const page = await readAllOrRefuse(deps.store, sub.checkpoint, limit);
+    const page = await readAllOrRefuse(pages, sub.checkpoint, limit);
     const wanted = page.events.filter((e) => {
       const type = webhookEventType(e.type);
       return type !== null && (sub.eventTypes === null || sub.eventTypes.includes(type));

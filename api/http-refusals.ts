@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { logger } from '../runtime/logger';
 
 // Refusals that never reach tRPC (Node's parser or Fastify give up first) still answer in
@@ -146,4 +146,19 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     'Bad Request',
     trpcErrorBody('BAD_REQUEST', 400, 'the request is not valid HTTP/1.1: check the client'),
   );
+}
+
+/**
+ * HTTP/1.1 requires a Host (RFC 9112 §3.2); Node's own refusal of a missing one has an
+ * empty body, and it lets an empty one pass (tRPC then failed to build the URL: a 500).
+ * Both are refused here, for every route, with the API's error body.
+ */
+export function refuseMissingHost(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.headers.host) return;
+    await reply
+      .code(400)
+      .type('application/json')
+      .send(trpcErrorBody('BAD_REQUEST', 400, 'send a Host header naming this server'));
+  });
 }

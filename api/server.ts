@@ -11,6 +11,7 @@ import {
   MAX_HEADER_BYTES,
   NOT_FOUND_MESSAGE,
   refusalOf,
+  refuseMissingHost,
   trpcErrorBody,
 } from './http-refusals';
 import { InflightLimit } from './inflight-limit';
@@ -92,6 +93,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       requestTimeout: requestTimeoutMs,
       // How often Node looks for requests over those timeouts (its default is 30 s).
       connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+      // A missing Host is refused by refuseMissingHost, with a body saying what to send.
+      requireHostHeader: false,
     },
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: c.API_KEEP_ALIVE_TIMEOUT_MS,
@@ -110,6 +113,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     },
   });
   traceRequests(app);
+  refuseMissingHost(app);
   answerErrors(app);
   notFound(app);
   await registerSecurityHeaders(app);

@@ -48,7 +48,7 @@ const SCENARIOS: { name: string; smoke: string[]; namedOnly?: boolean }[] = [
   },
   { name: 'parquet-export', smoke: ['--events', '2000,10000', '--quiet-wait', '0'] },
   { name: 'observability-overhead', smoke: ['--rounds', '1', '--seconds', '5', '--clients', '4'] },
-  { name: 'webhook-delivery', smoke: ['--seconds', '5', '--clients', '4'] },
+  { name: 'webhook-delivery', smoke: ['--rounds', '1', '--seconds', '5', '--clients', '4'] },
   {
     name: 'revision-ab',
     smoke: ['--rounds', '1', '--seconds', '5', '--clients', '4'],

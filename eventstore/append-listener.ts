@@ -42,6 +42,11 @@ export class AppendListener {
     });
   }
 
+  /** Resolves once listening: a commit after this is notified (tests wait for it). */
+  async listening(): Promise<void> {
+    await this.ensureConnected();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const wake of this.waiters) wake();

@@ -8,6 +8,7 @@ export * from './migrate';
 export * from './pool';
 export * from './reconciliations';
 export * from './restore';
+export * from './shared-reads';
 export * from './streams-started';
 export * from './subscriptions';
 export * from './types';

@@ -1,4 +1,5 @@
-// `npm start` (after the stack is up): the API, then every worker, in one process.
+// `npm start [-- --queues commands,projections]` (after the stack is up): the API, then the
+// workers of every queue (or those given), in one process.
 import { startApi } from '../api/start';
 import { config } from '../config/env';
 import { exitOnUncaughtErrors, stopOnSignals } from '../runtime/lifecycle';
@@ -6,9 +7,10 @@ import { logger } from '../runtime/logger';
 import { installTracing } from '../runtime/tracing';
 import { bootWorkersWhenReachable } from '../temporal/bootstrap';
 import { openConnections } from '../temporal/connections';
-import { ALL_QUEUES } from '../temporal/worker';
+import { queuesFromArgs } from '../temporal/queue-args';
 
 exitOnUncaughtErrors();
+const queues = queuesFromArgs();
 // Before any client or worker exists: they pick their interceptors from it.
 const tracing = installTracing();
 
@@ -19,7 +21,7 @@ const api = await startApi((line) => console.log(line), connections).catch((err:
   console.error(`api not started: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
-const workers = bootWorkersWhenReachable(ALL_QUEUES, connections);
+const workers = bootWorkersWhenReachable(queues, connections);
 console.log(`\n  Workspace    ${api.url}/   (sign in with a token printed above)`);
 console.log(`  API          ${api.url}/trpc   (health: ${api.url}/healthz)`);
 console.log(
@@ -28,7 +30,7 @@ console.log(
     : '  Metrics      off (METRICS_ENABLED=false)',
 );
 console.log('  Temporal UI  http://127.0.0.1:8233\n');
-logger.info({ url: api.url, queues: ALL_QUEUES }, 'app started');
+logger.info({ url: api.url, queues }, 'app started');
 
 stopOnSignals(async () => {
   await api.stop();

@@ -8,4 +8,4 @@ cd "$ROOT"
 ensure_node_modules "$ROOT"
 bash scripts/stack.sh up
 bash scripts/build-web.sh
-exec npx tsx scripts/app.ts
+exec npx tsx scripts/app.ts "$@"

@@ -77,3 +77,21 @@ describe('npm run reconcile', () => {
     }
   });
 });
+
+describe('npm start and npm run worker -- --queues', () => {
+  it('refuse an unknown or empty queue list with exit 2, naming the queues there are', () => {
+    for (const [script, queues] of [
+      ['scripts/app.ts', 'commands,nope'],
+      ['temporal/main.ts', ','],
+    ] as const) {
+      const r = spawnSync('npx', ['tsx', script, '--queues', queues], {
+        env: process.env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, `${script} ${queues}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('choose from commands, projections, webhooks');
+      noStackTrace(r.stderr);
+    }
+  });
+});

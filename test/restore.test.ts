@@ -1,143 +1,31 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Client as EsClient } from '@elastic/elasticsearch';
-import { ApplicationFailure } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProjectionActivities } from '../activities/projection-activities';
-import {
-  createRebuildActivities,
-  REBUILT_INDEX_SMALLER,
-  RESTORED_EVENTS_INVISIBLE,
-} from '../activities/rebuild-activities';
+import { describe, expect, it } from 'vitest';
+import { REBUILT_INDEX_SMALLER, RESTORED_EVENTS_INVISIBLE } from '../activities/rebuild-activities';
 import { chunks, generateOrders, orderAppends } from '../bench/reports-at-scale/generated-orders';
-import { elasticsearchOptions } from '../config/client-options';
-import { config } from '../config/env';
-import {
-  AppendListener,
-  CHECKPOINT_FROM_ANOTHER_CLUSTER,
-  checkRestoredEvents,
-  createPool,
-  EventStore,
-  type GlobalCheckpoint,
-  migrate,
-  ProjectionCheckpoints,
-  renumberRestoredEvents,
-  START,
-  type StoredEvent,
-  Subscriptions,
-} from '../eventstore';
+import { checkRestoredEvents, ProjectionCheckpoints, START, Subscriptions } from '../eventstore';
 import {
   createNextOrdersIndex,
   currentOrdersIndex,
   ensureOrdersIndex,
 } from '../projections/elasticsearch';
-import { closeTemporalClient, createTemporalClient } from '../temporal/client';
-import { temporalConnectionOptions } from '../temporal/connection-options';
-import { workflowBundle } from '../temporal/worker';
-import type { projectorWorkflow } from '../workflows/projector';
 import { readersCaughtUp } from './support/db';
+import {
+  copyInto,
+  databaseUrl,
+  es,
+  esPrefix,
+  failureOf,
+  pool,
+  readEverything,
+  rebuildFixture,
+  useRestoreDatabase,
+} from './support/restore-fixture';
 import { waitFor } from './support/wait';
 
-// A logical restore is simulated in a database of this file's own (never the shared test
-// database): the events' stored transaction ids are pushed ahead of the cluster's, as
-// pg_dump/pg_restore from a cluster further along leaves them.
-const ADMIN_URL = new URL(config().DATABASE_URL);
-ADMIN_URL.pathname = '/orders';
-const database = `orders_restore_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-const databaseUrl = new URL(config().DATABASE_URL);
-databaseUrl.pathname = `/${database}`;
-const esPrefix = `${config().ES_INDEX_PREFIX}restore-`;
-
-let pool: pg.Pool;
-let es: EsClient;
-let redis: Redis;
-
-async function admin<T>(sql: string): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL.toString() });
-  await client.connect();
-  try {
-    return (await client.query(sql)) as T;
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  await admin(`create database ${database}`);
-  pool = createPool(databaseUrl.toString(), 4);
-  await migrate(pool);
-  es = new EsClient(elasticsearchOptions(config()));
-  redis = new Redis(config().REDIS_URL, { lazyConnect: true });
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await admin(`drop database if exists ${database} with (force)`);
-  const indices = Object.keys(
-    await es.indices.get({ index: `${esPrefix}*`, allow_no_indices: true }),
-  );
-  if (indices.length > 0) await es.indices.delete({ index: indices, ignore_unavailable: true });
-  await es.indices.deleteIndexTemplate({ name: `${esPrefix}orders-template` }, { ignore: [404] });
-  await es.close();
-  redis.disconnect();
-});
-
-async function readEverything(store: EventStore): Promise<StoredEvent[]> {
-  await readersCaughtUp(pool);
-  const events: StoredEvent[] = [];
-  let after: GlobalCheckpoint = START;
-  for (;;) {
-    const page = await store.readAll(after, 100);
-    events.push(...page.events);
-    after = page.checkpoint;
-    if (page.events.length < 100) return events;
-  }
-}
-
-/** The event store and the rebuild's real activities over this file's database, indices and keys. */
-function rebuildFixture() {
-  const store = new EventStore(pool);
-  const act = createRebuildActivities({
-    store,
-    pool,
-    es,
-    redis,
-    esPrefix,
-    redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
-    reportTimeZone: 'UTC',
-    parkProjection: () => Promise.reject(new Error('nothing is refused here')),
-  });
-  return { store, act };
-}
-
-/** What the rebuild workflow does up to its swap, with the real activities. */
-async function copyInto(
-  act: ReturnType<typeof createRebuildActivities>,
-  index: string,
-): Promise<GlobalCheckpoint> {
-  await readersCaughtUp(pool);
-  let after: GlobalCheckpoint = START;
-  for (;;) {
-    const batch = await act.rebuildBatch({ index, after, limit: 100 });
-    after = batch.checkpoint;
-    if (batch.events < 100) return after;
-  }
-}
-
-async function failureOf(work: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ApplicationFailure))
-    throw new Error(`expected an ApplicationFailure, got ${err}`);
-  return err;
-}
+useRestoreDatabase();
 
 describe('a logical restore of the event store', () => {
   it('is detected, refused by the rebuild and its swap, and undone by migrate --after-restore', async () => {
@@ -288,117 +176,4 @@ describe('a rebuild held back by a transaction left open', () => {
     // Another file's transaction may be open at this moment; the one ended here is not.
     expect(free.heldBack?.pid).not.toBe(openPid);
   });
-});
-
-describe("a projector still holding a checkpoint in the restored cluster's transaction ids", () => {
-  it('fails loudly, naming the runbook step, instead of projecting nothing forever', async () => {
-    const { store, act } = rebuildFixture();
-    for (const chunk of chunks(generateOrders(10, 21), 10)) {
-      await store.appendBatch(chunk.flatMap(orderAppends));
-    }
-    // The cluster the store came from was further along: its ids, and a projector's
-    // checkpoint taken in them (the last event it projected there).
-    await pool.query(
-      `update events set transaction_id = (pg_current_xact_id()::text::bigint + 1000000)::text::xid8`,
-    );
-    const { rows } = await pool.query<{ xid: string; position: number }>(
-      `select transaction_id::text as xid, global_position::int as position from events
-       order by transaction_id desc, global_position desc limit 1`,
-    );
-    const stale: GlobalCheckpoint = {
-      transactionId: rows[0]?.xid ?? '',
-      position: rows[0]?.position ?? 0,
-    };
-    // The documented renumbering ran, and the new cluster took a write since: everything is
-    // there to project, all of it behind the stale checkpoint in the readers' order.
-    await renumberRestoredEvents(pool);
-    const [late] = generateOrders(1, 22);
-    if (!late) throw new Error('no order generated');
-    await store.appendBatch(orderAppends({ ...late, orderId: `${late.orderId}-after-restore` }));
-    expect((await store.readAll(START, 100)).events.length).toBeGreaterThan(0);
-
-    const listener = new AppendListener(databaseUrl.toString());
-    const projection = createProjectionActivities({
-      store,
-      checkpoints: new ProjectionCheckpoints(pool),
-      listener,
-      requestRerollup: () => Promise.reject(new Error('no month is rolled up here')),
-      parkProjection: () => Promise.reject(new Error('nothing is refused here')),
-      es,
-      redis,
-      esPrefix,
-      redisPrefix: `${config().REDIS_KEY_PREFIX}restore:`,
-      reportTimeZone: 'UTC',
-    });
-    try {
-      const refused = await failureOf(
-        projection.projectBatch({
-          readModel: 'elasticsearch',
-          projector: 'projector-elasticsearch',
-          after: stale,
-          limit: 100,
-        }),
-      );
-      expect(refused.type).toBe(CHECKPOINT_FROM_ANOTHER_CLUSTER);
-      expect(refused.nonRetryable).toBe(true);
-      expect(refused.message).toContain('After restoring the event store');
-      expect(refused.message).toContain('npm run migrate -- --after-restore');
-      // A rebuild carrying such a checkpoint (it ran across the restore) stops the same way.
-      const index = await createNextOrdersIndex(es, esPrefix);
-      const rebuildRefused = await failureOf(act.rebuildBatch({ index, after: stale, limit: 100 }));
-      expect(rebuildRefused.type).toBe(CHECKPOINT_FROM_ANOTHER_CLUSTER);
-      expect(rebuildRefused.nonRetryable).toBe(true);
-
-      // The projector workflow itself ends failed, with that message, for operators to see.
-      const queue = `${config().TASK_QUEUE_PREFIX}-restore-projections`;
-      const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
-      const client = await createTemporalClient();
-      try {
-        const worker = await Worker.create({
-          connection,
-          namespace: config().TEMPORAL_NAMESPACE,
-          taskQueue: queue,
-          workflowBundle: await workflowBundle(),
-          activities: projection,
-        });
-        const handle = await client.workflow.start<typeof projectorWorkflow>('projectorWorkflow', {
-          workflowId: `${queue}-${randomUUID()}`,
-          taskQueue: queue,
-          args: [
-            { readModel: 'elasticsearch', checkpoint: stale, events: 0, batches: 0, parked: 0 },
-          ],
-        });
-        const outcome = await worker.runUntil(
-          Promise.race([
-            handle.result().then(
-              () => 'completed',
-              (err: unknown) => err,
-            ),
-            new Promise<string>((resolve) =>
-              setTimeout(() => resolve('still running after 20 s, projecting nothing'), 20_000),
-            ),
-          ]),
-        );
-        if (!(outcome instanceof WorkflowFailedError)) {
-          await handle.terminate('test over').catch(() => undefined);
-          throw new Error(`expected the projector to fail, but it is ${String(outcome)}`);
-        }
-        const why = outcome.cause?.cause;
-        expect(why instanceof Error ? why.message : String(why)).toContain(
-          'After restoring the event store',
-        );
-        // Failed by its own workflow task, not after workflow tasks that failed (an unhandled
-        // rejection in the workflow), which retry and show as a stuck workflow meanwhile.
-        const failedTasks = ((await handle.fetchHistory()).events ?? [])
-          .map((e) => e.workflowTaskFailedEventAttributes?.failure?.message)
-          .filter((m) => m !== undefined);
-        expect(failedTasks).toEqual([]);
-      } finally {
-        await closeTemporalClient(client);
-        await connection.close();
-      }
-    } finally {
-      await listener.close();
-    }
-  }, 90_000);
 });

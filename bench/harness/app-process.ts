@@ -27,11 +27,17 @@ export interface AppOptions {
   workerStats?: boolean;
   /** Worker options overriding the app's (with `workerStats`), e.g. maxCachedWorkflows. */
   workerOptions?: Record<string, number>;
+  /** Arguments of `npm start`, e.g. `--queues commands,projections`. */
+  args?: string[];
 }
 
 /** Starts the app and waits until it has served a command (its workers are up). */
 export async function startApp(env: Record<string, string>, options: AppOptions = {}) {
-  const entry = options.workerStats ? [MEASURED, 'scripts/app.ts'] : ['scripts/app.ts'];
+  const entry = [
+    ...(options.workerStats ? [MEASURED] : []),
+    'scripts/app.ts',
+    ...(options.args ?? []),
+  ];
   // BENCH_APP_CPU_PROF_DIR: the app writes a V8 CPU profile there when it exits (read it
   // with bench/harness/cpu-profile.ts); --cpu-prof is refused in NODE_OPTIONS.
   const profileDir = process.env.BENCH_APP_CPU_PROF_DIR;
@@ -101,4 +107,61 @@ export async function startApp(env: Record<string, string>, options: AppOptions 
     throw new Error(`${err.message}; the app said:\n${output.slice(-4_000)}`);
   });
   return app;
+}
+
+/** `npm run worker -- --queues <queues>` as a child (nice(1) execs it: the same pid), up once it said so. */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  queues: string[],
+  /** Its CPU priority (nice(1)): background work that yields to the command path. */
+  nice = 0,
+): Promise<{ pid: number }> {
+  const node = [
+    process.execPath,
+    '--import',
+    'tsx',
+    'temporal/main.ts',
+    '--queues',
+    queues.join(','),
+  ];
+  const [command = 'nice', ...args] = nice > 0 ? ['nice', '-n', String(nice), ...node] : node;
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    // Its own metrics ports (any free one): the app process holds the defaults.
+    env: {
+      ...process.env,
+      ...env,
+      WORKER_METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  onCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
+  });
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    output = (output + c.toString()).slice(-20_000);
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`worker not up in 120 s:\n${output}`)),
+      120_000,
+    );
+    child.stdout?.on('data', (c: Buffer) => {
+      output = (output + c.toString()).slice(-20_000);
+      if (!output.includes('"worker started"')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    void exited.then(([code]) => {
+      clearTimeout(timer);
+      reject(new Error(`the worker exited (${code}):\n${output}`));
+    });
+  });
+  return { pid: child.pid ?? 0 };
 }

@@ -1,0 +1,26 @@
+import { parseArgs } from 'node:util';
+import { ALL_QUEUES, type QueueName } from './worker';
+
+/**
+ * The `--queues a,b` of `npm start` and `npm run worker` (every queue by default). An
+ * unknown name is a sentence for the operator and exit code 2, not a worker that polls
+ * nothing.
+ */
+export function queuesFromArgs(args: string[] = process.argv.slice(2)): QueueName[] {
+  const { values } = parseArgs({
+    args,
+    options: { queues: { type: 'string', default: ALL_QUEUES.join(',') } },
+  });
+  const queues = (values.queues ?? '')
+    .split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
+  const unknown = queues.filter((q) => !(ALL_QUEUES as string[]).includes(q));
+  if (unknown.length > 0 || queues.length === 0) {
+    console.error(
+      `unknown queue(s): ${unknown.join(', ') || '(none given)'}; choose from ${ALL_QUEUES.join(', ')}`,
+    );
+    process.exit(2);
+  }
+  return queues as QueueName[];
+}
