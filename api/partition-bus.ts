@@ -25,6 +25,7 @@ import type {
   OrderCommandInput,
 } from '../contracts/order-commands';
 import { partitionOf } from '../domain';
+import { commandUpdateSize } from '../runtime/metrics';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
@@ -96,6 +97,7 @@ export function createPartitionBus(client: Client, options: PartitionBusOptions)
     // dropped answers from the run that has it.
     const updateId = randomUUID();
     const inputs = update.map((w) => w.input);
+    commandUpdateSize.observe(inputs.length);
     // Cancelled once every caller's deadline has passed: none is left to answer. A moment
     // later than the last one, so each caller is answered by its own deadline first.
     const until = AbortSignal.timeout(

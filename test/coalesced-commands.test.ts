@@ -21,6 +21,7 @@ import type { OrderCommandInput } from '../contracts/order-commands';
 import type { OrderCommand } from '../domain';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
+import { commandUpdateSize } from '../runtime/metrics';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import { startTestApp, type TestApp } from './support/app';
@@ -117,6 +118,15 @@ const eventsOf = async (orderId: string) =>
 describe('coalesced commands through the API', () => {
   it('many callers at once on one partition: each gets its own reply, carried by far fewer updates, each within the caps', async () => {
     const writer = app.client('writer');
+    const sizes = async () => {
+      const values = (await commandUpdateSize.get()).values;
+      const of = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0;
+      return {
+        updates: of('orders_command_update_commands_count'),
+        commands: of('orders_command_update_commands_sum'),
+      };
+    };
+    const before = await sizes();
     const ids = Array.from({ length: 60 }, () => randomUUID());
     const placed = await Promise.all(ids.map((id) => writer.orders.place.mutate(placeBody(id))));
     placed.forEach((reply, i) => {
@@ -146,6 +156,10 @@ describe('coalesced commands through the API', () => {
       expect(inputs.length).toBeLessThanOrEqual(CAPS.maxCommands);
       expect(updateBytes(inputs)).toBeLessThanOrEqual(CAPS.maxBytes);
     }
+    // What operators see of it: orders_command_update_commands.
+    const after = await sizes();
+    expect(after.commands - before.commands).toBe(2 * ids.length);
+    expect(after.updates - before.updates).toBe(carrying.length);
   }, 60_000);
 
   it('a command id resent later through the API answers the first reply and appends nothing', async () => {
