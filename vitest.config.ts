@@ -32,8 +32,9 @@ Object.assign(process.env, testEnv);
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The fault suite stops servers: it runs on its own (`npm run test:faults`).
-    exclude: ['test/faults/**', 'node_modules/**'],
+    // The fault suite and the cluster tier stop servers: each runs on its own (`npm run
+    // test:faults`, `npm run test:cluster`).
+    exclude: ['test/faults/**', 'test/cluster/**', 'node_modules/**'],
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/support/own-resources.ts'],
     pool: 'forks',

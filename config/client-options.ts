@@ -1,6 +1,6 @@
 import type { ClientOptions as EsClientOptions } from '@elastic/elasticsearch';
 import type { RedisOptions } from 'ioredis';
-import type { Config } from './env';
+import { type Config, urlsOf } from './env';
 import { type ReadFile, readSettingFile } from './read-secret-file';
 
 /**
@@ -79,13 +79,16 @@ export function redisNodeOptions(
 
 /**
  * Options for the Elasticsearch client: the URL (`https://user:password@host`, which the
- * client reads credentials from), an API key, a private CA.
+ * client reads credentials from) or several, an API key, a private CA.
  */
 export function elasticsearchOptions(
   c: Pick<Config, 'ELASTICSEARCH_URL' | 'ELASTICSEARCH_CA_PATH' | 'ELASTICSEARCH_API_KEY'>,
   read?: ReadFile,
 ): Pick<EsClientOptions, 'node' | 'auth' | 'tls'> {
-  const options: Pick<EsClientOptions, 'node' | 'auth' | 'tls'> = { node: c.ELASTICSEARCH_URL };
+  const urls = urlsOf(c.ELASTICSEARCH_URL);
+  const options: Pick<EsClientOptions, 'node' | 'auth' | 'tls'> = {
+    node: urls.length === 1 ? urls[0] : urls,
+  };
   if (c.ELASTICSEARCH_API_KEY) options.auth = { apiKey: c.ELASTICSEARCH_API_KEY };
   if (c.ELASTICSEARCH_CA_PATH) {
     options.tls = { ca: readSettingFile('ELASTICSEARCH_CA_PATH', c.ELASTICSEARCH_CA_PATH, read) };

@@ -17,6 +17,30 @@ const urlWithScheme = (schemes: readonly string[], fallback: string) =>
       `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
     );
 
+/** A list of URLs, comma-separated (several nodes of one cluster). */
+export const urlsOf = (list: string): string[] =>
+  list
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+
+const urlsWithScheme = (schemes: readonly string[], fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(
+      (value) =>
+        urlsOf(value).length > 0 &&
+        urlsOf(value).every((u) => {
+          try {
+            return schemes.includes(new URL(u).protocol);
+          } catch {
+            return false;
+          }
+        }),
+      `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')} (several: comma-separated)`,
+    );
+
 const optionalPath = z.string().min(1).optional();
 const nodeList = z
   .string()
@@ -51,8 +75,11 @@ const envSchema = z.object({
   REDIS_SENTINELS: nodeList.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
   REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
-  /** `https://user:password@host:9200` for TLS and basic auth, or ELASTICSEARCH_API_KEY. */
-  ELASTICSEARCH_URL: urlWithScheme(['http:', 'https:'], 'http://127.0.0.1:9200'),
+  /**
+   * `https://user:password@host:9200` for TLS and basic auth, or ELASTICSEARCH_API_KEY.
+   * Several nodes comma-separated: the client spreads requests and skips a dead node.
+   */
+  ELASTICSEARCH_URL: urlsWithScheme(['http:', 'https:'], 'http://127.0.0.1:9200'),
   ELASTICSEARCH_CA_PATH: optionalPath,
   ELASTICSEARCH_API_KEY: z.string().min(1).optional(),
   /**
@@ -278,11 +305,11 @@ function settingProblems(c: Settings): string[] {
       'REDIS_URL: a database number other than 0 with REDIS_CLUSTER_NODES or REDIS_SENTINELS (a cluster has database 0 only; keep apart with REDIS_KEY_PREFIX)',
     );
   }
-  const es = new URL(c.ELASTICSEARCH_URL);
-  if (c.ELASTICSEARCH_CA_PATH && es.protocol !== 'https:') {
+  const es = urlsOf(c.ELASTICSEARCH_URL).map((u) => new URL(u));
+  if (c.ELASTICSEARCH_CA_PATH && es.some((u) => u.protocol !== 'https:')) {
     problems.push('ELASTICSEARCH_CA_PATH: ELASTICSEARCH_URL must start with https:// to use it');
   }
-  if (c.ELASTICSEARCH_API_KEY && (es.username || es.password)) {
+  if (c.ELASTICSEARCH_API_KEY && es.some((u) => u.username || u.password)) {
     problems.push(
       'ELASTICSEARCH_API_KEY: ELASTICSEARCH_URL carries credentials too; use one or the other',
     );

@@ -41,6 +41,10 @@ PROMETHEUS_PORT=${STACK_PROMETHEUS_PORT:-$((9090 + PORT_OFFSET))}
 ES_VERSION=8.19.21
 ES_ARTIFACT=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip
 ES_HEAP=${STACK_ES_HEAP:-1g}
+# STACK_ES_NODES=2: a second node (HTTP port + 1, transport port + 1, data in
+# elasticsearch-2/) joins the first, so the indices get their replica (npm run test:cluster).
+ES_NODES=${STACK_ES_NODES:-1}
+[[ $ES_NODES =~ ^[12]$ ]] || die "STACK_ES_NODES=$ES_NODES: 1 or 2"
 # The elasticsearch user runs ES when the stack is started as root (ES refuses root).
 ES_SERVICE_USER=elasticsearch
 TEMPORAL_CLI_MODULE=github.com/temporalio/cli/cmd/temporal@v1.5.1
@@ -317,7 +321,7 @@ redis_status() {
 # ---------------------------------------------------------------- Elasticsearch
 
 es_url() { echo "${ELASTICSEARCH_URL:-http://127.0.0.1:$ES_PORT}"; }
-es_ready() { curl -fsS -m 5 "$(es_url)/_cluster/health?wait_for_status=yellow&timeout=2s" | grep -q '"status":"\(green\|yellow\)"'; }
+es_ready() { curl -fsS -m 5 "$(es_url)/_cluster/health?wait_for_status=yellow&wait_for_nodes=%3E%3D$ES_NODES&timeout=2s" | grep -q '"status":"\(green\|yellow\)"'; }
 
 es_user() { if is_root; then echo $ES_SERVICE_USER; else id -un; fi; }
 
@@ -370,16 +374,34 @@ es_up() {
     wait_for elasticsearch "(external)" es_ready
     return
   fi
-  local dir pidfile
   es_install
-  dir=$(service_dir elasticsearch "$(es_user)")
+  es_node_up 1
+  [ "$ES_NODES" = 2 ] && es_node_up 2
+  wait_for elasticsearch "$(es_node_dir 1)/logs/order-reporting.log" es_ready
+}
+
+# es_node_dir N: node N's data, logs, config and pid file (node 1 keeps the single node's).
+es_node_dir() { if [ "$1" = 1 ]; then echo "$DATA_DIR/elasticsearch"; else echo "$DATA_DIR/elasticsearch-$1"; fi; }
+es_node_http_port() { echo $((ES_PORT + $1 - 1)); }
+
+es_node_up() {
+  local n=$1 svc=elasticsearch dir pidfile http transport name
+  [ "$n" = 1 ] || svc=elasticsearch-$n
+  dir=$(service_dir "$svc" "$(es_user)")
   chmod 700 "$dir" # its data and logs: owner only, also on a stack made by an older version
   pidfile=$dir/es.pid
-  if pid_alive "$pidfile"; then
-    wait_for elasticsearch "$LOG_DIR/elasticsearch.log" es_ready
-    return
+  pid_alive "$pidfile" && return
+  http=$(es_node_http_port "$n") transport=$((ES_TRANSPORT_PORT + n - 1)) name=local
+  [ "$n" = 1 ] || name=local-$n
+  port_in_use "$http" && die "port $http is taken by an Elasticsearch the stack did not start; stop it, or set ELASTICSEARCH_URL to use it"
+  # One node forms its own cluster. With two, the first is the only master-eligible one:
+  # two master-eligible nodes cannot lose either (a vote needs both), so the second holds
+  # data (the replicas) and may stop without taking the cluster down.
+  local discovery=(-E discovery.type=single-node)
+  if [ "$ES_NODES" = 2 ]; then
+    discovery=(-E "discovery.seed_hosts=127.0.0.1:$ES_TRANSPORT_PORT")
+    if [ "$n" = 1 ]; then discovery+=(-E cluster.initial_master_nodes=local); else discovery+=(-E node.roles=data,ingest); fi
   fi
-  port_in_use $ES_PORT && die "port $ES_PORT is taken by an Elasticsearch the stack did not start; stop it, or set ELASTICSEARCH_URL to use it"
   local home jhome
   home=$(es_home)
   jhome=$(java_home)
@@ -389,33 +411,36 @@ es_up() {
   is_root && chown -R "$(es_user)" "$dir"
   # auto_create_index=false: a write to a missing alias must fail (and be retried), not
   # silently create an index with guessed mappings.
-  log "elasticsearch: starting $ES_VERSION on 127.0.0.1:$ES_PORT (heap $ES_HEAP)"
+  log "elasticsearch: starting $ES_VERSION node $name on 127.0.0.1:$http (heap $ES_HEAP)"
   # setsid: `-d` detaches from the terminal but stays in the caller's process group, so a
   # Ctrl-C of `npm start` or a CI runner killing the job's group took Elasticsearch with it
   # (seen: killed with no shutdown in its log). -w keeps the launcher's exit status.
   as_service_user "$(es_user)" env ES_JAVA_HOME="$jhome" ES_PATH_CONF="$dir/config" \
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
     setsid -w "$home/bin/elasticsearch" -d -p "$pidfile" \
-    -E cluster.name=order-reporting -E node.name=local -E discovery.type=single-node \
-    -E network.host=127.0.0.1 -E http.port=$ES_PORT -E transport.port=$ES_TRANSPORT_PORT \
+    -E cluster.name=order-reporting -E node.name=$name "${discovery[@]}" \
+    -E network.host=127.0.0.1 -E http.port=$http -E transport.port=$transport \
     -E path.data="$dir/data" -E path.logs="$dir/logs" \
     -E xpack.security.enabled=false \
     -E cluster.routing.allocation.disk.threshold_enabled=false \
     -E action.auto_create_index=false \
-    >"$LOG_DIR/elasticsearch.log" 2>&1 || {
-    tail -n 30 "$LOG_DIR/elasticsearch.log" >&2
-    die "elasticsearch failed to start. Logs: $LOG_DIR/elasticsearch.log, $dir/logs/order-reporting.log"
+    >"$LOG_DIR/$svc.log" 2>&1 || {
+    tail -n 30 "$LOG_DIR/$svc.log" >&2
+    die "elasticsearch node $name failed to start. Logs: $LOG_DIR/$svc.log, $dir/logs/order-reporting.log"
   }
-  wait_for elasticsearch "$dir/logs/order-reporting.log" es_ready
 }
 
 es_down() {
   [ -n "${ELASTICSEARCH_URL:-}" ] && return
-  local pidfile=$DATA_DIR/elasticsearch/es.pid
-  if pid_alive "$pidfile"; then
-    log "elasticsearch: stopping"
-    stop_process "$pidfile" $ES_PORT
-  fi
+  # Whatever STACK_ES_NODES says now: a second node up started is stopped too, first.
+  local n pidfile
+  for n in 2 1; do
+    pidfile=$(es_node_dir "$n")/es.pid
+    if pid_alive "$pidfile"; then
+      log "elasticsearch: stopping node $n"
+      stop_process "$pidfile" "$(es_node_http_port "$n")"
+    fi
+  done
 }
 
 es_status() {
@@ -424,6 +449,14 @@ es_status() {
     status_line elasticsearch up "$(url_hostport "$(es_url)")" "$v"
   else
     status_line elasticsearch down "$(url_hostport "$(es_url)")" "-"
+    return 1
+  fi
+  [ "$ES_NODES" = 2 ] && [ -z "${ELASTICSEARCH_URL:-}" ] || return 0
+  local second=127.0.0.1:$(es_node_http_port 2)
+  if v=$(curl -fsS -m 5 "http://$second/_nodes/_local?filter_path=nodes.*.version" 2>/dev/null | grep -o '"version":"[^"]*"' | head -n 1 | cut -d'"' -f4) && [ -n "$v" ]; then
+    status_line elasticsearch-2 up "$second" "$v"
+  else
+    status_line elasticsearch-2 down "$second" "-"
     return 1
   fi
 }
@@ -716,7 +749,7 @@ cmd_logs() {
     "") files=("$LOG_DIR"/*.log "$DATA_DIR/postgres/postgres.log" "$DATA_DIR/elasticsearch/logs/order-reporting.log")
       [ -f "$TEMPORAL_PG_DIR/temporal-server.log" ] && files+=("$TEMPORAL_PG_DIR/temporal-server.log")
       ;;
-    elasticsearch) files=("$DATA_DIR/elasticsearch/logs/order-reporting.log" "$LOG_DIR/elasticsearch.log") ;;
+    elasticsearch) files=("$DATA_DIR"/elasticsearch*/logs/order-reporting.log "$LOG_DIR"/elasticsearch*.log) ;;
     postgres) files=("$DATA_DIR/postgres/postgres.log") ;;
     redis | prometheus) files=("$LOG_DIR/$svc.log") ;;
     redis-cluster) files=("$LOG_DIR"/redis-cluster-*.log) ;;

@@ -220,6 +220,31 @@ describe('Redis, Elasticsearch and PostgreSQL client options', () => {
     }
   });
 
+  it('Elasticsearch: several nodes in ELASTICSEARCH_URL, comma-separated, each one checked', async () => {
+    const c = parseConfig({
+      ELASTICSEARCH_URL: 'http://10.0.0.1:9200, http://10.0.0.2:9200',
+    });
+    const es = new EsClient(elasticsearchOptions(c));
+    try {
+      // The client spreads requests over both and leaves out a node that stops answering.
+      expect(es.connectionPool.connections.map((n) => n.url.origin)).toEqual([
+        'http://10.0.0.1:9200',
+        'http://10.0.0.2:9200',
+      ]);
+    } finally {
+      await es.close();
+    }
+    expect(() => parseConfig({ ELASTICSEARCH_URL: 'http://10.0.0.1:9200,ftp://x:pw@y' })).toThrow(
+      /ELASTICSEARCH_URL: must be a URL starting with http:\/\/ or https:\/\//,
+    );
+    expect(() =>
+      parseConfig({
+        ELASTICSEARCH_URL: 'https://a:9200,http://b:9200',
+        ELASTICSEARCH_CA_PATH: CA,
+      }),
+    ).toThrow(/ELASTICSEARCH_CA_PATH: ELASTICSEARCH_URL must start with https:\/\//);
+  });
+
   it('PostgreSQL: sslmode and sslrootcert in DATABASE_URL reach the client as verified TLS with that CA', () => {
     const c = parseConfig({
       DATABASE_URL: `postgresql://app:pw@db.internal:5432/orders?sslmode=verify-full&sslrootcert=${CA}`,

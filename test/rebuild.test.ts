@@ -11,9 +11,9 @@ import { prefixedId } from '../temporal/task-queues';
 import { createWorkers, type RunningWorkers } from '../temporal/worker';
 import { REBUILD_BATCH_SIZE } from '../workflows/rebuild-read-model';
 import { monthIn } from '../workflows/report-months';
-import { startWorkerProcess } from './faults/harness';
 import { startTestApp, type TestApp } from './support/app';
 import { waitFor } from './support/wait';
+import { startWorkerProcess } from './support/worker-process';
 
 // The API and the command workers run here; the projections worker (which runs the
 // rebuild's activities) runs here too, except in the crash test, where it runs in child

@@ -35,6 +35,7 @@ import {
 } from '../projections/redis';
 import { startTestApp, type TestApp } from './support/app';
 import { orderDoc } from './support/es-test-documents';
+import { failOverPrimary } from './support/redis-failover';
 import { waitFor } from './support/wait';
 
 // The read side on a Redis Cluster of three primaries with a replica each, started by the
@@ -188,5 +189,47 @@ describe('the read side on a Redis Cluster', () => {
     expect((await reader.orders.get.query({ orderId })).status).toBe('completed');
     const health = await fetch(`${app.url}/readyz`);
     expect(health.status).toBe(200);
+  });
+
+  it("a primary lost: its replica takes over, and the app's client writes to the lost primary's slots again within seconds", async () => {
+    app ??= await startTestApp();
+    // The app's own client (the workers' and the API's), not this file's.
+    const redis = app.connections.redis;
+    const prefix = config().REDIS_KEY_PREFIX;
+    const docs = (version: number) =>
+      Array.from({ length: 60 }, (_, i) => ({
+        ...orderDoc({
+          orderId: `o-failover-${i}`,
+          items: [{ productId: 'p-1', quantity: 1, unitPriceMinor: 100 }],
+        }),
+        version,
+      }));
+    // Spread over every primary: the client knows them all before one is lost.
+    expect(await writeOrderSummaries(redis, prefix, docs(1))).toEqual({ written: 60, stale: 0 });
+    const failover = await failOverPrimary({
+      ports: Array.from({ length: 6 }, (_, i) => base + i),
+      password: PASSWORD,
+      runDir: path.join(dataDir, 'run'),
+    });
+    expect(failover.promotedPort).not.toBe(failover.killedPort);
+    // As a projector does: retried until every copy is written (a write already done
+    // answers stale on the next round).
+    let lastError = '';
+    await waitFor(
+      'every order copy at version 2 after the failover',
+      async () => {
+        await writeOrderSummaries(redis, prefix, docs(2)).catch((err: Error) => {
+          lastError = err.message;
+        });
+        const read = await Promise.all(
+          docs(2).map((d) => readOrderSummary(redis, prefix, d.orderId)),
+        );
+        return read.every((r) => r?.version === 2) ? true : undefined;
+      },
+      20_000,
+      500,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last write error: ${lastError}`);
+    });
   });
 });

@@ -1,8 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookMessageId } from '../domain/webhook-payload';
-import { startWorkerProcess } from './faults/harness';
-import { killHard } from './faults/probes';
 import { startTestApp, type TestApp } from './support/app';
 import { generateOrders } from './support/orders';
 import { waitFor } from './support/wait';
@@ -12,6 +10,7 @@ import {
   type Receiver,
   startReceiver,
 } from './support/webhook-receiver';
+import { killHard, startWorkerProcess } from './support/worker-process';
 
 // The webhooks worker in a process of its own, SIGKILLed while deliveries are in flight:
 // after a new worker takes over, every event has arrived, each order's in version order,

@@ -33,6 +33,10 @@ export function connectRedis(topology: RedisTopology, options: RedisOptions = {}
         ...(lazyConnect === undefined ? {} : { lazyConnect }),
         // Commands of one tick go out as one write per node, as a pipeline would.
         enableAutoPipelining: true,
+        // The slot map read again every 2 s: after a failover, auto-pipelined writes to the
+        // lost primary's slots answered MOVED for good (ioredis follows a MOVED only for
+        // pipelines of reads, and never re-read the map), so a projector retried forever.
+        slotsRefreshInterval: 2_000,
       });
     }
   }

@@ -4,12 +4,13 @@ import { config } from '../../config/env';
 import { ordersAlias, readOrderDocument } from '../../projections/elasticsearch';
 import { taskQueue } from '../../temporal/task-queues';
 import { startTestApp, type TestApp } from '../support/app';
+import { assertExactlyOnce, assertReconciled } from '../support/load-checks';
 import { stack } from '../support/stack';
 import { waitFor } from '../support/wait';
 import { startReceiver } from '../support/webhook-receiver';
-import { assertExactlyOnce, assertReconciled, startWorkerProcess } from './harness';
+import { killHard, startWorkerProcess } from '../support/worker-process';
 import { checkBudget, type FailureBudget, type LoadResult, startLoad } from './load';
-import { freezePostgres, killHard, outage } from './probes';
+import { freezePostgres, outage } from './probes';
 import { assertAllDelivered, refusedBetween } from './webhooks';
 
 // Each case runs commands under load, injects its fault (proving it took effect), heals it,

@@ -1,76 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type TestApp, TOKENS } from '../support/app';
+import type { TestApp } from '../support/app';
+import { type Acked, callCommand, type LoadResult } from '../support/command-calls';
 
-/** A command the API acknowledged (200), with when it was sent. */
-export interface Acked {
-  /** Which of the load's clients sent it. */
-  client: number;
-  commandId: string;
-  orderId: string;
-  type: 'place' | 'complete';
-  sentAt: number;
-  /** How long the acknowledging attempt took. */
-  durationMs: number;
-  /** How many earlier attempts of this command id failed. */
-  failedAttempts: number;
-}
-
-/** One failed attempt: what the caller saw, classified. */
-export interface Failure {
-  commandId: string;
-  sentAt: number;
-  /** How long the caller waited for this answer. */
-  durationMs: number;
-  /** e.g. "503 SERVICE_UNAVAILABLE", "network", "timeout". */
-  kind: string;
-  message: string;
-}
-
-export interface LoadResult {
-  acked: Acked[];
-  failures: Failure[];
-  /** Commands that never succeeded after every attempt with the same command id. */
-  abandoned: string[];
-}
-
-type Outcome = { ok: true; orderId: string } | { ok: false; kind: string; message: string };
+export type { LoadResult };
 
 const ATTEMPTS = 6;
-const REQUEST_TIMEOUT_MS = 60_000;
-
-async function call(app: TestApp, path: string, body: unknown): Promise<Outcome> {
-  let res: Response;
-  try {
-    res = await fetch(`${app.url}/trpc/${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.writer}` },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const name = (err as Error).name;
-    return {
-      ok: false,
-      kind: name === 'TimeoutError' ? 'timeout' : 'network',
-      message: String(err),
-    };
-  }
-  const text = await res.text();
-  if (res.status === 200) {
-    return {
-      ok: true,
-      orderId: (JSON.parse(text) as { result: { data: { orderId: string } } }).result.data.orderId,
-    };
-  }
-  let code = '?';
-  let message = text.slice(0, 300);
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: string; data?: { code?: string } } };
-    code = parsed.error?.data?.code ?? '?';
-    message = parsed.error?.message ?? message;
-  } catch {}
-  return { ok: false, kind: `${res.status} ${code}`, message };
-}
 
 /**
  * Clients placing and completing orders until `stop()`. Like well-behaved callers they
@@ -89,7 +23,7 @@ export function startLoad(app: TestApp, concurrency: number, currency = 'CHF') {
     const commandId = randomUUID();
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const sentAt = Date.now();
-      const outcome = await call(app, path, { ...body, commandId });
+      const outcome = await callCommand(app.url, path, { ...body, commandId });
       const durationMs = Date.now() - sentAt;
       if (outcome.ok) {
         result.acked.push({

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import pg from 'pg';
@@ -94,24 +94,6 @@ export async function outage(
     `[faults] ${service}: stopped in ${s(stoppedAt - began)}, down ${s(downFor)} (${probes} probes), back in ${s(Date.now() - stoppedAt - downFor)}`,
   );
   if (failure) throw failure;
-}
-
-/** Kills a child process with SIGKILL and proves it is gone. */
-export async function killHard(child: ChildProcess): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined || child.exitCode !== null) throw new Error('the process is not running');
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (_code, signal) => resolve(signal)),
-  );
-  child.kill('SIGKILL');
-  const signal = await exited;
-  if (signal !== 'SIGKILL') throw new Error(`process ${pid} ended with ${signal}, not SIGKILL`);
-  try {
-    process.kill(pid, 0);
-    throw new Error(`process ${pid} still exists after SIGKILL`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
 }
 
 /** The pid of the stack's PostgreSQL postmaster, from its pid file in the stack's data dir. */

@@ -1,7 +1,13 @@
 import { Client as EsClient } from '@elastic/elasticsearch';
-import { Redis } from 'ioredis';
-import { elasticsearchOptions } from '../../config/client-options';
+import { Cluster } from 'ioredis';
+import {
+  elasticsearchOptions,
+  redisNodeOptions,
+  redisTlsOptions,
+  redisTopology,
+} from '../../config/client-options';
 import { config } from '../../config/env';
+import { connectRedis, primariesOf } from '../../projections/redis';
 import { createTemporalClient } from '../../temporal/client';
 import { dropDatabases } from './test-databases';
 
@@ -70,15 +76,36 @@ async function deleteIndices(prefix: string): Promise<void> {
   }
 }
 
+/** On every primary of a cluster, or the one Redis; key by key (a cluster refuses CROSSSLOT). */
 async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(config().REDIS_URL);
+  const c = config();
+  const topology = redisTopology(c);
+  const redis = connectRedis(
+    topology,
+    topology.kind === 'single' ? redisTlsOptions(c) : redisNodeOptions(c),
+  );
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    // A cluster names its primaries once it has loaded the slots.
+    if (redis instanceof Cluster && redis.status !== 'ready') {
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error('Redis Cluster not ready in 10 s')),
+          10_000,
+        );
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+    }
+    for (const primary of primariesOf(redis)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await primary.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        await Promise.all(keys.map((key) => primary.unlink(key)));
+      } while (cursor !== '0');
+    }
   } finally {
     redis.disconnect();
   }

@@ -1,61 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { config } from '../../config/env';
 import { reconcileMonth } from '../../projections/reconcile';
+import type { Connections } from '../../temporal/connections';
 import { monthIn } from '../../workflows/report-months';
-import type { TestApp } from '../support/app';
-import { waitFor } from '../support/wait';
-import type { Acked } from './load';
+import type { Acked } from './command-calls';
+import { waitFor } from './wait';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Where the worker processes' logs are kept, to read after a failed case. */
-export const WORKER_LOG = `${process.env.STACK_DATA_DIR ?? `${root}.stack-faults`}/logs/fault-workers.log`;
-
-/**
- * A worker in its own process (`npm run worker`), so a test can SIGKILL it: every queue, or
- * those given, with `env` over the test's environment.
- */
-export async function startWorkerProcess(
-  options: { queues?: string; env?: Record<string, string> } = {},
-): Promise<ChildProcess> {
-  const queues = options.queues ? ['--queues', options.queues] : [];
-  // Node itself with tsx's loader: one process, so SIGKILL really kills the worker.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'temporal/main.ts', ...queues], {
-    cwd: root,
-    env: {
-      ...process.env,
-      // Subscriptions to a receiver on 127.0.0.1, retried every few seconds.
-      SUBSCRIPTIONS_ALLOW_PRIVATE_URLS: 'true',
-      SUBSCRIPTION_RETRY_SCHEDULE_SECONDS: '2,3,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5',
-      ...options.env,
-      APPLY_SCHEDULES: 'false',
-      LOG_LEVEL: 'info',
-      // Any free ports: a worker of another checkout on this host may hold the defaults.
-      WORKER_METRICS_PORT: '0',
-      TEMPORAL_METRICS_PORT: '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not start within 60 s')), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('"worker started"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-  });
-  mkdirSync(dirname(WORKER_LOG), { recursive: true });
-  child.stdout?.pipe(createWriteStream(WORKER_LOG, { flags: 'a' }));
-  return child;
+/** What the checks read: the test's own connections to the servers (a TestApp has them). */
+export interface HasConnections {
+  connections: Pick<Connections, 'pool' | 'es' | 'redis'>;
 }
 
 /** Every acknowledged command's events exist exactly once. */
-export async function assertExactlyOnce(app: TestApp, acked: Acked[]): Promise<void> {
+export async function assertExactlyOnce(app: HasConnections, acked: Acked[]): Promise<void> {
   const ids = acked.map((a) => a.commandId);
   const { rows } = await app.connections.pool.query<{ command_id: string; n: number }>(
     `select metadata->>'commandId' as command_id, count(*)::int as n from events
@@ -72,7 +28,7 @@ export async function assertExactlyOnce(app: TestApp, acked: Acked[]): Promise<v
 }
 
 /** The report months the acknowledged completions landed in, read from their stored events. */
-async function monthsOf(app: TestApp, acked: Acked[]): Promise<string[]> {
+async function monthsOf(app: HasConnections, acked: Acked[]): Promise<string[]> {
   const ids = acked.filter((a) => a.type === 'complete').map((a) => a.commandId);
   const { rows } = await app.connections.pool.query<{ occurred_at: Date }>(
     `select distinct occurred_at from events
@@ -87,7 +43,7 @@ async function monthsOf(app: TestApp, acked: Acked[]): Promise<string[]> {
  * differences (read models equal the event store), with live numbers to compare.
  */
 export async function assertReconciled(
-  app: TestApp,
+  app: HasConnections,
   acked: Acked[],
   timeoutMs = 180_000,
 ): Promise<void> {
