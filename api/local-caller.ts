@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AuditLog } from '../eventstore';
 import type { Role } from './auth';
 import { InflightLimit } from './inflight-limit';
 import { type AppDeps, createAppRouter } from './router';
@@ -12,5 +13,6 @@ export function createLocalCaller(deps: AppDeps, role: Role, actor = `cli:${role
     principal: { role, actor },
     correlationId: randomUUID(),
     inflight: new InflightLimit(1),
+    audit: new AuditLog(deps.pool),
   });
 }

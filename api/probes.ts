@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { logger } from '../runtime/logger';
-import { authenticate, hasRole, type TokenTable } from './auth';
+import { type ApiKeyTable, authenticateCaller } from './api-keys';
+import { hasRole, type TokenTable } from './auth';
 import type { HealthCheck, HealthReport } from './health';
 
 /**
@@ -18,6 +19,7 @@ export function registerProbes(
   app: FastifyInstance,
   health: HealthCheck,
   tokens: TokenTable,
+  apiKeys?: ApiKeyTable,
 ): void {
   // Liveness: the process answers. No server is asked: restarting cannot fix them.
   app.get('/livez', async (_request, reply) =>
@@ -29,7 +31,7 @@ export function registerProbes(
   ] as const) {
     app.get(path, async (request, reply) => {
       // Anyone may ask whether the API is up; which server is down, and why, is for admins.
-      const principal = authenticate(tokens, request.headers.authorization);
+      const principal = authenticateCaller(tokens, apiKeys, request.headers.authorization);
       const detailed = principal !== null && hasRole(principal, 'admin');
       let report: HealthReport;
       try {

@@ -7,8 +7,10 @@ import {
 } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
-import { authenticate, type TokenTable } from './auth';
+import { type ApiKeyTable, authenticateCaller } from './api-keys';
+import type { TokenTable } from './auth';
 import { trpcErrorBody } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { bodyInput, MalformedJsonBody, queryInput } from './rest-input';
@@ -18,6 +20,10 @@ import type { ApiContext, ApiMeta } from './trpc';
 export interface RestRouteOptions {
   router: AnyTRPCRouter;
   tokens: TokenTable;
+  /** Managed API keys, beside the static tokens. */
+  apiKeys?: ApiKeyTable;
+  /** Where admin actions are recorded. */
+  audit?: AuditLog;
   /** Shared with the tRPC route: a token's calls in flight count on both. */
   inflight: InflightLimit;
 }
@@ -93,7 +99,12 @@ export function registerRestRoutes(app: FastifyInstance, options: RestRouteOptio
           typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
         tagCorrelationId(correlationId);
         const ctx: ApiContext = {
-          principal: authenticate(options.tokens, request.headers.authorization),
+          principal: authenticateCaller(
+            options.tokens,
+            options.apiKeys,
+            request.headers.authorization,
+          ),
+          ...(options.audit ? { audit: options.audit } : {}),
           correlationId,
           inflight: options.inflight,
           addResponseHeader: (name, value) => {

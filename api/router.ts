@@ -1,8 +1,11 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import type { ApiKeyTable } from './api-keys';
 import type { ReadModelDeps } from './order-queries';
 import type { PartitionBusOptions } from './partition-bus';
 import { adminRouter } from './routers/admin';
+import { apiKeysRouter } from './routers/api-keys';
+import { auditRouter } from './routers/audit';
 import { ordersRouter } from './routers/orders';
 import { reportsRouter } from './routers/reports';
 import { sessionRouter } from './routers/session';
@@ -19,6 +22,8 @@ export interface AppDeps extends ReadModelDeps {
   retentionMonths?: number;
   /** Whether subscriptions may target private addresses; config by default. */
   subscriptionsAllowPrivateUrls?: boolean;
+  /** This process's table of API keys: a key changed here is applied before the call answers. */
+  apiKeys?: ApiKeyTable;
 }
 
 export function createAppRouter(deps: AppDeps) {
@@ -27,6 +32,8 @@ export function createAppRouter(deps: AppDeps) {
     reports: reportsRouter(deps),
     admin: adminRouter(deps),
     subscriptions: subscriptionsRouter(deps),
+    apiKeys: apiKeysRouter(deps),
+    audit: auditRouter(deps),
     session: sessionRouter,
   });
 }

@@ -2,8 +2,10 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { config } from '../config/env';
+import { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { registerApiDocs } from './api-docs';
+import { ApiKeyTable, type ApiKeyTableOptions } from './api-keys';
 import type { TokenTable } from './auth';
 import { HealthCheck, type HealthDeps } from './health';
 import {
@@ -27,6 +29,8 @@ import { registerSecurityHeaders, registerWebWorkspace } from './web-workspace';
 export interface ApiServerOptions {
   deps: AppDeps & HealthDeps;
   tokens: TokenTable;
+  /** How the API key table refreshes (tests shorten it); its defaults otherwise. */
+  apiKeyTable?: ApiKeyTableOptions;
   maxBodyBytes: number;
   /** Calls one batched request may carry; more is a 400. */
   maxBatchSize: number;
@@ -122,20 +126,32 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     maxLagSeconds: options.healthMaxLagSeconds ?? c.HEALTH_MAX_LAG_SECONDS,
     status: () => projectionStatus(options.deps.temporal, options.deps.pool),
   });
-  registerProbes(app, health, options.tokens);
-  const router = createAppRouter(options.deps);
+  // Managed keys are read from the event store's database, listened to for changes.
+  const apiKeys = new ApiKeyTable(options.deps.pool, c.DATABASE_URL, options.apiKeyTable);
+  apiKeys.start();
+  const audit = new AuditLog(options.deps.pool);
+  registerProbes(app, health, options.tokens, apiKeys);
+  const router = createAppRouter({ ...options.deps, apiKeys });
   const inflight = new InflightLimit(options.maxInflightPerToken);
   registerTrpcRoute(app, {
     router,
     tokens: options.tokens,
+    apiKeys,
+    audit,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
     inflight,
   });
-  registerRestRoutes(app, { router, tokens: options.tokens, inflight });
-  await registerApiDocs(app, openApiDocument(router));
-  await registerWebWorkspace(app);
-  await app.ready();
+  registerRestRoutes(app, { router, tokens: options.tokens, apiKeys, audit, inflight });
+  try {
+    await registerApiDocs(app, openApiDocument(router));
+    await registerWebWorkspace(app);
+    await app.ready();
+  } catch (err) {
+    // A server that never starts must not keep the key table's connection and timers.
+    await apiKeys.close();
+    throw err;
+  }
 
   return {
     server: app.server,
@@ -155,6 +171,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
         await closed;
       }
       clearTimeout(timer);
+      await apiKeys.close();
     },
   };
 }

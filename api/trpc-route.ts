@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
-import { authenticate, type TokenTable } from './auth';
+import { type ApiKeyTable, authenticateCaller } from './api-keys';
+import type { TokenTable } from './auth';
 import { trpcErrorBody } from './http-refusals';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import type { AppRouter } from './router';
@@ -12,6 +14,10 @@ import type { ApiContext } from './trpc';
 export interface TrpcRouteOptions {
   router: AppRouter;
   tokens: TokenTable;
+  /** Managed API keys, beside the static tokens. */
+  apiKeys?: ApiKeyTable;
+  /** Where admin actions are recorded. */
+  audit?: AuditLog;
   maxBodyBytes: number;
   maxBatchSize: number;
   /** Calls in flight per token, shared with the REST routes. */
@@ -88,7 +94,12 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
               typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
             tagCorrelationId(correlationId);
             return {
-              principal: authenticate(options.tokens, req.headers.authorization),
+              principal: authenticateCaller(
+                options.tokens,
+                options.apiKeys,
+                req.headers.authorization,
+              ),
+              ...(options.audit ? { audit: options.audit } : {}),
               correlationId,
               inflight: options.inflight,
               addResponseHeader: (name, value) => {

@@ -1,7 +1,15 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import { ZodError } from 'zod';
-import { apiInflight, apiRateLimited, apiRequestDuration, apiRequests } from '../runtime/metrics';
+import type { AuditEntry } from '../eventstore';
+import { logger } from '../runtime/logger';
+import {
+  apiInflight,
+  apiRateLimited,
+  apiRequestDuration,
+  apiRequests,
+  auditWriteFailures,
+} from '../runtime/metrics';
 import type { Principal, Role } from './auth';
 import { hasRole } from './auth';
 import { BODY_TOO_LARGE_MESSAGE, unsupportedMediaTypeMessage } from './http-refusals';
@@ -14,6 +22,8 @@ export interface ApiContext {
   inflight: InflightLimit;
   /** Adds a value to a response header (a batch's calls each add theirs); absent in-process. */
   addResponseHeader?: (name: string, value: string) => void;
+  /** Where admin actions are recorded (the audit trail); absent: not recorded. */
+  audit?: { record(entry: AuditEntry): Promise<unknown> };
 }
 
 /**
@@ -145,6 +155,51 @@ function requireRole(role: Role) {
   });
 }
 
+/** What an admin action acted on, as the audit trail names it: from its input, or a created id. */
+function auditTarget(input: unknown, data: unknown): string | null {
+  const i = (input ?? {}) as Record<string, unknown>;
+  if (typeof i.orderId === 'string') {
+    return typeof i.readModel === 'string' ? `${i.readModel}/${i.orderId}` : i.orderId;
+  }
+  for (const field of ['id', 'readModel', 'month'] as const) {
+    if (typeof i[field] === 'string') return i[field];
+  }
+  const created = (data ?? {}) as { id?: unknown };
+  return typeof created.id === 'string' ? created.id : null;
+}
+
+/**
+ * Every admin mutation leaves a row in the audit trail: who, what, on what, how it ended.
+ * Input refused as invalid did nothing and leaves nothing. The record is the call's input,
+ * never its answer (a created key or secret is answered once and kept nowhere).
+ */
+const audited = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
+  const result = await next();
+  if (type !== 'mutation' || !ctx.audit || !ctx.principal) return result;
+  if (!result.ok && result.error.code === 'BAD_REQUEST') return result;
+  const input = await getRawInput().catch(() => undefined);
+  const entry: AuditEntry = {
+    actor: ctx.principal.actor,
+    action: path,
+    target: auditTarget(input, result.ok ? result.data : undefined),
+    details: input ?? null,
+    outcome: result.ok ? 'ok' : result.error.code,
+    message: result.ok ? null : result.error.message,
+    correlationId: ctx.correlationId,
+  };
+  try {
+    await ctx.audit.record(entry);
+  } catch (err) {
+    // The action is done; its record is at least in the log (and alerted on).
+    auditWriteFailures.inc({ source: 'api' });
+    logger.error({ err, audit: entry }, 'audit record not written');
+  }
+  return result;
+});
+
 export const readerProcedure = observed.use(requireRole('reader')).meta({ role: 'reader' });
 export const writerProcedure = observed.use(requireRole('writer')).meta({ role: 'writer' });
-export const adminProcedure = observed.use(requireRole('admin')).meta({ role: 'admin' });
+export const adminProcedure = observed
+  .use(requireRole('admin'))
+  .use(audited)
+  .meta({ role: 'admin' });

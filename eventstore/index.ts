@@ -1,4 +1,6 @@
+export * from './api-keys';
 export * from './append-listener';
+export * from './audit';
 export * from './checkpoints';
 export * from './errors';
 export * from './event-store';

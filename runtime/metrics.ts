@@ -71,6 +71,13 @@ export const commandsUnprocessable = new Counter({
   registers,
 });
 
+export const auditWriteFailures = new Counter({
+  name: 'orders_audit_write_failures_total',
+  help: 'admin actions done whose audit record could not be written (logged instead), by source (api, schedules)',
+  labelNames: ['source'] as const,
+  registers,
+});
+
 // --- Projectors (workers serving the projections queue) ----------------------------------
 
 export const projectorBatchEvents = new Histogram({

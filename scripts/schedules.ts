@@ -1,8 +1,10 @@
 // `npm run schedules -- apply | list`: the Temporal Schedules of this system.
 
+import { userInfo } from 'node:os';
 import { config } from '../config/env';
+import { AuditLog } from '../eventstore';
 import { openConnections } from '../temporal/connections';
-import { applySchedules, scheduleDefinitions } from '../temporal/schedules';
+import { applySchedulesAudited, scheduleDefinitions } from '../temporal/schedules';
 
 const command = process.argv[2] ?? 'list';
 const connections = await openConnections();
@@ -12,7 +14,10 @@ try {
     retentionMonths: config().READ_MODEL_RETENTION_MONTHS,
   };
   if (command === 'apply') {
-    for (const line of await applySchedules(connections.temporal, settings)) console.log(line);
+    const audit = new AuditLog(connections.pool);
+    const actor = `cli:${userInfo().username}`;
+    for (const line of await applySchedulesAudited(connections.temporal, settings, audit, actor))
+      console.log(line);
   } else if (command === 'list') {
     for (const { scheduleId } of scheduleDefinitions(settings)) {
       const d = await connections.temporal.schedule

@@ -1,9 +1,9 @@
 import { config } from '../config/env';
-import { checkRestoredEvents, migrate, restoredEventsMessage } from '../eventstore';
+import { AuditLog, checkRestoredEvents, migrate, restoredEventsMessage } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { type Connections, openConnections } from '../temporal/connections';
 import { installTemporalLogging } from './logging';
-import { applySchedules } from './schedules';
+import { applySchedulesAudited } from './schedules';
 import { createWorkers, type QueueName, type RunningWorkers } from './worker';
 
 /**
@@ -17,10 +17,15 @@ async function prepare(connections: Connections): Promise<void> {
   const restore = await checkRestoredEvents(connections.pool);
   if (restore.restored) logger.error(restore, restoredEventsMessage(restore));
   if (config().APPLY_SCHEDULES) {
-    const applied = await applySchedules(connections.temporal, {
-      timeZone: config().REPORT_TIMEZONE,
-      retentionMonths: config().READ_MODEL_RETENTION_MONTHS,
-    });
+    const applied = await applySchedulesAudited(
+      connections.temporal,
+      {
+        timeZone: config().REPORT_TIMEZONE,
+        retentionMonths: config().READ_MODEL_RETENTION_MONTHS,
+      },
+      new AuditLog(connections.pool),
+      'system:worker-start',
+    );
     logger.info({ applied }, 'schedules applied');
   }
 }

@@ -1,4 +1,7 @@
 import { type Client, ScheduleAlreadyRunning, type ScheduleOptions } from '@temporalio/client';
+import type { AuditLog } from '../eventstore';
+import { logger } from '../runtime/logger';
+import { auditWriteFailures } from '../runtime/metrics';
 import type { MonthlyRollupInput } from '../workflows/reports';
 import { prefixedId, taskQueue } from './task-queues';
 
@@ -78,4 +81,40 @@ export async function applySchedules(
     }
   }
   return applied;
+}
+
+/**
+ * Applies the schedules and records it in the audit trail as `actor` (a schedule change is
+ * an admin action): the settings applied, and whether it worked. A failure is recorded,
+ * then thrown.
+ */
+export async function applySchedulesAudited(
+  client: Client,
+  settings: ScheduleSettings,
+  audit: AuditLog,
+  actor: string,
+): Promise<string[]> {
+  const record = (outcome: string, message: string) =>
+    audit
+      .record({
+        actor,
+        action: 'schedules.apply',
+        target: null,
+        details: settings,
+        outcome,
+        message,
+        correlationId: null,
+      })
+      .catch((err: unknown) => {
+        auditWriteFailures.inc({ source: 'schedules' });
+        logger.error({ err, actor, outcome, message }, 'audit record not written');
+      });
+  try {
+    const applied = await applySchedules(client, settings);
+    await record('ok', applied.join('; '));
+    return applied;
+  } catch (err) {
+    await record('failed', (err as Error).message);
+    throw err;
+  }
 }

@@ -111,6 +111,7 @@ describe('Prometheus in the stack (npm run stack -- up prometheus)', () => {
     };
     const alerts = rules.data.groups.flatMap((g) => g.rules.map((r) => r.name)).sort();
     expect(alerts).toEqual([
+      'AuditRecordsNotWritten',
       'CommandErrorRateHigh',
       'CommandsUnprocessable',
       'ExportFailing',

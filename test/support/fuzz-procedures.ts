@@ -20,6 +20,7 @@ import {
   topProductsInput,
 } from '../../api/query-inputs';
 import { createAppRouter } from '../../api/router';
+import { apiKeyIdInput, auditListInput } from '../../api/security-inputs';
 import { deliveriesInput, MAX_CURSOR, subscriptionIdInput } from '../../api/subscription-inputs';
 import { config } from '../../config/env';
 import type { Connections } from '../../temporal/connections';
@@ -278,6 +279,27 @@ const SUBSCRIPTION_DELIVERIES: ProcedureSpec = {
   patternField: 'id',
   fields: [subscriptionIdField, intField('cursor', 1, MAX_CURSOR), intField('limit', 1, 200)],
 };
+const API_KEY_REVOKE: ProcedureSpec = {
+  name: 'apiKeys.revoke',
+  type: 'mutation',
+  role: 'admin',
+  schema: apiKeyIdInput,
+  patternField: 'id',
+  fields: [subscriptionIdField],
+};
+const AUDIT_LIST: ProcedureSpec = {
+  name: 'audit.list',
+  type: 'query',
+  role: 'admin',
+  schema: auditListInput,
+  patternField: 'from',
+  fields: [
+    instantField('from'),
+    instantField('to'),
+    intField('cursor', 1, MAX_CURSOR),
+    intField('limit', 1, 200),
+  ],
+};
 /**
  * Take input, but are not in the input sweep: a valid URL is looked up in DNS (create,
  * update), and replay needs exactly one of two fields, which the mutations here cannot
@@ -287,6 +309,9 @@ const UNSWEPT_INPUT: Procedure[] = [
   { name: 'subscriptions.create', type: 'mutation', role: 'admin' },
   { name: 'subscriptions.update', type: 'mutation', role: 'admin' },
   { name: 'subscriptions.replay', type: 'mutation', role: 'admin' },
+  // A valid expiresAt in the past is refused (the sweep's instants are any time);
+  // test/api-keys.test.ts covers its refusals.
+  { name: 'apiKeys.create', type: 'mutation', role: 'admin' },
 ];
 /** Takes no input at all. */
 export const STATUS: Procedure = { name: 'admin.projections.status', type: 'query', role: 'admin' };
@@ -296,6 +321,7 @@ const NO_INPUT: Procedure[] = [
   { name: 'admin.temporalUi', type: 'query', role: 'admin' },
   { name: 'session.whoami', type: 'query', role: 'reader' },
   { name: 'subscriptions.list', type: 'query', role: 'admin' },
+  { name: 'apiKeys.list', type: 'query', role: 'admin' },
 ];
 
 export const WITH_INPUT: ProcedureSpec[] = [
@@ -319,6 +345,8 @@ export const WITH_INPUT: ProcedureSpec[] = [
   subscriptionSpec('subscriptions.delete', 'mutation'),
   subscriptionSpec('subscriptions.rotateSecret', 'mutation'),
   SUBSCRIPTION_DELIVERIES,
+  API_KEY_REVOKE,
+  AUDIT_LIST,
 ];
 export const ALL: Procedure[] = [...WITH_INPUT, ...NO_INPUT, ...UNSWEPT_INPUT];
 export const MUTATIONS = WITH_INPUT.filter((p) => p.type === 'mutation');

@@ -1,6 +1,7 @@
 import { html, nothing } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
 import type { OrdersClient } from './api';
+import { auditPanel, refreshAudit } from './audit-view';
 import { errorBox, idle, load, type ScreenContext, spinner } from './context';
 import { describeError } from './errors';
 import { refreshSubscriptions, subscriptionsPanel } from './subscriptions-view';
@@ -33,6 +34,7 @@ function refresh(ctx: ScreenContext): void {
   void load(ctx, state.status, () => ctx.client.admin.projections.status.query());
   void load(ctx, state.parked, () => ctx.client.admin.parked.list.query());
   refreshSubscriptions(ctx);
+  refreshAudit(ctx, true);
   if (state.rebuild.data?.status === 'RUNNING') {
     void load(ctx, state.rebuild, () =>
       ctx.client.admin.projections.rebuildProgress.query({ readModel: state.rebuildModel }),
@@ -242,5 +244,6 @@ export function adminScreen(ctx: ScreenContext) {
     <section><h3>Parked projections</h3>${parkedList(ctx)}</section>
     <section><h3>Webhook subscriptions</h3>${subscriptionsPanel(ctx)}</section>
     <section><h3>Rebuild a read model</h3>${rebuildPanel(ctx)}</section>
-    <section><h3>Reconcile a month</h3>${reconcilePanel(ctx)}</section>`;
+    <section><h3>Reconcile a month</h3>${reconcilePanel(ctx)}</section>
+    <section><h3>Audit trail</h3>${auditPanel(ctx)}</section>`;
 }
