@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -121,6 +122,16 @@ const MAX_TRACED_CORRELATION_IDS = 100;
 const LOOK_AGAIN_MS = 1_000;
 /** ... and while committed events wait for an older transaction to end (read-your-writes waits 2 s). */
 const HELD_BACK_LOOK_MS = 100;
+/**
+ * The least time between the starts of two Elasticsearch projector batches while events
+ * trickle in. Each batch forces a refresh so its documents are searchable before the
+ * checkpoint moves (read-your-writes on searches and reports relies on it); a refresh cost
+ * Elasticsearch 30–40 ms of CPU on this machine against 5–7 ms for the bulk write, and with
+ * every commit its own batch that was ~0.3 of a core at one client. Events that arrive in
+ * the gap go into the next batch; a full page still goes on at once.
+ */
+export const ES_REFRESH_GAP_MS = 250;
+
 /** Well under the projector's heartbeat timeout. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -297,6 +308,7 @@ export function createProjectionActivities(deps: ProjectionDeps) {
         while (!cancelled && Date.now() < until) {
           // Taken before looking: a commit notified while we look still wakes the wait.
           const sequence = deps.listener.sequence;
+          const batchStarted = Date.now();
           let batch: ProjectBatchResult;
           let heldBack: boolean;
           try {
@@ -317,6 +329,10 @@ export function createProjectionActivities(deps: ProjectionDeps) {
           if (batch.events > 0) result.batches++;
           // A full page: more is waiting, go on at once.
           if (batch.events >= input.limit) continue;
+          if (input.readModel === 'elasticsearch' && batch.events > 0) {
+            const rest = Math.min(batchStarted + ES_REFRESH_GAP_MS, until) - Date.now();
+            if (rest > 0) await Promise.race([sleep(rest), stopped]);
+          }
           // Committed events wait for an older transaction to end: nothing will notify that
           // end (it may have appended nothing, or be in another database of the cluster).
           const wait = heldBack ? HELD_BACK_LOOK_MS : LOOK_AGAIN_MS;

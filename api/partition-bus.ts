@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   type Client,
   WithStartWorkflowOperation,
@@ -5,11 +7,17 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  commandBytes,
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
+  PARTITION_HISTORY_BYTES_PER_RUN,
   PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
-  submitCommandUpdate,
+  type PartitionCommandResult,
+  submitCommandsUpdate,
+  UPDATE_MAX_BYTES,
+  UPDATE_MAX_COMMANDS,
+  UPDATE_REFUSED,
 } from '../contracts/command-partitions';
 import type {
   CommandErrorCode,
@@ -17,6 +25,7 @@ import type {
   OrderCommandInput,
 } from '../contracts/order-commands';
 import { partitionOf } from '../domain';
+import { commandUpdateSize } from '../runtime/metrics';
 import { prefixedId, taskQueue } from '../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../workflows/command-partition';
 import {
@@ -26,132 +35,173 @@ import {
   resendPause,
   withinDeadline,
 } from './command-deadline';
+import { takeUpdate, type UpdateCaps } from './command-queue';
 
 export interface PartitionBusOptions {
   partitions: number;
+  /** Updates (each an array of commands) this process keeps in flight per partition. */
   inflightPerPartition: number;
   deadlineMs: number;
+  /** The caps of one update; the contract's (100 commands, 256 KiB) when not given. */
+  caps?: UpdateCaps;
 }
 
-/** A counting semaphore: at most `limit` holders, the others wait in order. */
-class Slots {
-  private held = 0;
-  private waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
+/** How long past its last caller's deadline an update's call is cancelled. */
+const DEADLINE_GRACE_MS = 100;
 
-  async take(signal: AbortSignal): Promise<void> {
-    if (this.held < this.limit) {
-      this.held++;
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal.removeEventListener('abort', abandon);
-        resolve();
-      };
-      const abandon = () => {
-        this.waiting = this.waiting.filter((w) => w !== grant);
-        reject(signal.reason);
-      };
-      this.waiting.push(grant);
-      signal.addEventListener('abort', abandon, { once: true });
-    });
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.held--;
-  }
+/** A caller's command, queued for its partition until it goes out in an update. */
+interface Pending {
+  input: OrderCommandInput;
+  bytes: number;
+  /** When its caller's deadline passes (epoch ms). */
+  until: number;
+  readonly gone: boolean;
+  resolve(reply: CommandReply): void;
+  reject(err: unknown): void;
 }
 
 /**
- * Sends commands to their partition workflows: update-with-start (USE_EXISTING) on the
- * partition the order id hashes to, the update id being the command id, so a resend of
- * the same command attaches to the one in flight or gets its stored outcome. At most
- * `inflightPerPartition` updates per partition leave this process at once (the server's
- * limit is 10 per workflow); a refusal for load or a partition that is continuing as new is
- * resent until the deadline, and the deadline answers 503, never a hang.
+ * Sends commands to their partition workflows, coalesced: each partition has a queue in this
+ * process, and whatever waits in it goes out as ONE update carrying an array (update-with-start,
+ * USE_EXISTING, on the partition the order id hashes to), at most `inflightPerPartition` such
+ * updates at once per partition (the server refuses more than 10 in flight per workflow,
+ * from all API processes together), within the caps of one update. Each partition sends on
+ * its own, so a busy one never holds up another; in a partition, callers go in arrival order.
+ * Every caller gets its own command's result; a refusal for load or a partition continuing as
+ * new is resent until the deadline, and the deadline answers 503, never a hang.
  */
 export function createPartitionBus(client: Client, options: PartitionBusOptions) {
-  const slots = Array.from(
-    { length: options.partitions },
-    () => new Slots(options.inflightPerPartition),
-  );
+  const caps = options.caps ?? { maxCommands: UPDATE_MAX_COMMANDS, maxBytes: UPDATE_MAX_BYTES };
+  const partitions = Array.from({ length: options.partitions }, (_, partition) => ({
+    partition,
+    queue: [] as Pending[],
+    inflight: 0,
+  }));
+  type Partition = (typeof partitions)[number];
 
-  async function send(
-    partition: number,
-    input: OrderCommandInput,
-    deadline: AbortSignal,
-  ): Promise<CommandReply> {
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
-      'commandPartitionWorkflow',
-      {
-        workflowId: prefixedId(commandPartitionWorkflowId(partition)),
-        taskQueue: taskQueue('commands'),
-        args: [
-          {
-            partition,
-            handledTotal: 0,
-            updatesPerRun: PARTITION_UPDATES_PER_RUN,
-            stuckRetriesPerRun: PARTITION_STUCK_RETRIES_PER_RUN,
-          },
-        ],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      },
-    );
-    // Cancelled at the deadline: no call of an answered request lingers (retrying on a
-    // connection that may be closed meanwhile). The update itself goes on in its partition.
-    const reply = await client.withAbortSignal(deadline, () =>
-      client.workflow.executeUpdateWithStart(submitCommandUpdate, {
-        args: [input],
-        updateId: input.commandId.toLowerCase(),
-        startWorkflowOperation,
-      }),
-    );
-    // The same command id with another payload attached to the first one in flight.
-    if (reply.payloadHash !== input.payloadHash) {
-      throw new CommandRejectedError(
-        'CommandIdConflict',
-        `command id ${input.commandId} was already used for a different command`,
-      );
+  function pump(p: Partition): void {
+    while (p.inflight < options.inflightPerPartition && p.queue.length > 0) {
+      const { update, rest } = takeUpdate(p.queue, caps);
+      p.queue = rest;
+      if (update.length === 0) return;
+      p.inflight++;
+      sendUpdate(p, update).finally(() => {
+        p.inflight--;
+        pump(p);
+      });
     }
-    return { orderId: reply.orderId, version: reply.version, position: reply.position };
+  }
+
+  async function sendUpdate(p: Partition, update: Pending[]): Promise<void> {
+    // The same id on every resend of this array: one that was accepted before a connection
+    // dropped answers from the run that has it.
+    const updateId = randomUUID();
+    const inputs = update.map((w) => w.input);
+    commandUpdateSize.observe(inputs.length);
+    // Cancelled once every caller's deadline has passed: none is left to answer. A moment
+    // later than the last one, so each caller is answered by its own deadline first.
+    const until = AbortSignal.timeout(
+      Math.max(1, ...update.map((w) => w.until - Date.now())) + DEADLINE_GRACE_MS,
+    );
+    // In the trace of the oldest caller's request (not of whichever call freed the slot);
+    // the batch activity links to every request it carried.
+    const traceparent = update[0]?.input.traceparent;
+    const trace = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const results = await context.with(trace, () =>
+          client.withAbortSignal(until, () =>
+            client.workflow.executeUpdateWithStart(submitCommandsUpdate, {
+              args: [inputs],
+              updateId,
+              startWorkflowOperation: startOperation(p.partition),
+            }),
+          ),
+        );
+        deliver(p, update, results);
+        return;
+      } catch (err) {
+        const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+        const draining = cause instanceof ApplicationFailure && cause.type === PARTITION_DRAINING;
+        if (!(draining || isBusy(err)) || until.aborted) {
+          const rejection = until.aborted
+            ? notYet(`the command did not finish within ${options.deadlineMs} ms`)
+            : toRejection(err);
+          for (const w of update) w.reject(rejection);
+          return;
+        }
+        await resendPause(attempt);
+      }
+    }
+  }
+
+  /** Each caller its own result; those the run gave back go first in the next update. */
+  function deliver(p: Partition, update: Pending[], results: PartitionCommandResult[]): void {
+    const again: Pending[] = [];
+    update.forEach((w, i) => {
+      const result = results[i];
+      if (!result) w.reject(new Error(`no result for command ${w.input.commandId}`));
+      else if ('resend' in result) again.push(w);
+      else if (result.ok) w.resolve(result.reply);
+      else {
+        const { error } = result;
+        w.reject(new CommandRejectedError(error.code, error.message, error));
+      }
+    });
+    p.queue.unshift(...again);
   }
 
   return function submit(input: OrderCommandInput): Promise<CommandReply> {
-    const partition = partitionOf(input.command.orderId, options.partitions);
-    return withinDeadline(options.deadlineMs, async (deadline) => {
-      await slots[partition]?.take(deadline);
-      try {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await send(partition, input, deadline);
-          } catch (err) {
-            const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-            const draining =
-              cause instanceof ApplicationFailure && cause.type === PARTITION_DRAINING;
-            if (!(draining || isBusy(err)) || deadline.aborted) throw toRejection(err, input);
-            await resendPause(attempt);
-          }
-        }
-      } finally {
-        slots[partition]?.release();
-      }
-    });
+    const p = partitions[partitionOf(input.command.orderId, options.partitions)];
+    if (!p) throw new Error(`no partition for order ${input.command.orderId}`);
+    return withinDeadline(
+      options.deadlineMs,
+      (deadline) =>
+        new Promise<CommandReply>((resolve, reject) => {
+          p.queue.push({
+            input,
+            bytes: commandBytes(input),
+            until: Date.now() + options.deadlineMs,
+            get gone() {
+              return deadline.aborted;
+            },
+            resolve,
+            reject,
+          });
+          pump(p);
+        }),
+    );
   };
 }
 
-function toRejection(err: unknown, input: OrderCommandInput): unknown {
+function startOperation(partition: number) {
+  // An operation object can be used once: one per call.
+  return new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
+    'commandPartitionWorkflow',
+    {
+      workflowId: prefixedId(commandPartitionWorkflowId(partition)),
+      taskQueue: taskQueue('commands'),
+      args: [
+        {
+          partition,
+          handledTotal: 0,
+          updatesPerRun: PARTITION_UPDATES_PER_RUN,
+          stuckRetriesPerRun: PARTITION_STUCK_RETRIES_PER_RUN,
+          historyBytesPerRun: PARTITION_HISTORY_BYTES_PER_RUN,
+        },
+      ],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    },
+  );
+}
+
+function toRejection(err: unknown): unknown {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  // Sized before sending, so never the caller's doing: an internal error (nothing applied).
+  if (cause instanceof ApplicationFailure && cause.type === UPDATE_REFUSED) {
+    return new Error(`the partition refused the update: ${cause.message}`);
+  }
   if (cause instanceof ApplicationFailure && cause.type) {
-    const forPayload = cause.details?.[1];
-    if (typeof forPayload === 'string' && forPayload !== input.payloadHash) {
-      return new CommandRejectedError(
-        'CommandIdConflict',
-        `command id ${input.commandId} was already used for a different command`,
-      );
-    }
     return new CommandRejectedError(
       cause.type as CommandErrorCode,
       cause.message,

@@ -129,9 +129,10 @@ const envSchema = z.object({
    */
   COMMAND_PARTITIONS: z.coerce.number().int().min(0).max(256).default(4),
   /**
-   * Commands one API process keeps in flight per partition. The server refuses more than
-   * TEMPORAL_MAX_INFLIGHT_UPDATES in-flight updates per workflow, from all API processes
-   * together: unset, it is derived from API_PROCESSES (at most 8); set, it is checked.
+   * Updates one API process keeps in flight per partition, each carrying every command
+   * queued meanwhile (up to 100). The server refuses more than TEMPORAL_MAX_INFLIGHT_UPDATES
+   * in-flight updates per workflow, from all API processes together: unset, it is 1 (the
+   * fewest updates, the most commands each); set, it is checked against API_PROCESSES.
    */
   COMMAND_INFLIGHT_PER_PARTITION: z.coerce.number().int().min(1).max(1_000).optional(),
   /** How many API processes send commands to one Temporal namespace (for the sizing above). */
@@ -368,7 +369,8 @@ export type Config = Omit<Settings, 'COMMAND_INFLIGHT_PER_PARTITION'> & {
   COMMAND_INFLIGHT_PER_PARTITION: number;
 };
 
-const DEFAULT_INFLIGHT_PER_PARTITION = 8;
+/** One array in flight per partition per process: while it runs, the next one fills. */
+const DEFAULT_INFLIGHT_PER_PARTITION = 1;
 
 /**
  * Every API process's share of a partition's in-flight updates, one below the server's

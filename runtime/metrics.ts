@@ -64,6 +64,13 @@ export const commandDuration = new Histogram({
   registers,
 });
 
+export const commandUpdateSize = new Histogram({
+  name: 'orders_command_update_commands',
+  help: 'commands carried by each update an API process sent to a command partition',
+  buckets: [1, 2, 5, 10, 20, 50, 100],
+  registers,
+});
+
 export const commandsUnprocessable = new Counter({
   name: 'orders_commands_unprocessable_total',
   help: 'commands a partition refused because no retry could process them, by reason (unknown_event, store_refused, internal)',

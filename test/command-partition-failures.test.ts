@@ -8,6 +8,7 @@ import { payloadHash } from '../api/command-hash';
 import {
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
+  submitCommandsUpdate,
   submitCommandUpdate,
 } from '../contracts/command-partitions';
 import type { OrderCommandInput } from '../contracts/order-commands';
@@ -215,6 +216,24 @@ describe('a partition whose event store stays unreachable', () => {
       const { runId } = await waitFor('the partition to start', () =>
         temporal.workflow.getHandle(workflowId).describe(),
       );
+      // An array queued on the same stuck run: given back as a whole, each command marked.
+      const secondId = randomUUID();
+      const array = temporal.workflow
+        .getHandle(workflowId)
+        .executeUpdate(submitCommandsUpdate, {
+          args: [
+            [
+              {
+                ...input,
+                commandId: secondId,
+                command: { ...input.command, orderId: `o-${secondId}` },
+              },
+              input,
+            ],
+          ],
+          updateId: randomUUID(),
+        })
+        .catch((e: unknown) => e);
       const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
       // Two failed attempts of ~12 s each (the local activity's own retries), 1 s apart.
       const status = await waitFor(
@@ -231,6 +250,7 @@ describe('a partition whose event store stays unreachable', () => {
       const cause = (err as WorkflowUpdateFailedError).cause;
       expect(cause).toBeInstanceOf(ApplicationFailure);
       expect((cause as ApplicationFailure).type).toBe(PARTITION_DRAINING);
+      expect(await array).toEqual([{ resend: true }, { resend: true }]);
       // The next run starts stuck-flagged (it is), with the same bound.
       const next = await temporal.workflow.getHandle(workflowId).describe();
       expect(next.runId).not.toBe(runId);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/env';
 
-// The in-flight cap per partition, sized from the number of API processes against the
+// The in-flight cap per partition (updates, each an array of commands), sized from the number of API processes against the
 // server's limit on in-flight updates per workflow (pure: no server).
 
 const refusal = (env: NodeJS.ProcessEnv) => {
@@ -15,14 +15,13 @@ const refusal = (env: NodeJS.ProcessEnv) => {
 const cap = (env: NodeJS.ProcessEnv) => parseConfig(env).COMMAND_INFLIGHT_PER_PARTITION;
 
 describe('COMMAND_INFLIGHT_PER_PARTITION from API_PROCESSES', () => {
-  it('given one API process and the server default of 10, then each partition keeps 8 in flight', () => {
-    expect(cap({})).toBe(8);
+  it('given one API process and the server default of 10, then each partition keeps 1 update (an array) in flight', () => {
+    expect(cap({})).toBe(1);
   });
-  it('given more processes, then each gets its share of one below the limit', () => {
-    expect(cap({ API_PROCESSES: '2' })).toBe(4);
-    expect(cap({ API_PROCESSES: '3' })).toBe(3);
+  it('given more processes, up to one below the limit, then each still keeps 1', () => {
+    expect(cap({ API_PROCESSES: '2' })).toBe(1);
     expect(cap({ API_PROCESSES: '9' })).toBe(1);
-    expect(cap({ API_PROCESSES: '4', TEMPORAL_MAX_INFLIGHT_UPDATES: '100' })).toBe(8);
+    expect(cap({ API_PROCESSES: '4', TEMPORAL_MAX_INFLIGHT_UPDATES: '100' })).toBe(1);
   });
   it('given a cap set by hand within the share, then it is kept', () => {
     expect(cap({ API_PROCESSES: '2', COMMAND_INFLIGHT_PER_PARTITION: '3' })).toBe(3);

@@ -124,13 +124,13 @@ describe('traces on the partitioned command path (the default)', () => {
     const traceId = root.spanContext().traceId;
     const handled = await waitFor('the partition update span in the trace', async () => {
       const all = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-      const span = all.find((s) => s.name === 'HandleUpdate:submitCommand');
+      const span = all.find((s) => s.name === 'HandleUpdate:submitCommands');
       return span ? { span, all } : undefined;
     });
     expect(ancestry(handled.span, handled.all)).toEqual([
       'POST /trpc/orders.place',
-      'UpdateWithStartWorkflow:submitCommand',
-      'HandleUpdate:submitCommand',
+      'UpdateWithStartWorkflow:submitCommands',
+      'HandleUpdate:submitCommands',
     ]);
   });
 

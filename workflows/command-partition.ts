@@ -15,11 +15,17 @@ import type { CommandBatchActivities } from '../activities/command-batch-activit
 import {
   COMMAND_UNPROCESSABLE,
   PARTITION_DRAINING,
+  PARTITION_HISTORY_BYTES_PER_RUN,
   PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
+  type PartitionCommandResult,
   type PartitionState,
+  submitCommandsUpdate,
   submitCommandUpdate,
   type UnprocessableCommand,
+  UPDATE_MAX_COMMANDS,
+  UPDATE_REFUSED,
+  updateProblem,
 } from '../contracts/command-partitions';
 import type { CommandOutcome, OrderCommandInput } from '../contracts/order-commands';
 import { COMMAND_PARTITION_STATUS } from '../contracts/search-attributes';
@@ -29,8 +35,8 @@ import { COMMAND_PARTITION_STATUS } from '../contracts/search-attributes';
  * server's `history.maxTotalUpdates` (2,000 per run), whatever `continueAsNewSuggested` says.
  */
 const LEGACY_UPDATES_PER_RUN = 1_000;
-/** Commands decided in one local activity at most (the API's in-flight cap keeps it ~8). */
-const MAX_BATCH = 100;
+/** Commands decided in one local activity at most: one full update. */
+const MAX_BATCH = UPDATE_MAX_COMMANDS;
 const STUCK_BACKOFF_FIRST_MS = 1_000;
 const STUCK_BACKOFF_MAX_MS = 30_000;
 
@@ -43,6 +49,19 @@ const { decideAndAppendBatch } = proxyLocalActivities<CommandBatchActivities>({
 });
 
 const keyOf = (input: OrderCommandInput) => input.commandId.toLowerCase();
+
+/**
+ * A command waiting in the partition, answered by position: the same command id may come
+ * twice (in one array, or in two), and each caller gets the answer to its own copy.
+ */
+interface Queued {
+  input: OrderCommandInput;
+  outcome?: CommandOutcome;
+  /** Given back unanswered: the API sends it to the next run. */
+  resend?: boolean;
+}
+
+const answered = (q: Queued) => q.outcome !== undefined || q.resend === true;
 
 /** The partition's `CommandPartitionStatus`, kept in step with what it upserted. */
 interface Flags {
@@ -60,11 +79,10 @@ const statusOf = (flags: Flags) => (flags.stuck ? 'stuck' : flags.refusing ? 're
  * activity per workflow task, and answers each update with its own outcome.
  */
 export async function commandPartitionWorkflow(state: PartitionState): Promise<void> {
-  const queue: OrderCommandInput[] = [];
-  const outcomes = new Map<string, CommandOutcome>();
-  /** Accepted commands this run gives back unanswered: the API sends them to the next run. */
-  const resend = new Set<string>();
+  const queue: Queued[] = [];
   let draining = false;
+  /** Updates this run accepted (the server takes at most 2,000 per run). */
+  let updates = 0;
   const flags: Flags = { stuck: false, refusing: false };
   // A run inherits its predecessor's search attributes: 'stuck' holds until a batch is
   // stored, a refusal is flagged for its own run only. (Runs without `stuckRetriesPerRun`
@@ -77,15 +95,16 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     }
   }
 
+  // One command per update: what API processes sent before arrays (runs in flight at an upgrade).
   setHandler(
     submitCommandUpdate,
     async (input) => {
-      queue.push(input);
-      const key = keyOf(input);
-      await condition(() => outcomes.has(key) || resend.has(key));
-      if (resend.delete(key)) throw drainingFailure();
-      const outcome = outcomes.get(key);
-      outcomes.delete(key);
+      updates++;
+      const queued: Queued = { input };
+      queue.push(queued);
+      await condition(() => answered(queued));
+      if (queued.resend) throw drainingFailure();
+      const outcome = queued.outcome;
       if (!outcome) throw ApplicationFailure.nonRetryable('no outcome');
       if (!outcome.ok) {
         // The payload hash goes along: a resend of the command id with another payload
@@ -107,25 +126,55 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     },
   );
 
+  // An API process's queued commands as one array: each answered with its own result.
+  setHandler(
+    submitCommandsUpdate,
+    async (inputs) => {
+      updates++;
+      const queued: Queued[] = inputs.map((input) => ({ input }));
+      queue.push(...queued);
+      await condition(() => queued.every(answered));
+      return queued.map(
+        (q): PartitionCommandResult => (q.resend || !q.outcome ? { resend: true } : q.outcome),
+      );
+    },
+    {
+      // Refused before it is recorded (no history event): an array over the caps would fail
+      // the workflow task (the server's payload limit), a malformed one the batch.
+      validator: (inputs: OrderCommandInput[]) => {
+        if (draining) throw drainingFailure();
+        const problem = updateProblem(inputs);
+        if (problem) {
+          throw ApplicationFailure.create({ type: UPDATE_REFUSED, message: problem });
+        }
+      },
+    },
+  );
+
   let handled = 0;
   for (;;) {
-    const limit = state.updatesPerRun ?? LEGACY_UPDATES_PER_RUN;
-    if (!draining && (handled >= limit || workflowInfo().continueAsNewSuggested)) {
+    if (
+      !draining &&
+      (runIsFull(state, handled, updates) || workflowInfo().continueAsNewSuggested)
+    ) {
       draining = true;
     }
     await condition(() => queue.length > 0 || (draining && allHandlersFinished()));
     if (queue.length === 0) break;
     const batch = queue.splice(0, MAX_BATCH);
-    const results = await decideUntilStored(batch, state.stuckRetriesPerRun, flags);
+    const results = await decideUntilStored(
+      batch.map((q) => q.input),
+      state.stuckRetriesPerRun,
+      flags,
+    );
     if (!results) {
       // Stuck for this run's bound: hand every accepted command back, then continue as new.
       draining = true;
-      for (const input of [...batch, ...queue.splice(0)]) resend.add(keyOf(input));
+      for (const q of [...batch, ...queue.splice(0)]) q.resend = true;
       continue;
     }
-    batch.forEach((input, i) => {
-      const outcome = results[i];
-      if (outcome) outcomes.set(keyOf(input), outcome);
+    batch.forEach((q, i) => {
+      q.outcome = results[i];
     });
     handled += batch.length;
   }
@@ -134,7 +183,21 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     handledTotal: state.handledTotal + handled,
     updatesPerRun: state.updatesPerRun ?? PARTITION_UPDATES_PER_RUN,
     stuckRetriesPerRun: state.stuckRetriesPerRun ?? PARTITION_STUCK_RETRIES_PER_RUN,
+    historyBytesPerRun: state.historyBytesPerRun ?? PARTITION_HISTORY_BYTES_PER_RUN,
   });
+}
+
+/**
+ * Whether the run has grown enough to continue as new: by its history's bytes when it was
+ * started with a budget for them, else by the commands it answered (runs started before).
+ */
+function runIsFull(state: PartitionState, handled: number, updates: number): boolean {
+  if (state.historyBytesPerRun === undefined) {
+    return handled >= (state.updatesPerRun ?? LEGACY_UPDATES_PER_RUN);
+  }
+  return (
+    workflowInfo().historySize >= state.historyBytesPerRun || updates >= LEGACY_UPDATES_PER_RUN
+  );
 }
 
 function drainingFailure(): ApplicationFailure {
@@ -222,7 +285,9 @@ async function decideUntilStored(
       flags.stuck = false;
       upsertSearchAttributes([{ key: COMMAND_PARTITION_STATUS, value: statusOf(flags) }]);
     }
-    const stored = new Map(pending.map((input, i) => [keyOf(input), results[i]]));
-    return batch.map((input) => refused.get(keyOf(input)) ?? stored.get(keyOf(input)));
+    // By position: a command id twice in the batch (the same payload or not) gets the
+    // outcome of its own copy.
+    const stored = new Map(pending.map((input, i) => [input, results[i]]));
+    return batch.map((input) => refused.get(keyOf(input)) ?? stored.get(input));
   }
 }

@@ -47,7 +47,9 @@ export async function startCommandApp(turn: Turn, path: CommandPath): Promise<Ap
     {
       ...appEnvironment(COMMAND_PATH_DATA, turn.server.address),
       COMMAND_PARTITIONS: path === 'partitioned' ? String(settings.partitions) : '0',
-      COMMAND_INFLIGHT_PER_PARTITION: String(settings.inflightPerPartition),
+      ...(settings.inflightPerPartition
+        ? { COMMAND_INFLIGHT_PER_PARTITION: settings.inflightPerPartition }
+        : {}),
       METRICS_ENABLED: 'false',
       OTEL_SDK_DISABLED: 'true',
       ...(settings.workerPool ? { DATABASE_POOL_SIZE: settings.workerPool } : {}),

@@ -53,7 +53,8 @@ export function readSettings() {
     /** Each measured in every cell; the report loads run on the first. */
     commandPaths: f.list('command-paths', COMMAND_PATHS, COMMAND_PATHS),
     partitions: f.int('partitions', 4),
-    inflightPerPartition: f.int('inflight-per-partition', 8),
+    /** COMMAND_INFLIGHT_PER_PARTITION (updates, each an array); the app's default when not given. */
+    inflightPerPartition: f.string('inflight-per-partition'),
     /** Report queries per second in total (open loop), at most `reportClients` in flight. */
     reportRate: f.number('report-rate', 10),
     reportClients: f.int('report-clients', 8),

@@ -38,7 +38,11 @@ export async function startApp(env: Record<string, string>, options: AppOptions 
     'scripts/app.ts',
     ...(options.args ?? []),
   ];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...entry], {
+  // BENCH_APP_CPU_PROF_DIR: the app writes a V8 CPU profile there when it exits (read it
+  // with bench/harness/cpu-profile.ts); --cpu-prof is refused in NODE_OPTIONS.
+  const profileDir = process.env.BENCH_APP_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', ...entry], {
     cwd: options.cwd ?? ROOT,
     env: {
       ...process.env,

@@ -85,4 +85,6 @@ process.on('message', async (message) => {
 });
 // The channel must not keep the app alive once it stops on its signal.
 process.channel?.unref();
+// The app reads its own flags (--queues) from argv: it must not see its own path there.
+process.argv.splice(2, 1);
 await import(pathToFileURL(resolve(app)).href);

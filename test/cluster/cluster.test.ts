@@ -70,10 +70,10 @@ describe('the cluster tier', () => {
     const primaries = nodes.filter((n) => n.flags.includes('master'));
     expect(primaries).toHaveLength(3);
     for (const p of primaries) expect(nodes.filter((n) => n.masterId === p.id)).toHaveLength(1);
-    // API_PROCESSES=2: each API keeps at most 4 updates in flight per partition, 8 together,
-    // under the server's 10.
+    // API_PROCESSES=2: each API keeps 1 update (an array of its queued commands) in flight
+    // per partition, 2 together, under the server's 10 (up to 9 processes would fit).
     expect(config().API_PROCESSES).toBe(2);
-    expect(config().COMMAND_INFLIGHT_PER_PARTITION).toBe(4);
+    expect(config().COMMAND_INFLIGHT_PER_PARTITION).toBe(1);
   });
 
   it('loses an Elasticsearch node, a Redis primary, a worker and an API under load: every acknowledged command once, every read model complete, reconcile clean', async () => {

@@ -14,6 +14,9 @@ interface JsonEvent {
   };
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
   workflowExecutionSignaledEventAttributes?: { signalName?: string };
+  workflowExecutionUpdateAcceptedEventAttributes?: {
+    acceptedRequest?: { input?: { name?: string } };
+  };
 }
 
 export interface HistoryFacts {
@@ -23,6 +26,8 @@ export interface HistoryFacts {
   /** Activities in the order they were scheduled, local activities included. */
   activities: string[];
   signals: string[];
+  /** Names of the updates the run accepted, in order. */
+  updates: string[];
   /** The run ended by continuing as new. */
   continuedAsNew: boolean;
 }
@@ -39,6 +44,7 @@ export function historyFacts(json: string): HistoryFacts {
     patches: [],
     activities: [],
     signals: [],
+    updates: [],
     continuedAsNew: false,
   };
   for (const event of events) {
@@ -52,6 +58,11 @@ export function historyFacts(json: string): HistoryFacts {
         break;
       case 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED':
         facts.signals.push(event.workflowExecutionSignaledEventAttributes?.signalName ?? '');
+        break;
+      case 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED':
+        facts.updates.push(
+          event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? '',
+        );
         break;
       case 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW':
         facts.continuedAsNew = true;

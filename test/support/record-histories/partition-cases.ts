@@ -4,7 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { payloadHash } from '../../../api/command-hash';
-import { type PartitionState, submitCommandUpdate } from '../../../contracts/command-partitions';
+import {
+  type PartitionState,
+  submitCommandsUpdate,
+  submitCommandUpdate,
+} from '../../../contracts/command-partitions';
 import type { OrderCommandInput } from '../../../contracts/order-commands';
 import { prefixedId, taskQueue } from '../../../temporal/task-queues';
 import type { commandPartitionWorkflow } from '../../../workflows/command-partition';
@@ -43,6 +47,32 @@ async function toPartition(
       env.app.connections.temporal.workflow.executeUpdateWithStart(submitCommandUpdate, {
         args: [input],
         updateId: input.commandId,
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
+          'commandPartitionWorkflow',
+          {
+            workflowId,
+            taskQueue: taskQueue('commands'),
+            args: [state],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          },
+        ),
+      }),
+    ),
+  );
+}
+
+/** Sends arrays of commands at once, the way API processes coalesce them since issue 26. */
+async function arraysToPartition(
+  env: RecordingEnv,
+  workflowId: string,
+  state: PartitionState,
+  arrays: OrderCommandInput[][],
+) {
+  return Promise.all(
+    arrays.map((inputs) =>
+      env.app.connections.temporal.workflow.executeUpdateWithStart(submitCommandsUpdate, {
+        args: [inputs],
+        updateId: randomUUID(),
         startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
           'commandPartitionWorkflow',
           {
@@ -105,6 +135,79 @@ export const PARTITION_CASES: Record<string, Case> = {
       return env.app.connections.temporal.workflow.getHandle(workflowId);
     },
     check: partitionCase,
+  },
+  /**
+   * Commands coalesced into arrays (two arrays at once, one holding a command id twice and a
+   * refusal), beside a single-command update as a run in flight at the upgrade gets them.
+   */
+  'partition-arrays': {
+    file: 'command-partition-arrays.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-arrays-${randomUUID()}`);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, stuckRetriesPerRun: 120 };
+      const twice = placeCommand();
+      const missing = `o-${randomUUID()}`;
+      const [first] = await arraysToPartition(env, workflowId, state, [
+        [twice, twice, placeCommand()],
+        [
+          placeCommand(),
+          {
+            ...placeCommand(),
+            command: { type: 'CompleteOrder', orderId: missing, at: new Date().toISOString() },
+          },
+          placeCommand(),
+        ],
+      ]);
+      if (!first?.[1] || JSON.stringify(first[0]) !== JSON.stringify(first[1])) {
+        throw new Error(`the repeated command id was not answered alike: ${JSON.stringify(first)}`);
+      }
+      await toPartition(env, workflowId, state, [placeCommand()]);
+      return env.app.connections.temporal.workflow.getHandle(workflowId);
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(count(facts.updates, 'submitCommands') === 2, 'two arrays', facts);
+      expectFact(count(facts.updates, 'submitCommand') === 1, 'a single-command update', facts);
+    },
+  },
+  /** A run of arrays started with a budget of history bytes: it continues as new past it. */
+  'partition-bytes-continue-as-new': {
+    file: 'command-partition-bytes-continue-as-new.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-bytes-${randomUUID()}`);
+      const state = {
+        partition: 0,
+        handledTotal: 0,
+        updatesPerRun: 250,
+        stuckRetriesPerRun: 120,
+        historyBytesPerRun: 8_000,
+      };
+      const temporal = env.app.connections.temporal;
+      await arraysToPartition(env, workflowId, state, [[placeCommand(), placeCommand()]]);
+      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
+      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+      for (let i = 0; i < 20; i++) {
+        if ((await first.describe()).status.name === 'CONTINUED_AS_NEW') break;
+        await arraysToPartition(env, workflowId, state, [[placeCommand(), placeCommand()]]).catch(
+          () => undefined, // refused while the run drains: the next run has it
+        );
+      }
+      await waitFor('the first run continued as new', async () =>
+        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+      );
+      return first;
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(facts.continuedAsNew, 'continue-as-new', facts);
+      expectFact(
+        facts.updates.every((u) => u === 'submitCommands'),
+        'arrays only',
+        facts,
+      );
+    },
   },
   /** A run that answers 3 updates, then drains and continues as new. */
   'partition-continue-as-new': {
