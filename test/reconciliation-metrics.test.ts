@@ -46,7 +46,7 @@ async function wrongOrder(region: string): Promise<void> {
         .orders.get.query({ orderId: placed.orderId, minVersion: completed.version }),
     ),
   );
-  await tamperOrderDocument(app.connections.es, placed.orderId);
+  await tamperOrderDocument(app.connections.es, placed.orderId, completed.version);
 }
 
 /** The gauge of `month` once the scraped value is `expected` (it is read at scrape time). */

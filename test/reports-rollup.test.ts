@@ -307,7 +307,8 @@ describe('monthly rollups', () => {
 
     const victim = orders.find((o) => o.fate === 'completed' && o.currency === 'NOK');
     if (!victim) throw new Error('no completed order');
-    const tampering = await tamperOrderDocument(app.connections.es, victim.orderId);
+    // Completed: version 2.
+    const tampering = await tamperOrderDocument(app.connections.es, victim.orderId, 2);
     const tampered = await reconcileMonth({ ...deps(), timeZone: 'UTC' }, closedMonth);
     expect(tampered.differences.some((d) => d.source === 'live' && d.what === 'totals')).toBe(true);
     const failed = await run(

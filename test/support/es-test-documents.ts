@@ -11,6 +11,7 @@ import {
   readOrderDocument,
   toOrderDocument,
 } from '../../projections/elasticsearch';
+import { waitFor } from './wait';
 
 /**
  * A client and a prefix of the calling test file's own: every index and template of the file
@@ -91,10 +92,19 @@ export function orderDoc(spec: OrderSpec, timeZone = 'UTC'): OrderDocument {
 export async function tamperOrderDocument(
   es: Client,
   orderId: string,
+  /** The version the projector writes first: tampering an older one would hide that write. */
+  atVersion: number,
 ): Promise<{ restore(): Promise<void> }> {
   const alias = ordersAlias(config().ES_INDEX_PREFIX);
-  const doc = await readOrderDocument(es, alias, orderId);
-  if (!doc) throw new Error(`${orderId} was not projected`);
+  // Another read model (the Redis cache) may have answered the version already: this one
+  // projects on its own, up to ES_REFRESH_GAP_MS (activities/projection-activities.ts) later.
+  const doc = await waitFor(
+    `${orderId} projected to Elasticsearch at version ${atVersion}`,
+    async () => {
+      const found = await readOrderDocument(es, alias, orderId);
+      return found && found.version >= atVersion ? found : undefined;
+    },
+  );
   const write = async (document: OrderDocument, version: number) => {
     await es.index({
       index: alias,

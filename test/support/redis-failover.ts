@@ -145,6 +145,20 @@ export async function failOverPrimary(access: ClusterAccess): Promise<Failover> 
   if ((await roleOf(access, replica.port)) !== 'slave') {
     throw new Error(`${replica.port} is no replica`);
   }
+  // A replica stands for election only with data recent enough (cluster-replica-validity-
+  // factor): one of a cluster just created that has not finished its first sync never does,
+  // and the killed primary's slots stayed down (seen: no promotion in 60 s).
+  await waitFor(
+    `replica ${replica.port} in sync with its primary`,
+    async () => {
+      const info = await askNode(access, replica.port, (r) => r.info('replication'));
+      return /master_link_status:up/.test(info) && /master_sync_in_progress:0/.test(info)
+        ? true
+        : undefined;
+    },
+    30_000,
+    250,
+  );
   await killServer(pidIn(`${access.runDir}/redis-cluster-${primary.port}.pid`), primary.port);
   await waitFor(
     `replica ${replica.port} promoted`,
