@@ -165,8 +165,8 @@ const p99Ratios = rounds.map((r) =>
 );
 const lags = summarize(rounds.flatMap((r) => r.lagsMs));
 printTable('With 10 subscriptions, against none (per round; median)', [{ ratios, p99Ratios }], {
-  'commands/s ratio': (x) => `${x.ratios.join(', ')}; median ${median(x.ratios)}`,
-  'p99 ratio': (x) => `${x.p99Ratios.join(', ')}; median ${median(x.p99Ratios)}`,
+  'commands/s ratio': (x) => `${x.ratios.join(', ')}; median ${round(median(x.ratios), 2)}`,
+  'p99 ratio': (x) => `${x.p99Ratios.join(', ')}; median ${round(median(x.p99Ratios), 2)}`,
   'live deliveries/s (all 10)': () => rounds.map((r) => r.deliveriesPerSecond).join(', '),
   'lag p50 / p99 ms': () => fmtAll(lags.p50, lags.p99),
 });
