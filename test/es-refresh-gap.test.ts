@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newEvents } from '../activities/command-events';
 import { ES_REFRESH_GAP_MS } from '../activities/projection-activities';
 import { config } from '../config/env';
-import { decide, orderStreamId } from '../domain';
+import { orderStreamId } from '../domain';
 import { EventStore } from '../eventstore';
 import { ordersAlias } from '../projections/elasticsearch';
 import { startTestApp, type TestApp } from './support/app';
+import { placeAppendOptions, placedEvents } from './support/placed-order';
 import { waitFor } from './support/wait';
 
 // Each Elasticsearch projector batch makes its documents searchable before the checkpoint
@@ -40,34 +40,8 @@ const searchable = async (orderIds: string[]) => {
   return typeof total === 'number' ? total : (total?.value ?? 0);
 };
 
-function placed(orderId: string) {
-  const decision = decide(
-    {
-      type: 'PlaceOrder',
-      orderId,
-      customerId: 'c-gap',
-      region: 'eu',
-      currency: 'EUR',
-      items: [{ productId: 'p-gap', quantity: 1, unitPriceMinor: 100 }],
-      at: new Date().toISOString(),
-    },
-    { status: 'none' },
-  );
-  if (!decision.ok) throw new Error(decision.error.message);
-  return newEvents(decision.events);
-}
-
-const appendOptions = () => ({
-  commandId: randomUUID(),
-  commandType: 'PlaceOrder',
-  payloadHash: 'gap',
-  metadata: {
-    correlationId: randomUUID(),
-    causationId: randomUUID(),
-    actor: 'test:gap',
-    occurredAt: new Date().toISOString(),
-  },
-});
+const placed = (orderId: string) => placedEvents(orderId, 'gap');
+const appendOptions = () => placeAppendOptions('gap');
 
 describe('the Elasticsearch projector under a trickle of commits', () => {
   it('refreshes at most about once per gap, and every order is searchable in the end', async () => {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newEvents } from '../activities/command-events';
 import { createProjectionActivities } from '../activities/projection-activities';
 import { createRebuildActivities } from '../activities/rebuild-activities';
 import { config } from '../config/env';
-import { decide, orderStreamId } from '../domain';
+import { orderStreamId } from '../domain';
 import {
   AppendListener,
   EventStore,
@@ -18,6 +17,7 @@ import { projectorCheckpoint, rebuildPosition } from '../runtime/metrics';
 import { measuredRebuildActivities } from '../temporal/activity-metrics';
 import { type Connections, openConnections } from '../temporal/connections';
 import { readersCaughtUp } from './support/db';
+import { placeAppendOptions, placedEvents } from './support/placed-order';
 
 let connections: Connections;
 let store: EventStore;
@@ -43,34 +43,8 @@ afterAll(async () => {
   await connections?.close();
 });
 
-function placed(orderId: string) {
-  const decision = decide(
-    {
-      type: 'PlaceOrder',
-      orderId,
-      customerId: 'c-positions',
-      region: 'eu',
-      currency: 'EUR',
-      items: [{ productId: 'p-positions', quantity: 1, unitPriceMinor: 100 }],
-      at: new Date().toISOString(),
-    },
-    { status: 'none' },
-  );
-  if (!decision.ok) throw new Error(decision.error.message);
-  return newEvents(decision.events);
-}
-
-const appendOptions = () => ({
-  commandId: randomUUID(),
-  commandType: 'PlaceOrder',
-  payloadHash: 'positions',
-  metadata: {
-    correlationId: randomUUID(),
-    causationId: randomUUID(),
-    actor: 'test:positions',
-    occurredAt: new Date().toISOString(),
-  },
-});
+const placed = (orderId: string) => placedEvents(orderId, 'positions');
+const appendOptions = () => placeAppendOptions('positions');
 
 async function endOfStore(): Promise<GlobalCheckpoint> {
   let after = START;

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newEvents } from '../activities/command-events';
 import { config } from '../config/env';
-import { decide, orderStreamId } from '../domain';
+import { orderStreamId } from '../domain';
 import {
   type AllReader,
   AppendListener,
@@ -12,6 +11,7 @@ import {
   START,
   sharedReads,
 } from '../eventstore';
+import { placeAppendOptions, placedEvents } from './support/placed-order';
 import { waitFor } from './support/wait';
 
 // Webhook subscribers woken by one commit read one page of the event store between them
@@ -42,31 +42,13 @@ afterAll(async () => {
 
 async function place(): Promise<void> {
   const orderId = `o-shared-${randomUUID()}`;
-  const decision = decide(
-    {
-      type: 'PlaceOrder',
-      orderId,
-      customerId: 'c-shared',
-      region: 'eu',
-      currency: 'EUR',
-      items: [{ productId: 'p-shared', quantity: 1, unitPriceMinor: 100 }],
-      at: new Date().toISOString(),
-    },
-    { status: 'none' },
-  );
-  if (!decision.ok) throw new Error(decision.error.message);
   const before = listener.sequence;
-  await store.append(orderStreamId(orderId), 0, newEvents(decision.events), {
-    commandId: randomUUID(),
-    commandType: 'PlaceOrder',
-    payloadHash: 'shared',
-    metadata: {
-      correlationId: randomUUID(),
-      causationId: randomUUID(),
-      actor: 'test:shared',
-      occurredAt: new Date().toISOString(),
-    },
-  });
+  await store.append(
+    orderStreamId(orderId),
+    0,
+    placedEvents(orderId, 'shared'),
+    placeAppendOptions('shared'),
+  );
   await waitFor('the commit notified', async () => (listener.sequence > before ? true : undefined));
 }
 
