@@ -1,58 +1,10 @@
 import { z } from 'zod';
+import { flag, nodeList, optionalPath, urlsOf, urlsWithScheme, urlWithScheme } from './env-fields';
 
 // Every setting comes from the environment, parsed once; defaults match `npm run stack -- up`.
 // URLs may carry credentials: their refusals never quote the value.
-const urlWithScheme = (schemes: readonly string[], fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine(
-      (value) => {
-        try {
-          return schemes.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
-    );
 
-/** A list of URLs, comma-separated (several nodes of one cluster). */
-export const urlsOf = (list: string): string[] =>
-  list
-    .split(',')
-    .map((u) => u.trim())
-    .filter((u) => u !== '');
-
-const urlsWithScheme = (schemes: readonly string[], fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine(
-      (value) =>
-        urlsOf(value).length > 0 &&
-        urlsOf(value).every((u) => {
-          try {
-            return schemes.includes(new URL(u).protocol);
-          } catch {
-            return false;
-          }
-        }),
-      `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')} (several: comma-separated)`,
-    );
-
-const optionalPath = z.string().min(1).optional();
-const nodeList = z
-  .string()
-  .regex(
-    /^\s*[^\s,]+:\d{1,5}\s*(,\s*[^\s,]+:\d{1,5}\s*)*$/,
-    'must be host:port pairs separated by commas, e.g. 10.0.0.1:6379,10.0.0.2:6379',
-  );
-const flag = (fallback: 'true' | 'false') =>
-  z
-    .enum(['true', 'false'])
-    .default(fallback)
-    .transform((v) => v === 'true');
+export { urlsOf };
 
 const envSchema = z.object({
   /** production: no generated API tokens (API_TOKENS is required). */

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import pg from 'pg';
 import { config } from '../../config/env';
 import { type StackService, stack } from '../support/stack';
+import { accepts as acceptsAt } from '../support/tcp-probe';
 
 /** Where each service of the test environment listens (from the app's own settings). */
 export function endpointOf(service: StackService): { host: string; port: number } {
@@ -25,19 +25,7 @@ export function endpointOf(service: StackService): { host: string; port: number 
 /** Whether something accepts TCP connections at the service's address right now. */
 export function accepts(service: StackService): Promise<boolean> {
   const { host, port } = endpointOf(service);
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.setTimeout(2_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return acceptsAt(port, host);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { Redis } from 'ioredis';
+import { accepts } from './tcp-probe';
 import { waitFor } from './wait';
+
+export { accepts };
 
 // A Redis Cluster's nodes as an operator sees them (CLUSTER NODES, ROLE, each node asked
 // itself, not through the cluster client), and a primary lost on purpose: SIGKILL to the
@@ -22,23 +24,6 @@ export function exists(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw err;
   }
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port right now. */
-export function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(2_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** SIGKILL to a server's pid, proven: the process is gone and its port refuses. */
