@@ -9,7 +9,7 @@
 //     [--servers sqlite,memory,postgres,sqlite-file,sqlite-wal]   sqlite: the stack's; the
 //         others started here (sqlite-file / -wal: SQLite's defaults vs WAL + synchronous=normal)
 //     [--scenarios command,command-reports,command-sql-report,empty,append,db-command]
-//     [--command-paths partitioned,per-command] [--partitions 4] [--inflight-per-partition 8]
+//     [--command-paths partitioned,per-command] [--partitions N (the app's default)] [--inflight-per-partition N]
 //     [--report-rate 10] [--report-clients 8] [--lag-every 20]
 //     [--worker-option maxCachedWorkflows=500 …] [--worker-pool N] [--dynamic-config KEY=JSON …]
 //     [--label NAME]   results in bench/results/command-path-NAME.json

@@ -6,6 +6,16 @@ import { flag, nodeList, optionalPath, urlsOf, urlsWithScheme, urlWithScheme } f
 
 export { urlsOf };
 
+/**
+ * One partition: the stack's Temporal server has one history shard, so more partitions
+ * add no parallelism there, only smaller batches, and a batch's fixed cost (an update, a
+ * workflow task, a transaction, a projector wake-up) is what a command pays. On this
+ * 2-core machine 1 partition made 1.6-2x the commands/s of 4 at 10-200 clients
+ * (BENCHMARKS.md, "How many partitions, with arrays"). Raise it with the server's history
+ * shards and the workers' cores, and measure.
+ */
+export const DEFAULT_COMMAND_PARTITIONS = 1;
+
 const envSchema = z.object({
   /** production: no generated API tokens (API_TOKENS is required). */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -79,7 +89,7 @@ const envSchema = z.object({
    * long-lived workflows, which decide and append queued commands in batches. 0: one
    * workflow per command (orderCommandWorkflowV2).
    */
-  COMMAND_PARTITIONS: z.coerce.number().int().min(0).max(256).default(4),
+  COMMAND_PARTITIONS: z.coerce.number().int().min(0).max(256).default(DEFAULT_COMMAND_PARTITIONS),
   /**
    * Updates one API process keeps in flight per partition, each carrying every command
    * queued meanwhile (up to 100). The server refuses more than TEMPORAL_MAX_INFLIGHT_UPDATES

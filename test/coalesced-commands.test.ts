@@ -258,42 +258,50 @@ describe('one array, each command its own result', () => {
 });
 
 describe('a run of arrays continues as new by the bytes of its history', () => {
-  it('a run started with a byte budget continues as new once its history passes it (not after 250 commands), every command answered', async () => {
-    const workflowId = prefixedId(`test-partition-bytes-${randomUUID()}`);
-    const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, historyBytesPerRun: 12_000 };
-    const temporal = app.connections.temporal;
-    try {
-      let firstRunId: string | undefined;
-      for (let i = 0; i < 12; i++) {
-        const inputs = Array.from({ length: 4 }, () => place());
-        for (let attempt = 0; ; attempt++) {
-          const results = await sendArray(inputs, workflowId, state).catch((e: unknown) => e);
-          const cause = results instanceof WorkflowUpdateFailedError ? results.cause : undefined;
-          if (
-            cause instanceof ApplicationFailure &&
-            cause.type === PARTITION_DRAINING &&
-            attempt < 20
-          ) {
-            await new Promise((r) => setTimeout(r, 100));
-            continue;
+  // 48 commands in 12 arrays: far below 250 commands, ~70 events and ~30 KB of history.
+  it.each([
+    ['a byte budget', { historyBytesPerRun: 12_000 }],
+    ['an event cap', { historyBytesPerRun: 2 * 1024 * 1024, historyEventsPerRun: 40 }],
+  ])(
+    'a run started with %s continues as new once its history passes it (not after 250 commands), every command answered',
+    async (_, budget) => {
+      const workflowId = prefixedId(`test-partition-budget-${randomUUID()}`);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, ...budget };
+      const temporal = app.connections.temporal;
+      try {
+        let firstRunId: string | undefined;
+        for (let i = 0; i < 12; i++) {
+          const inputs = Array.from({ length: 4 }, () => place());
+          for (let attempt = 0; ; attempt++) {
+            const results = await sendArray(inputs, workflowId, state).catch((e: unknown) => e);
+            const cause = results instanceof WorkflowUpdateFailedError ? results.cause : undefined;
+            if (
+              cause instanceof ApplicationFailure &&
+              cause.type === PARTITION_DRAINING &&
+              attempt < 20
+            ) {
+              await new Promise((r) => setTimeout(r, 100));
+              continue;
+            }
+            firstRunId ??= (await temporal.workflow.getHandle(workflowId).describe()).runId;
+            expect(results).toHaveLength(4);
+            for (const r of results as PartitionCommandResult[])
+              expect(r).toMatchObject({ ok: true });
+            break;
           }
-          firstRunId ??= (await temporal.workflow.getHandle(workflowId).describe()).runId;
-          expect(results).toHaveLength(4);
-          for (const r of results as PartitionCommandResult[])
-            expect(r).toMatchObject({ ok: true });
-          break;
         }
+        // Only the budget under test can have ended the first run.
+        const first = temporal.workflow.getHandle(workflowId, firstRunId, { followRuns: false });
+        expect((await first.describe()).status.name).toBe('CONTINUED_AS_NEW');
+        const next = await temporal.workflow.getHandle(workflowId).describe();
+        expect(next.status.name).toBe('RUNNING');
+      } finally {
+        await temporal.workflow
+          .getHandle(workflowId)
+          .terminate('test finished')
+          .catch(() => undefined);
       }
-      // 48 commands, far below 250: only the bytes can have ended the first run.
-      const first = temporal.workflow.getHandle(workflowId, firstRunId, { followRuns: false });
-      expect((await first.describe()).status.name).toBe('CONTINUED_AS_NEW');
-      const next = await temporal.workflow.getHandle(workflowId).describe();
-      expect(next.status.name).toBe('RUNNING');
-    } finally {
-      await temporal.workflow
-        .getHandle(workflowId)
-        .terminate('test finished')
-        .catch(() => undefined);
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 });

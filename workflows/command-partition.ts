@@ -16,6 +16,7 @@ import {
   COMMAND_UNPROCESSABLE,
   PARTITION_DRAINING,
   PARTITION_HISTORY_BYTES_PER_RUN,
+  PARTITION_HISTORY_EVENTS_PER_RUN,
   PARTITION_STUCK_RETRIES_PER_RUN,
   PARTITION_UPDATES_PER_RUN,
   type PartitionCommandResult,
@@ -184,19 +185,24 @@ export async function commandPartitionWorkflow(state: PartitionState): Promise<v
     updatesPerRun: state.updatesPerRun ?? PARTITION_UPDATES_PER_RUN,
     stuckRetriesPerRun: state.stuckRetriesPerRun ?? PARTITION_STUCK_RETRIES_PER_RUN,
     historyBytesPerRun: state.historyBytesPerRun ?? PARTITION_HISTORY_BYTES_PER_RUN,
+    historyEventsPerRun: state.historyEventsPerRun ?? PARTITION_HISTORY_EVENTS_PER_RUN,
   });
 }
 
 /**
- * Whether the run has grown enough to continue as new: by its history's bytes when it was
- * started with a budget for them, else by the commands it answered (runs started before).
+ * Whether the run has grown enough to continue as new: by its history's bytes (and events,
+ * when it was started with a cap for them) when it was started with a budget, else by the
+ * commands it answered (runs started before).
  */
 function runIsFull(state: PartitionState, handled: number, updates: number): boolean {
   if (state.historyBytesPerRun === undefined) {
     return handled >= (state.updatesPerRun ?? LEGACY_UPDATES_PER_RUN);
   }
+  const info = workflowInfo();
   return (
-    workflowInfo().historySize >= state.historyBytesPerRun || updates >= LEGACY_UPDATES_PER_RUN
+    info.historySize >= state.historyBytesPerRun ||
+    (state.historyEventsPerRun !== undefined && info.historyLength >= state.historyEventsPerRun) ||
+    updates >= LEGACY_UPDATES_PER_RUN
   );
 }
 

@@ -1,4 +1,5 @@
 // What a command-path run measures (bench/command-path.ts lists the flags).
+import { DEFAULT_COMMAND_PARTITIONS } from '../../config/env';
 import { readFlags } from '../harness/flags';
 import { SERVER_KINDS } from '../harness/temporal-servers';
 
@@ -52,7 +53,7 @@ export function readSettings() {
     scenarios: f.list('scenarios', SCENARIOS, SCENARIOS),
     /** Each measured in every cell; the report loads run on the first. */
     commandPaths: f.list('command-paths', COMMAND_PATHS, COMMAND_PATHS),
-    partitions: f.int('partitions', 4),
+    partitions: f.int('partitions', DEFAULT_COMMAND_PARTITIONS),
     /** COMMAND_INFLIGHT_PER_PARTITION (updates, each an array); the app's default when not given. */
     inflightPerPartition: f.string('inflight-per-partition'),
     /** Report queries per second in total (open loop), at most `reportClients` in flight. */

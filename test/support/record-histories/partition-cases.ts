@@ -209,6 +209,42 @@ export const PARTITION_CASES: Record<string, Case> = {
       );
     },
   },
+  /** A run of arrays started with a cap of history events: it continues as new past it. */
+  'partition-events-continue-as-new': {
+    file: 'command-partition-events-continue-as-new.json',
+    running: true,
+    async run(env) {
+      const workflowId = prefixedId(`record-partition-events-${randomUUID()}`);
+      const state = {
+        partition: 0,
+        handledTotal: 0,
+        updatesPerRun: 250,
+        stuckRetriesPerRun: 120,
+        historyBytesPerRun: 2 * 1024 * 1024,
+        historyEventsPerRun: 20,
+      };
+      const temporal = env.app.connections.temporal;
+      await arraysToPartition(env, workflowId, state, [[placeCommand()]]);
+      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
+      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+      for (let i = 0; i < 20; i++) {
+        if ((await first.describe()).status.name === 'CONTINUED_AS_NEW') break;
+        await arraysToPartition(env, workflowId, state, [[placeCommand()]]).catch(
+          () => undefined, // refused while the run drains: the next run has it
+        );
+      }
+      await waitFor('the first run continued as new', async () =>
+        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+      );
+      return first;
+    },
+    check(facts) {
+      partitionCase(facts);
+      expectFact(facts.continuedAsNew, 'continue-as-new', facts);
+      // ~6 events per one-command update: far from 2 MiB or 250 updates, past 20 events.
+      expectFact(facts.updates.length <= 5, 'continued as new by its events', facts);
+    },
+  },
   /** A run that answers 3 updates, then drains and continues as new. */
   'partition-continue-as-new': {
     file: 'command-partition-continue-as-new.json',
