@@ -12,6 +12,8 @@
 //     [--command-paths partitioned,per-command] [--partitions N (the app's default)] [--inflight-per-partition N]
 //     [--report-rate 10] [--report-clients 8] [--lag-every 20]
 //     [--worker-option maxCachedWorkflows=500 …] [--worker-pool N] [--dynamic-config KEY=JSON …]
+//     [--worker-queues projections,webhooks]   those queues in a worker process of their own
+//         (`npm run worker -- --queues …`), the rest in the app (`npm start -- --queues …`)
 //     [--label NAME]   results in bench/results/command-path-NAME.json
 //
 // Each command path runs as `npm start`'s process (API and workers) on the server under test,

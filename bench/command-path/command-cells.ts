@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { orderCommandWorkflowId } from '../../contracts/order-commands';
-import { type AppProcess, startApp } from '../harness/app-process';
+import { ALL_QUEUES } from '../../temporal/worker';
+import { type AppProcess, startApp, startWorkerProcess } from '../harness/app-process';
 import { commandLane, LagFollowers } from '../harness/commands';
 import { type Cores, startCpuMeter } from '../harness/cpu';
 import { appEnvironment, COMMAND_PATH_DATA } from '../harness/data-sets';
@@ -34,39 +35,51 @@ export interface Turn {
   pool: pg.Pool;
 }
 
-/** CPU of this process, the app (or the workers) and the Temporal server, per request, ms. */
+/** CPU of this process, the app, its worker process and the Temporal server, per request, ms. */
 export function cpuMsPerRequest(cores: Cores, perSecond: number): number {
-  const used = (cores.bench ?? 0) + (cores.app ?? 0) + (cores.temporal ?? 0);
+  const used = (cores.bench ?? 0) + (cores.app ?? 0) + (cores.workers ?? 0) + (cores.temporal ?? 0);
   return perSecond > 0 ? round((used * 1000) / perSecond, 1) : Number.NaN;
 }
 
+/** The app of a command path, and the worker process beside it (`--worker-queues`), if any. */
+export interface CommandApp extends AppProcess {
+  workerPids: number[];
+}
+
 /** The app for one command path on the turn's server, warmed up at the most connections. */
-export async function startCommandApp(turn: Turn, path: CommandPath): Promise<AppProcess> {
+export async function startCommandApp(turn: Turn, path: CommandPath): Promise<CommandApp> {
   const { settings } = turn;
-  const app = await startApp(
-    {
-      ...appEnvironment(COMMAND_PATH_DATA, turn.server.address),
-      COMMAND_PARTITIONS: path === 'partitioned' ? String(settings.partitions) : '0',
-      ...(settings.inflightPerPartition
-        ? { COMMAND_INFLIGHT_PER_PARTITION: settings.inflightPerPartition }
-        : {}),
-      METRICS_ENABLED: 'false',
-      OTEL_SDK_DISABLED: 'true',
-      ...(settings.workerPool ? { DATABASE_POOL_SIZE: settings.workerPool } : {}),
-    },
-    { workerStats: true, workerOptions: settings.workerOptions },
-  );
+  const env = {
+    ...appEnvironment(COMMAND_PATH_DATA, turn.server.address),
+    COMMAND_PARTITIONS: path === 'partitioned' ? String(settings.partitions) : '0',
+    ...(settings.inflightPerPartition
+      ? { COMMAND_INFLIGHT_PER_PARTITION: settings.inflightPerPartition }
+      : {}),
+    METRICS_ENABLED: 'false',
+    OTEL_SDK_DISABLED: 'true',
+    ...(settings.workerPool ? { DATABASE_POOL_SIZE: settings.workerPool } : {}),
+  };
+  // As docs/operations.md runs them apart: `npm start -- --queues <the rest>` and
+  // `npm run worker -- --queues <these>`.
+  const split = settings.workerQueues.length > 0;
+  const appQueues = ALL_QUEUES.filter((q) => !settings.workerQueues.includes(q));
+  const app = await startApp(env, {
+    workerStats: true,
+    workerOptions: settings.workerOptions,
+    ...(split ? { args: ['--queues', appQueues.join(',')] } : {}),
+  });
+  const workerPids = split ? [(await startWorkerProcess(env, settings.workerQueues)).pid] : [];
   const top = Math.max(...settings.connections);
   const agent = new http.Agent({ keepAlive: true, maxSockets: top });
   // The partitioned path starts (or resumes) its partition workflows here.
   await closedLoop(top, settings.warmupSeconds, commandLane(agent, app));
   agent.destroy();
-  return app;
+  return Object.assign(app, { workerPids });
 }
 
 export async function commandCell(
   turn: Turn,
-  app: AppProcess,
+  app: CommandApp,
   path: CommandPath,
   connections: number,
   /** Report queries at a fixed rate for the same time, from the same start. */
@@ -85,7 +98,11 @@ export async function commandCell(
   });
   const startedAt = new Date().toISOString();
   await app.workerStats(); // from here on
-  const meter = startCpuMeter({ app: [app.pid], temporal: server.pid ? [server.pid] : [] });
+  const meter = startCpuMeter({
+    app: [app.pid],
+    ...(app.workerPids.length > 0 ? { workers: app.workerPids } : {}),
+    temporal: server.pid ? [server.pid] : [],
+  });
   const window: [number, number] = [epochMs(), epochMs() + settings.seconds * 1000];
   let cores: Cores = {};
   const [load, reportLoad] = await Promise.all([

@@ -26,6 +26,7 @@ function beside<T extends Cell>(cells: T[], c: Cell, scenario: string, path?: st
 const CORES = [
   'bench',
   'app',
+  'workers',
   'temporal',
   'postgres',
   'elasticsearch',
@@ -72,7 +73,7 @@ export function printCells(cells: Cell[]): void {
     for (const [e, n] of Object.entries(c.errors))
       console.log(`  ${name(c)} ${c.connections}: ${n}× ${e}`);
   printTable(
-    "CPU during the load, cores ('app': npm start's process; ms/req: bench + app + temporal)",
+    "CPU during the load, cores ('app': npm start's process; 'workers': --worker-queues' process; ms/req: bench + app + workers + temporal)",
     cells,
     {
       server: (c) => c.server ?? '-',

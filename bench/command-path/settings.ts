@@ -1,5 +1,6 @@
 // What a command-path run measures (bench/command-path.ts lists the flags).
 import { DEFAULT_COMMAND_PARTITIONS } from '../../config/env';
+import { ALL_QUEUES } from '../../temporal/worker';
 import { readFlags } from '../harness/flags';
 import { SERVER_KINDS } from '../harness/temporal-servers';
 
@@ -24,7 +25,7 @@ export function readSettings() {
   const f = readFlags([
     ...['seconds', 'warmup', 'connections', 'servers', 'scenarios', 'command-paths'],
     ...['partitions', 'inflight-per-partition', 'report-rate', 'report-clients', 'lag-every'],
-    ...['worker-option', 'worker-pool', 'dynamic-config', 'label'],
+    ...['worker-option', 'worker-pool', 'worker-queues', 'dynamic-config', 'label'],
   ]);
   const workerOptions = Object.fromEntries(
     f.all('worker-option').map((pair) => {
@@ -54,6 +55,8 @@ export function readSettings() {
     /** Each measured in every cell; the report loads run on the first. */
     commandPaths: f.list('command-paths', COMMAND_PATHS, COMMAND_PATHS),
     partitions: f.int('partitions', DEFAULT_COMMAND_PARTITIONS),
+    /** Queues run by a worker process of their own beside the app (which keeps the rest). */
+    workerQueues: f.list('worker-queues', ALL_QUEUES, []),
     /** COMMAND_INFLIGHT_PER_PARTITION (updates, each an array); the app's default when not given. */
     inflightPerPartition: f.string('inflight-per-partition'),
     /** Report queries per second in total (open loop), at most `reportClients` in flight. */
