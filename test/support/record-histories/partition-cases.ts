@@ -87,6 +87,33 @@ async function arraysToPartition(
   );
 }
 
+/**
+ * Sends arrays of `perArray` commands one after another until the partition's first run has
+ * continued as new (its budget passed); that run's handle.
+ */
+async function untilContinuedAsNew(
+  env: RecordingEnv,
+  workflowId: string,
+  state: PartitionState,
+  perArray: number,
+) {
+  const temporal = env.app.connections.temporal;
+  const array = () => Array.from({ length: perArray }, () => placeCommand());
+  await arraysToPartition(env, workflowId, state, [array()]);
+  const { runId } = await temporal.workflow.getHandle(workflowId).describe();
+  const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
+  for (let i = 0; i < 20; i++) {
+    if ((await first.describe()).status.name === 'CONTINUED_AS_NEW') break;
+    await arraysToPartition(env, workflowId, state, [array()]).catch(
+      () => undefined, // refused while the run drains: the next run has it
+    );
+  }
+  await waitFor('the first run continued as new', async () =>
+    (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
+  );
+  return first;
+}
+
 /** Runs `work` while PostgreSQL refuses (SQLSTATE 23514) every event of `customerId`. */
 async function whileStoreRefuses<T>(
   env: RecordingEnv,
@@ -184,20 +211,7 @@ export const PARTITION_CASES: Record<string, Case> = {
         stuckRetriesPerRun: 120,
         historyBytesPerRun: 8_000,
       };
-      const temporal = env.app.connections.temporal;
-      await arraysToPartition(env, workflowId, state, [[placeCommand(), placeCommand()]]);
-      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
-      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
-      for (let i = 0; i < 20; i++) {
-        if ((await first.describe()).status.name === 'CONTINUED_AS_NEW') break;
-        await arraysToPartition(env, workflowId, state, [[placeCommand(), placeCommand()]]).catch(
-          () => undefined, // refused while the run drains: the next run has it
-        );
-      }
-      await waitFor('the first run continued as new', async () =>
-        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
-      );
-      return first;
+      return untilContinuedAsNew(env, workflowId, state, 2);
     },
     check(facts) {
       partitionCase(facts);
@@ -223,20 +237,7 @@ export const PARTITION_CASES: Record<string, Case> = {
         historyBytesPerRun: 2 * 1024 * 1024,
         historyEventsPerRun: 20,
       };
-      const temporal = env.app.connections.temporal;
-      await arraysToPartition(env, workflowId, state, [[placeCommand()]]);
-      const { runId } = await temporal.workflow.getHandle(workflowId).describe();
-      const first = temporal.workflow.getHandle(workflowId, runId, { followRuns: false });
-      for (let i = 0; i < 20; i++) {
-        if ((await first.describe()).status.name === 'CONTINUED_AS_NEW') break;
-        await arraysToPartition(env, workflowId, state, [[placeCommand()]]).catch(
-          () => undefined, // refused while the run drains: the next run has it
-        );
-      }
-      await waitFor('the first run continued as new', async () =>
-        (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? true : undefined,
-      );
-      return first;
+      return untilContinuedAsNew(env, workflowId, state, 1);
     },
     check(facts) {
       partitionCase(facts);
