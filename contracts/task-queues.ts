@@ -1,7 +1,9 @@
 // Task-queue names: the API and the workers name them from the configuration's prefix, a
 // workflow from the queue it runs on. One rule, here.
 
-export type QueueKind = 'commands' | 'projections' | 'webhooks';
+/** Every kind of queue, in the order workers start them (`--queues` lists some of them). */
+export const QUEUE_KINDS = ['commands', 'projections', 'webhooks'] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 /** A prefix keeps test workers apart from a running app's workers. */
 export function queueName(prefix: string | undefined, kind: QueueKind): string {

@@ -1,10 +1,11 @@
 import { config } from '../config/env';
+import type { QueueKind } from '../contracts/task-queues';
 import { AuditLog, checkRestoredEvents, migrate, restoredEventsMessage } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { type Connections, openConnections } from '../temporal/connections';
 import { installTemporalLogging } from './logging';
 import { applySchedulesAudited } from './schedules';
-import { createWorkers, type QueueName, type RunningWorkers } from './worker';
+import { createWorkers, type RunningWorkers } from './worker';
 
 /**
  * Event store migrations, a check for events restored from another cluster, then the
@@ -35,7 +36,7 @@ async function prepare(connections: Connections): Promise<void> {
  * migrations, the schedules, then the workers. Fails if a server is unreachable.
  */
 export async function bootWorkers(
-  queues: QueueName[],
+  queues: QueueKind[],
 ): Promise<{ connections: Connections; workers: RunningWorkers }> {
   installTemporalLogging();
   const connections = await openConnections();
@@ -52,7 +53,7 @@ const RETRY_MAX_MS = 15_000;
  * projections worker waits for it), and the API next to them never waits for either.
  */
 export function bootWorkersWhenReachable(
-  queues: QueueName[],
+  queues: QueueKind[],
   connections: Connections,
 ): { shutdown(): Promise<void> } {
   installTemporalLogging();
@@ -67,7 +68,7 @@ export function bootWorkersWhenReachable(
       });
     });
   let prepared: Promise<void> | undefined;
-  const boot = async (queue: QueueName) => {
+  const boot = async (queue: QueueKind) => {
     for (let attempt = 0; !stopping.signal.aborted; attempt++) {
       try {
         prepared ??= prepare(connections).catch((err: unknown) => {

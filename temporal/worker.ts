@@ -20,6 +20,7 @@ import { createRebuildActivities } from '../activities/rebuild-activities';
 import { createReportActivities } from '../activities/report-activities';
 import { createSubscriptionActivities } from '../activities/subscription-activities';
 import { config } from '../config/env';
+import type { QueueKind } from '../contracts/task-queues';
 import type { ReadModel } from '../domain';
 import { parseRetrySchedule } from '../domain/webhook-retries';
 import {
@@ -48,9 +49,6 @@ import { ensureSubscribers, pruneDeliveryAttemptsHourly } from './subscribers';
 import { exportSubscriptions } from './subscription-metrics';
 import { taskQueue } from './task-queues';
 import { tracedWorkerOptions } from './tracing';
-
-export type QueueName = 'commands' | 'projections' | 'webhooks';
-export const ALL_QUEUES: QueueName[] = ['commands', 'projections', 'webhooks'];
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -154,7 +152,7 @@ class Resources {
  * retries it, and no attempt may leave a connection, listener, pool or worker behind.
  */
 export async function createWorkers(
-  queues: QueueName[],
+  queues: QueueKind[],
   deps: WorkerDeps,
 ): Promise<RunningWorkers> {
   const resources = new Resources();
@@ -194,7 +192,7 @@ export async function createWorkers(
 }
 
 async function openWorkers(
-  queues: QueueName[],
+  queues: QueueKind[],
   deps: WorkerDeps,
   workers: Worker[],
   resources: Resources,

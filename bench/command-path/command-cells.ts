@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { orderCommandWorkflowId } from '../../contracts/order-commands';
-import { ALL_QUEUES } from '../../temporal/worker';
+import { QUEUE_KINDS } from '../../contracts/task-queues';
 import { type AppProcess, startApp, startWorkerProcess } from '../harness/app-process';
 import { commandLane, LagFollowers } from '../harness/commands';
 import { type Cores, startCpuMeter } from '../harness/cpu';
@@ -62,7 +62,7 @@ export async function startCommandApp(turn: Turn, path: CommandPath): Promise<Co
   // As docs/operations.md runs them apart: `npm start -- --queues <the rest>` and
   // `npm run worker -- --queues <these>`.
   const split = settings.workerQueues.length > 0;
-  const appQueues = ALL_QUEUES.filter((q) => !settings.workerQueues.includes(q));
+  const appQueues = QUEUE_KINDS.filter((q) => !settings.workerQueues.includes(q));
   const app = await startApp(env, {
     workerStats: true,
     workerOptions: settings.workerOptions,

@@ -1,6 +1,6 @@
 // What a command-path run measures (bench/command-path.ts lists the flags).
 import { DEFAULT_COMMAND_PARTITIONS } from '../../config/env';
-import { ALL_QUEUES } from '../../temporal/worker';
+import { QUEUE_KINDS } from '../../contracts/task-queues';
 import { readFlags } from '../harness/flags';
 import { SERVER_KINDS } from '../harness/temporal-servers';
 
@@ -56,7 +56,7 @@ export function readSettings() {
     commandPaths: f.list('command-paths', COMMAND_PATHS, COMMAND_PATHS),
     partitions: f.int('partitions', DEFAULT_COMMAND_PARTITIONS),
     /** Queues run by a worker process of their own beside the app (which keeps the rest). */
-    workerQueues: f.list('worker-queues', ALL_QUEUES, []),
+    workerQueues: f.list('worker-queues', QUEUE_KINDS, []),
     /** COMMAND_INFLIGHT_PER_PARTITION (updates, each an array); the app's default when not given. */
     inflightPerPartition: f.string('inflight-per-partition'),
     /** Report queries per second in total (open loop), at most `reportClients` in flight. */

@@ -8,17 +8,12 @@ import type { PartitionBusOptions } from '../../api/partition-bus';
 import { createApiServer } from '../../api/server';
 import { config } from '../../config/env';
 import { projectorStateQuery } from '../../contracts/projection-controls';
+import { QUEUE_KINDS, type QueueKind } from '../../contracts/task-queues';
 import { READ_MODELS } from '../../domain';
 import { type Connections, openConnections } from '../../temporal/connections';
 import { temporalMetricsTelemetry } from '../../temporal/logging';
 import { projectorWorkflowId } from '../../temporal/projectors';
-import {
-  ALL_QUEUES,
-  createWorkers,
-  type QueueName,
-  type RunningWorkers,
-  type WorkerDeps,
-} from '../../temporal/worker';
+import { createWorkers, type RunningWorkers, type WorkerDeps } from '../../temporal/worker';
 import { Contract, checkingFetch } from './openapi-contract';
 
 export const TOKENS = {
@@ -56,7 +51,7 @@ export interface TestApp {
 
 /** The real API on an ephemeral port plus real workers, against the real stack. */
 export async function startTestApp(
-  queues: QueueName[] = ALL_QUEUES,
+  queues: QueueKind[] = [...QUEUE_KINDS],
   options: {
     workerPool?: pg.Pool;
     commandPath?: PartitionBusOptions;
