@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,6 @@ import {
   PARTITION_DRAINING,
   type PartitionCommandResult,
   type PartitionState,
-  submitCommandsUpdate,
   submitCommandUpdate,
   UPDATE_MAX_BYTES,
   UPDATE_MAX_COMMANDS,
@@ -22,9 +21,9 @@ import type { OrderCommand } from '../domain';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { commandUpdateSize } from '../runtime/metrics';
-import { prefixedId, taskQueue } from '../temporal/task-queues';
-import type { commandPartitionWorkflow } from '../workflows/command-partition';
+import { prefixedId } from '../temporal/task-queues';
 import { startTestApp, type TestApp } from './support/app';
+import { sendArray as sendArrayTo } from './support/partition-updates';
 
 // Commands coalesced per partition: every command queued in the API for a partition goes out
 // in ONE update carrying an array, and each caller still gets its own answer. One partition,
@@ -84,19 +83,7 @@ function sendArray(
   workflowId = partitionId(),
   state: PartitionState = { partition: 0, handledTotal: 0 },
 ): Promise<PartitionCommandResult[]> {
-  return app.connections.temporal.workflow.executeUpdateWithStart(submitCommandsUpdate, {
-    args: [inputs],
-    updateId: randomUUID(),
-    startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
-      'commandPartitionWorkflow',
-      {
-        workflowId,
-        taskQueue: taskQueue('commands'),
-        args: [state],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      },
-    ),
-  });
+  return sendArrayTo(app.connections.temporal, workflowId, state, inputs);
 }
 
 /** The updates the partition's current run accepted: their names and arguments. */

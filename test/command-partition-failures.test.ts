@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,6 @@ import {
   commandPartitionWorkflowId,
   PARTITION_DRAINING,
   submitCommandsUpdate,
-  submitCommandUpdate,
 } from '../contracts/command-partitions';
 import type { OrderCommandInput } from '../contracts/order-commands';
 import { COMMAND_PARTITION_STATUS } from '../contracts/search-attributes';
@@ -17,9 +16,9 @@ import { partitionOf } from '../domain';
 import { orderStreamId } from '../domain/streams';
 import { EventStore } from '../eventstore';
 import { createPool } from '../eventstore/pool';
-import { prefixedId, taskQueue } from '../temporal/task-queues';
-import type { commandPartitionWorkflow } from '../workflows/command-partition';
+import { prefixedId } from '../temporal/task-queues';
 import { startTestApp, type TestApp } from './support/app';
+import { sendOne } from './support/partition-updates';
 import { sampleValue, scrape, serveMetrics } from './support/prometheus-text';
 import { waitFor } from './support/wait';
 
@@ -198,21 +197,8 @@ describe('a partition whose event store stays unreachable', () => {
         correlationId: randomUUID(),
       };
       const temporal = broken.connections.temporal;
-      const update = temporal.workflow
-        .executeUpdateWithStart(submitCommandUpdate, {
-          args: [input],
-          updateId: commandId,
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
-            'commandPartitionWorkflow',
-            {
-              workflowId,
-              taskQueue: taskQueue('commands'),
-              args: [{ partition: 0, handledTotal: 0, updatesPerRun: 250, stuckRetriesPerRun: 2 }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-            },
-          ),
-        })
-        .catch((e: unknown) => e);
+      const state = { partition: 0, handledTotal: 0, updatesPerRun: 250, stuckRetriesPerRun: 2 };
+      const update = sendOne(temporal, workflowId, state, input).catch((e: unknown) => e);
       const { runId } = await waitFor('the partition to start', () =>
         temporal.workflow.getHandle(workflowId).describe(),
       );

@@ -2,17 +2,13 @@
 // batch whose event store stays unreachable (for a while, and for longer than a run's
 // bound), and a command PostgreSQL refuses for good. The partitions are the case's own.
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { payloadHash } from '../../../api/command-hash';
-import {
-  type PartitionState,
-  submitCommandsUpdate,
-  submitCommandUpdate,
-} from '../../../contracts/command-partitions';
+import type { PartitionState } from '../../../contracts/command-partitions';
 import type { OrderCommandInput } from '../../../contracts/order-commands';
-import { prefixedId, taskQueue } from '../../../temporal/task-queues';
-import type { commandPartitionWorkflow } from '../../../workflows/command-partition';
+import { prefixedId } from '../../../temporal/task-queues';
 import type { HistoryFacts } from '../history-facts';
+import { sendArray, sendOne } from '../partition-updates';
 import type { RecordingEnv } from '../record-env';
 import { waitFor } from '../wait';
 import { type Case, count, expectFact, ITEM } from './case';
@@ -42,23 +38,8 @@ async function toPartition(
   state: PartitionState,
   inputs: OrderCommandInput[],
 ): Promise<void> {
-  await Promise.all(
-    inputs.map((input) =>
-      env.app.connections.temporal.workflow.executeUpdateWithStart(submitCommandUpdate, {
-        args: [input],
-        updateId: input.commandId,
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
-          'commandPartitionWorkflow',
-          {
-            workflowId,
-            taskQueue: taskQueue('commands'),
-            args: [state],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          },
-        ),
-      }),
-    ),
-  );
+  const client = env.app.connections.temporal;
+  await Promise.all(inputs.map((input) => sendOne(client, workflowId, state, input)));
 }
 
 /** Sends arrays of commands at once, the way API processes coalesce them since issue 26. */
@@ -68,23 +49,8 @@ async function arraysToPartition(
   state: PartitionState,
   arrays: OrderCommandInput[][],
 ) {
-  return Promise.all(
-    arrays.map((inputs) =>
-      env.app.connections.temporal.workflow.executeUpdateWithStart(submitCommandsUpdate, {
-        args: [inputs],
-        updateId: randomUUID(),
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof commandPartitionWorkflow>(
-          'commandPartitionWorkflow',
-          {
-            workflowId,
-            taskQueue: taskQueue('commands'),
-            args: [state],
-            workflowIdConflictPolicy: 'USE_EXISTING',
-          },
-        ),
-      }),
-    ),
-  );
+  const client = env.app.connections.temporal;
+  return Promise.all(arrays.map((inputs) => sendArray(client, workflowId, state, inputs)));
 }
 
 /**
