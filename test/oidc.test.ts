@@ -9,6 +9,8 @@ import { EventStore } from '../eventstore';
 import { apiAuthRefusals } from '../runtime/metrics';
 import { startTestApp, type TestApp } from './support/app';
 import {
+  AUDIENCE,
+  CLIENT_ID,
   mint,
   reserveIssuer,
   signInAt,
@@ -22,9 +24,6 @@ import { waitFor } from './support/wait';
 // of its own): the good ones are the provider's, issued through its login form; the bad
 // ones are minted here with the provider's own keys (or keys it does not serve).
 
-// oidc-provider names a resource by an absolute URI (Keycloak and Entra ID often use the client id).
-const AUDIENCE = 'urn:orders:api';
-const CLIENT_ID = 'orders-workspace';
 const ACCOUNTS = {
   ana: ['finance-team'],
   sam: ['sales', 'finance-team'],

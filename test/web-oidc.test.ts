@@ -13,6 +13,8 @@ import {
   textOf,
 } from './support/browser';
 import {
+  AUDIENCE,
+  CLIENT_ID,
   reserveIssuer,
   signingKey,
   startProvider,
@@ -24,8 +26,6 @@ import { waitFor } from './support/wait';
 // page (oidc-provider): authorization code with PKCE, tokens in the page's memory only,
 // renewed before they expire, sign-out ending the provider's session too.
 
-const AUDIENCE = 'urn:orders:api';
-const CLIENT_ID = 'orders-workspace';
 /** Short, so renewal is seen within the test; the API allows 1 s of skew here. */
 const ACCESS_TOKEN_TTL = 12;
 

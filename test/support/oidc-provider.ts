@@ -9,6 +9,14 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJ
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * The API's audience at the tests' provider: oidc-provider names a resource by an absolute
+ * URI (Keycloak and Entra ID often use the client id).
+ */
+export const AUDIENCE = 'urn:orders:api';
+/** The workspace's client at the tests' provider. */
+export const CLIENT_ID = 'orders-workspace';
+
 export interface ProviderSettings {
   audience: string;
   clientId: string;
