@@ -51,17 +51,18 @@ export function withinDeadline<T>(
   deadlineMs: number,
   work: (deadline: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const deadline = AbortSignal.timeout(deadlineMs);
+  const controller = new AbortController();
   // Each resend's Temporal call listens on it (at most one resend per 50 ms … 1 s).
-  setMaxListeners(1_000, deadline);
-  const running = work(deadline);
-  running.catch(() => undefined);
-  const timedOut = new Promise<never>((_, reject) => {
-    deadline.addEventListener(
-      'abort',
-      () => reject(notYet(`the command did not finish within ${deadlineMs} ms`)),
-      { once: true },
-    );
+  setMaxListeners(1_000, controller.signal);
+  return new Promise<T>((resolve, reject) => {
+    // Cleared once the work settles: a deadline left running fired its abort, and every
+    // listener on it, seconds after each answered command (a cost per command at load).
+    const timer = setTimeout(() => {
+      controller.abort();
+      reject(notYet(`the command did not finish within ${deadlineMs} ms`));
+    }, deadlineMs);
+    work(controller.signal)
+      .then(resolve, reject)
+      .finally(() => clearTimeout(timer));
   });
-  return Promise.race([running, timedOut]);
 }
