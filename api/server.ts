@@ -125,7 +125,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   refuseMissingHost(app);
   answerErrors(app);
   notFound(app);
-  await registerSecurityHeaders(app, () => providerOrigins(options.oidc));
+  registerSecurityHeaders(app, () => providerOrigins(options.oidc));
 
   const health = new HealthCheck(options.deps, {
     maxLagSeconds: options.healthMaxLagSeconds ?? c.HEALTH_MAX_LAG_SECONDS,
