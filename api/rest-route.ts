@@ -1,29 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import {
-  type AnyTRPCRouter,
-  getTRPCErrorFromUnknown,
-  getTRPCErrorShape,
-  TRPCError,
-} from '@trpc/server';
+import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { AuditLog } from '../eventstore';
-import { logger } from '../runtime/logger';
-import { type Authenticate, credentialOf } from './authenticate';
 import { trpcErrorBody } from './http-refusals';
-import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
+import { answerCall, type CallerOptions, callerGone, requestContext } from './procedure-call';
 import { bodyInput, MalformedJsonBody, queryInput } from './rest-input';
-import { inRequestContext, tagCorrelationId } from './tracing';
-import type { ApiContext, ApiMeta } from './trpc';
+import { inRequestContext } from './tracing';
+import type { ApiMeta } from './trpc';
 
-export interface RestRouteOptions {
+export interface RestRouteOptions extends CallerOptions {
   router: AnyTRPCRouter;
-  /** Static tokens, managed API keys and the identity provider's tokens, in that order. */
-  authenticate: Authenticate;
-  /** Where admin actions are recorded. */
-  audit?: AuditLog;
-  /** Shared with the tRPC route: a token's calls in flight count on both. */
-  inflight: InflightLimit;
 }
 
 interface RestRoute {
@@ -35,7 +20,6 @@ interface RestRoute {
   input: z.ZodType | undefined;
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
 
 function restRoutes(router: AnyTRPCRouter): RestRoute[] {
@@ -57,14 +41,6 @@ function restRoutes(router: AnyTRPCRouter): RestRoute[] {
   );
 }
 
-/** Calls a procedure by its dotted name through a caller (the same middlewares as tRPC's route). */
-function callProcedure(caller: unknown, name: string, input: unknown): Promise<unknown> {
-  const fn = name
-    .split('.')
-    .reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], caller);
-  return (fn as (input: unknown) => Promise<unknown>)(input);
-}
-
 /**
  * The REST face of the API under /api (the routes /openapi.json describes), beside /trpc:
  * each route calls its procedure through the router, so auth, roles, the in-flight limit,
@@ -73,10 +49,6 @@ function callProcedure(caller: unknown, name: string, input: unknown): Promise<u
  */
 export function registerRestRoutes(app: FastifyInstance, options: RestRouteOptions): void {
   const routes = restRoutes(options.router);
-  const createCaller = options.router.createCaller as (
-    ctx: ApiContext,
-    opts: { signal: AbortSignal },
-  ) => unknown;
   void app.register(async (scope) => {
     // Only JSON; another Content-Type is Fastify's 415. Malformed JSON reaches the
     // procedure's call, which answers it as tRPC does (an issue at "(input)").
@@ -91,68 +63,34 @@ export function registerRestRoutes(app: FastifyInstance, options: RestRouteOptio
     });
 
     const serve = (route: RestRoute) => (request: FastifyRequest, reply: FastifyReply) =>
-      inRequestContext(request.raw, async () => {
-        const header = request.headers['x-correlation-id'];
-        const correlationId =
-          typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
-        tagCorrelationId(correlationId);
-        const ctx: ApiContext = {
-          ...(await credentialOf(options.authenticate, request.headers.authorization)),
-          ...(options.audit ? { audit: options.audit } : {}),
-          correlationId,
-          inflight: options.inflight,
-          addResponseHeader: (name, value) => {
-            const earlier = reply.getHeader(name);
-            void reply.header(name, earlier ? `${String(earlier)}, ${value}` : value);
-          },
-        };
-        // A caller that goes away cancels what its call waits for (read-your-writes waits).
-        const gone = new AbortController();
-        reply.raw.on('close', () => {
-          if (!reply.raw.writableFinished) gone.abort();
-        });
-        const params = request.params as Record<string, string>;
-        let input: unknown;
-        try {
-          if (request.body instanceof MalformedJsonBody) {
-            throw new TRPCError({ code: 'BAD_REQUEST', cause: request.body.error });
-          }
-          input =
-            route.type === 'query'
-              ? {
-                  ...queryInput(
-                    request.query as Record<string, string | string[] | undefined>,
-                    route.input,
-                  ),
-                  ...params,
-                }
-              : bodyInput(request.body, params);
-          const data = await callProcedure(
-            createCaller(ctx, { signal: gone.signal }),
-            route.procedure,
-            input,
-          );
-          return reply.code(200).type('application/json').send(JSON.stringify(data));
-        } catch (cause) {
-          const error = getTRPCErrorFromUnknown(cause);
-          if (error.code === 'INTERNAL_SERVER_ERROR')
-            logger.error({ err: error, path: route.procedure }, 'request failed');
-          const shape = getTRPCErrorShape({
-            config: options.router._def._config,
-            error,
-            type: route.type,
+      inRequestContext(request.raw, async () =>
+        answerCall(
+          reply,
+          {
+            router: options.router,
             path: route.procedure,
-            input,
-            ctx,
-          }) as { data: { httpStatus: number } };
-          if (error.code === 'TOO_MANY_REQUESTS')
-            void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-          return reply
-            .code(shape.data.httpStatus)
-            .type('application/json')
-            .send(JSON.stringify({ error: shape }));
-        }
-      });
+            type: route.type,
+            ctx: await requestContext(options, request, reply),
+            signal: callerGone(reply),
+            input: async () => {
+              if (request.body instanceof MalformedJsonBody) {
+                throw new TRPCError({ code: 'BAD_REQUEST', cause: request.body.error });
+              }
+              const params = request.params as Record<string, string>;
+              return route.type === 'query'
+                ? {
+                    ...queryInput(
+                      request.query as Record<string, string | string[] | undefined>,
+                      route.input,
+                    ),
+                    ...params,
+                  }
+                : bodyInput(request.body, params);
+            },
+          },
+          { envelope: (data) => data },
+        ),
+      );
 
     const methodsOf = new Map<string, Set<string>>();
     for (const route of routes) {

@@ -1,28 +1,22 @@
-import { randomUUID } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import { TRPCError } from '@trpc/server';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
-import type { FastifyInstance } from 'fastify';
-import type { AuditLog } from '../eventstore';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { logger } from '../runtime/logger';
-import { type Authenticate, credentialOf } from './authenticate';
 import { trpcErrorBody } from './http-refusals';
-import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
+import { RETRY_AFTER_SECONDS } from './inflight-limit';
+import { answerCall, type CallerOptions, callerGone, requestContext } from './procedure-call';
 import type { AppRouter } from './router';
-import { inRequestContext, tagCorrelationId } from './tracing';
-import type { ApiContext } from './trpc';
+import { inRequestContext } from './tracing';
 
-export interface TrpcRouteOptions {
+export interface TrpcRouteOptions extends CallerOptions {
   router: AppRouter;
-  /** Static tokens, managed API keys and the identity provider's tokens, in that order. */
-  authenticate: Authenticate;
-  /** Where admin actions are recorded. */
-  audit?: AuditLog;
   maxBodyBytes: number;
   maxBatchSize: number;
-  /** Calls in flight per token, shared with the REST routes. */
-  inflight: InflightLimit;
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The headers tRPC's handler answers a call with (its answer depends on trpc-accept). */
+const TRPC_HEADERS = { 'content-type': 'application/json', vary: 'trpc-accept, accept' };
 
 /** How many calls a tRPC request carries: `/trpc/a,b,c?batch=1` is three. */
 function batchedCalls(url: string): number {
@@ -31,12 +25,43 @@ function batchedCalls(url: string): number {
   return path.slice('/trpc/'.length).split(',').length;
 }
 
+/** A request's whole body, as JSON: a malformed one is refused as tRPC's handler refuses it. */
+async function jsonBody(request: FastifyRequest): Promise<unknown> {
+  const body = await text(request.raw).catch((cause: unknown) => {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: 'the request body ended early', cause });
+  });
+  if (body === '') return undefined;
+  try {
+    return JSON.parse(body);
+  } catch (cause) {
+    throw new TRPCError({ code: 'BAD_REQUEST', message: (cause as Error).message, cause });
+  }
+}
+
 /**
- * The API under /trpc/<procedure>, served by tRPC's Fastify handler. Bodies reach tRPC
+ * The API under /trpc/<procedure>, served by tRPC's Fastify handler. A single JSON mutation
+ * of a known size (every command) is called directly, as the REST routes call theirs: tRPC's
+ * handler turns each request into a fetch Request and back, ~0.3 ms of the API's thread per
+ * call at load (BENCHMARKS.md, "The tRPC route's direct calls"), and answers it identically. Bodies reach tRPC
  * unread whatever their Content-Type, so tRPC decides on size (API_MAX_BODY_BYTES),
  * malformed JSON and media types, and answers in its own shape.
  */
 export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOptions): void {
+  const mutations = new Set(
+    Object.entries(options.router._def.procedures as Record<string, unknown>)
+      .filter(([, procedure]) => (procedure as { _def: { type: string } })._def.type === 'mutation')
+      .map(([path]) => path),
+  );
+  /** Not batched, streamed or chunked, not larger than the body limit: what tRPC would read whole. */
+  const isDirect = (request: FastifyRequest, path: string): boolean => {
+    if (request.method !== 'POST' || request.url.includes('?') || !mutations.has(path))
+      return false;
+    if (request.headers['trpc-accept'] !== undefined) return false;
+    const length = Number(request.headers['content-length'] ?? Number.NaN);
+    if (!(length <= options.maxBodyBytes)) return false;
+    const type = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+    return type === 'application/json';
+  };
   void app.register(async (scope) => {
     // tRPC reads the body itself, and only when a procedure needs its input: a caller
     // without a valid token is refused (401) before its body is read, whatever its size.
@@ -74,40 +99,41 @@ export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOption
         );
     });
     scope.all('/trpc/:path', (request, reply) =>
-      inRequestContext(request.raw, () =>
-        fastifyRequestHandler({
+      inRequestContext(request.raw, async () => {
+        const ctx = await requestContext(options, request, reply);
+        const path = (request.params as { path: string }).path;
+        if (isDirect(request, path)) {
+          return answerCall(
+            reply,
+            {
+              router: options.router,
+              path,
+              type: 'mutation',
+              ctx,
+              signal: callerGone(reply),
+              input: () => jsonBody(request),
+            },
+            { envelope: (data) => ({ result: { data } }), headers: TRPC_HEADERS },
+          );
+        }
+        return fastifyRequestHandler({
           router: options.router,
           req: request,
           res: reply,
-          path: (request.params as { path: string }).path,
+          path,
           maxBodySize: options.maxBodyBytes,
           maxBatchSize: options.maxBatchSize,
           responseMeta: ({ errors }) =>
             errors.some((e) => e.code === 'TOO_MANY_REQUESTS')
               ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
               : {},
-          createContext: async ({ req, res }): Promise<ApiContext> => {
-            const header = req.headers['x-correlation-id'];
-            const correlationId =
-              typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
-            tagCorrelationId(correlationId);
-            return {
-              ...(await credentialOf(options.authenticate, req.headers.authorization)),
-              ...(options.audit ? { audit: options.audit } : {}),
-              correlationId,
-              inflight: options.inflight,
-              addResponseHeader: (name, value) => {
-                const earlier = res.getHeader(name);
-                res.header(name, earlier ? `${String(earlier)}, ${value}` : value);
-              },
-            };
-          },
+          createContext: async () => ctx,
           onError: ({ error, path }) => {
             if (error.code === 'INTERNAL_SERVER_ERROR')
               logger.error({ err: error, path }, 'request failed');
           },
-        }),
-      ),
+        });
+      }),
     );
   });
 }
