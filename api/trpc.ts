@@ -166,7 +166,8 @@ function requireRole(role: Role) {
       });
     }
     try {
-      return await next({ ctx: { ...ctx, principal: ctx.principal } });
+      // tRPC merges this into the context: only what changes (the principal, now not null).
+      return await next({ ctx: { principal: ctx.principal } });
     } finally {
       ctx.inflight.release(key);
     }
