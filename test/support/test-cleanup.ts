@@ -59,6 +59,24 @@ async function terminateWorkflows(prefix: string): Promise<void> {
   }
 }
 
+/** Names grouped so that each group, comma-separated, stays within `bytes`. */
+function inLinesOf(names: string[], bytes: number): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let length = 0;
+  for (const name of names) {
+    if (group.length > 0 && length + name.length + 1 > bytes) {
+      groups.push(group);
+      group = [];
+      length = 0;
+    }
+    group.push(name);
+    length += name.length + 1;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
 async function deleteIndices(prefix: string): Promise<void> {
   const es = new EsClient(elasticsearchOptions(config()));
   try {
@@ -66,7 +84,11 @@ async function deleteIndices(prefix: string): Promise<void> {
     const indices = Object.keys(
       await es.indices.get({ index: `${prefix}*`, allow_no_indices: true }),
     );
-    if (indices.length > 0) await es.indices.delete({ index: indices, ignore_unavailable: true });
+    // A few at a time: Elasticsearch refuses a request line over 4 KiB, and a full run
+    // leaves more indices than one line names.
+    for (const names of inLinesOf(indices, 3_000)) {
+      await es.indices.delete({ index: names, ignore_unavailable: true });
+    }
     const templates = await es.indices.getIndexTemplate({ name: `${prefix}*` }, { ignore: [404] });
     for (const t of templates.index_templates ?? []) {
       await es.indices.deleteIndexTemplate({ name: t.name }, { ignore: [404] });
