@@ -29,6 +29,7 @@ import {
   projectorBatchFailures,
   projectorCheckpoint,
 } from '../runtime/metrics';
+import { whileHeartbeating } from './keep-alive';
 import { readAllOrRefuse } from './restore-guard';
 import { linksToRequests } from './trace-links';
 
@@ -351,6 +352,8 @@ export function createProjectionActivities(deps: ProjectionDeps) {
      * Projects the next events of the global order (late-commit safe) into one read model:
      * the latest state of every order they touched, in one bulk write; orders refused for
      * good are parked and the batch goes on. Then records the projector's checkpoint.
+     * Heartbeating: a worker lost mid-batch is noticed by the heartbeat timeout, not the
+     * minute of start-to-close, and the retry runs on another worker within seconds.
      */
     async projectBatch({
       readModel,
@@ -358,7 +361,9 @@ export function createProjectionActivities(deps: ProjectionDeps) {
       after,
       limit,
     }: ProjectBatchInput): Promise<ProjectBatchResult> {
-      return (await projectPage(readModel, projector, after, limit)).batch;
+      return whileHeartbeating(
+        async () => (await projectPage(readModel, projector, after, limit)).batch,
+      );
     },
 
     /** Projects one order's latest state (a parked order retried by an operator). */

@@ -44,6 +44,8 @@ export async function projectorWorkflow(state: ProjectorState): Promise<never> {
   const { projectBatch } = proxyActivities<ProjectionActivities>({
     taskQueue: projectionsQueue(),
     startToCloseTimeout: '1 minute',
+    // It heartbeats: a worker lost mid-batch is retried after this, not the minute.
+    heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   });
 

@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { config } from '../../config/env';
 import { ordersAlias, readOrderDocument } from '../../projections/elasticsearch';
+import { projectorWorkflowId } from '../../temporal/projectors';
 import { taskQueue } from '../../temporal/task-queues';
 import { startTestApp, type TestApp } from '../support/app';
 import { assertExactlyOnce, assertReconciled } from '../support/load-checks';
@@ -10,7 +12,7 @@ import { waitFor } from '../support/wait';
 import { startReceiver } from '../support/webhook-receiver';
 import { killHard, startWorkerProcess } from '../support/worker-process';
 import { checkBudget, type FailureBudget, type LoadResult, startLoad } from './load';
-import { freezePostgres, outage } from './probes';
+import { freezeElasticsearch, freezePostgres, outage } from './probes';
 import { assertAllDelivered, refusedBetween } from './webhooks';
 
 // Each case runs commands under load, injects its fault (proving it took effect), heals it,
@@ -141,6 +143,53 @@ describe('fault suite', () => {
       90_000,
       500,
     );
+  });
+
+  it('the worker killed while a failing projector batch is retried: the next worker retries it after the heartbeat timeout, not the minute of start-to-close', async () => {
+    const projector = app.connections.temporal.workflow.getHandle(
+      projectorWorkflowId('elasticsearch'),
+    );
+    const STARTED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+    let runId = '';
+    await underLoad(async () => {
+      await freezeElasticsearch(async () => {
+        // The failing batch is retried as an activity of its own; an attempt hangs on the
+        // frozen cluster. The worker running it dies.
+        runId = await waitFor(
+          'a projectBatch attempt running',
+          async () => {
+            const d = await projector.describe();
+            const running = d.raw.pendingActivities?.some(
+              (a) => a.activityType?.name === 'projectBatch' && a.state === STARTED,
+            );
+            return running ? d.runId : undefined;
+          },
+          120_000,
+          250,
+        );
+        if (!worker) throw new Error('no worker process');
+        await killHard(worker);
+      });
+      // `npm run worker` refuses to start while a server does not answer: once it does.
+      worker = await startWorkerProcess();
+    }, NO_FAILURES);
+    // The attempt that succeeded says how the one before it ended.
+    const history = await app.connections.temporal.workflow
+      .getHandle(projectorWorkflowId('elasticsearch'), runId)
+      .fetchHistory();
+    const events = history.events ?? [];
+    const batches = new Set(
+      events
+        .filter(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'projectBatch',
+        )
+        .map((e) => String(e.eventId)),
+    );
+    const endings = events
+      .map((e) => e.activityTaskStartedEventAttributes)
+      .filter((a) => a && batches.has(String(a.scheduledEventId)))
+      .map((a) => a?.lastFailure?.timeoutFailureInfo?.timeoutType);
+    expect(endings).toContain(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
   });
 
   it('Redis stopped for 10 s: commands all succeed, queries fall back to Elasticsearch', async () => {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { Client as EsClient, errors } from '@elastic/elasticsearch';
 import pg from 'pg';
+import { elasticsearchOptions } from '../../config/client-options';
 import { config } from '../../config/env';
 import { type StackService, stack } from '../support/stack';
 import { accepts as acceptsAt } from '../support/tcp-probe';
@@ -191,5 +193,59 @@ export async function freezePostgres(ms: number, during?: () => Promise<void>): 
     }
   }
   if (!(await pgAnswers(10_000))) throw new Error('postgres did not answer after SIGCONT');
+  if (failure) throw failure;
+}
+
+/** The pid of the process listening on a TCP port (Elasticsearch's JVM), from ss(8). */
+function listenerPid(port: number): number {
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = Number(/pid=(\d+)/.exec(out)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`nothing listens on port ${port}`);
+  return pid;
+}
+
+/** Whether Elasticsearch answers within `ms` (a stopped JVM still accepts TCP). */
+async function esAnswers(ms: number): Promise<boolean> {
+  const es = new EsClient({ ...elasticsearchOptions(config()), requestTimeout: ms, maxRetries: 0 });
+  try {
+    await es.cluster.health({ timeout: '1s' });
+    return true;
+  } catch (err) {
+    // An error answer is an answer; a timeout or a refused connection is not.
+    return err instanceof errors.ResponseError;
+  } finally {
+    await es.close();
+  }
+}
+
+/**
+ * Freezes Elasticsearch with SIGSTOP until `during` has finished, proving every half second
+ * that its JVM is stopped: connections are accepted, nothing answers, so a request in flight
+ * hangs until its timeout. Then SIGCONT, and proves it answers again.
+ */
+export async function freezeElasticsearch(during: () => Promise<void>): Promise<void> {
+  const jvm = listenerPid(endpointOf('elasticsearch').port);
+  let failure: unknown;
+  try {
+    process.kill(jvm, 'SIGSTOP');
+    if (await esAnswers(1_000)) throw new Error('elasticsearch answered while frozen: no effect');
+    let done = false;
+    const check = during().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    void check.finally(() => {
+      done = true;
+    });
+    while (!done) {
+      if (stateOf(jvm) !== 'T') throw new Error('the elasticsearch JVM is not stopped');
+      await sleep(500);
+    }
+    failure = await check;
+  } finally {
+    // Whatever failed, the next case starts on a running Elasticsearch.
+    process.kill(jvm, 'SIGCONT');
+  }
+  if (!(await esAnswers(10_000))) throw new Error('elasticsearch did not answer after SIGCONT');
   if (failure) throw failure;
 }
