@@ -6,12 +6,13 @@ import {
   getTRPCErrorShape,
 } from '@trpc/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import type { AuditLog } from '../eventstore';
 import { logger } from '../runtime/logger';
 import { type Authenticate, credentialOf } from './authenticate';
 import { type InflightLimit, RETRY_AFTER_SECONDS } from './inflight-limit';
 import { tagCorrelationId } from './tracing';
-import type { ApiContext } from './trpc';
+import type { ApiContext, ApiMeta } from './trpc';
 
 // One procedure call for one HTTP request, as tRPC's own handler makes it (its middlewares,
 // its error shapes, the input read only when the procedure asks for it, after its role
@@ -27,6 +28,21 @@ export interface CallerOptions {
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A procedure as the router holds it at run time (its types are per procedure). */
+export interface ProcedureDef {
+  type: string;
+  meta?: ApiMeta;
+  inputs: z.ZodType[];
+}
+
+/** Every procedure of the router by its dotted name. */
+export function procedureDefs(router: AnyTRPCRouter): [string, ProcedureDef][] {
+  return Object.entries(router._def.procedures as Record<string, unknown>).map(([name, p]) => [
+    name,
+    (p as { _def: ProcedureDef })._def,
+  ]);
+}
 
 /** Who calls, the request's correlation id (the caller's when well-formed), and its limits. */
 export async function requestContext(

@@ -2,10 +2,15 @@ import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { trpcErrorBody } from './http-refusals';
-import { answerCall, type CallerOptions, callerGone, requestContext } from './procedure-call';
+import {
+  answerCall,
+  type CallerOptions,
+  callerGone,
+  procedureDefs,
+  requestContext,
+} from './procedure-call';
 import { bodyInput, MalformedJsonBody, queryInput } from './rest-input';
 import { inRequestContext } from './tracing';
-import type { ApiMeta } from './trpc';
 
 export interface RestRouteOptions extends CallerOptions {
   router: AnyTRPCRouter;
@@ -23,22 +28,19 @@ interface RestRoute {
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'] as const;
 
 function restRoutes(router: AnyTRPCRouter): RestRoute[] {
-  return Object.entries(router._def.procedures as Record<string, unknown>).flatMap(
-    ([procedure, p]) => {
-      const def = (p as { _def: { meta?: ApiMeta; type: string; inputs: z.ZodType[] } })._def;
-      const openapi = def.meta?.openapi;
-      if (!openapi || (def.type !== 'query' && def.type !== 'mutation')) return [];
-      return [
-        {
-          procedure,
-          type: def.type,
-          method: openapi.method,
-          url: openapi.path.replace(/\{([^}]+)\}/g, ':$1'),
-          input: def.inputs[0],
-        },
-      ];
-    },
-  );
+  return procedureDefs(router).flatMap(([procedure, def]) => {
+    const openapi = def.meta?.openapi;
+    if (!openapi || (def.type !== 'query' && def.type !== 'mutation')) return [];
+    return [
+      {
+        procedure,
+        type: def.type,
+        method: openapi.method,
+        url: openapi.path.replace(/\{([^}]+)\}/g, ':$1'),
+        input: def.inputs[0],
+      },
+    ];
+  });
 }
 
 /**

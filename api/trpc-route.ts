@@ -5,7 +5,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { logger } from '../runtime/logger';
 import { trpcErrorBody } from './http-refusals';
 import { RETRY_AFTER_SECONDS } from './inflight-limit';
-import { answerCall, type CallerOptions, callerGone, requestContext } from './procedure-call';
+import {
+  answerCall,
+  type CallerOptions,
+  callerGone,
+  procedureDefs,
+  requestContext,
+} from './procedure-call';
 import type { AppRouter } from './router';
 import { inRequestContext } from './tracing';
 
@@ -39,17 +45,18 @@ async function jsonBody(request: FastifyRequest): Promise<unknown> {
 }
 
 /**
- * The API under /trpc/<procedure>, served by tRPC's Fastify handler. A single JSON mutation
- * of a known size (every command) is called directly, as the REST routes call theirs: tRPC's
- * handler turns each request into a fetch Request and back, ~0.3 ms of the API's thread per
- * call at load (BENCHMARKS.md, "The tRPC route's direct calls"), and answers it identically. Bodies reach tRPC
+ * The API under /trpc/<procedure>, served by tRPC's Fastify handler. Bodies reach tRPC
  * unread whatever their Content-Type, so tRPC decides on size (API_MAX_BODY_BYTES),
- * malformed JSON and media types, and answers in its own shape.
+ * malformed JSON and media types, and answers in its own shape. A single JSON mutation of a
+ * known size (every command) is called directly instead, as the REST routes call theirs,
+ * and answered identically: tRPC's handler turns each request into a fetch Request and
+ * back, ~0.3 ms of the API's thread per call at load (BENCHMARKS.md, "The tRPC route's
+ * direct calls").
  */
 export function registerTrpcRoute(app: FastifyInstance, options: TrpcRouteOptions): void {
   const mutations = new Set(
-    Object.entries(options.router._def.procedures as Record<string, unknown>)
-      .filter(([, procedure]) => (procedure as { _def: { type: string } })._def.type === 'mutation')
+    procedureDefs(options.router)
+      .filter(([, def]) => def.type === 'mutation')
       .map(([path]) => path),
   );
   /** Not batched, streamed or chunked, not larger than the body limit: what tRPC would read whole. */
